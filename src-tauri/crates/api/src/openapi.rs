@@ -1,0 +1,118 @@
+//! The OpenAPI document (every route) and the TypeScript types the UI compiles against, both from the Rust types.
+
+use axum::Json;
+use ts_rs::TS;
+use utoipa::OpenApi;
+use viban_core::*;
+
+use crate::routes::{events, health, projects, tasks};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "viban local API",
+        description = "Every route but /api/health needs the per-install token \
+        (Authorization: Bearer, or the session cookie set by /auth?token=)."
+    ),
+    paths(
+        health::health,
+        projects::list,
+        projects::create,
+        projects::delete,
+        projects::board,
+        tasks::create,
+        tasks::get,
+        tasks::update,
+        tasks::delete,
+        tasks::events,
+        events::upgrade,
+    ),
+    components(schemas(
+        Project,
+        Task,
+        TaskStatus,
+        Board,
+        BoardColumn,
+        CreateProject,
+        CreateTask,
+        UpdateTask,
+        TaskEvent,
+        ApiErrorBody,
+        Health,
+        ChangeEvent,
+        ChangeTable,
+        ChangeOp
+    ))
+)]
+pub struct ApiDoc;
+
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The contents of `ui/src/api/generated/types.ts`.
+pub fn typescript() -> String {
+    let cfg = ts_rs::Config::new().with_large_int("number");
+    let decls = [
+        TaskStatus::decl(&cfg),
+        Project::decl(&cfg),
+        Task::decl(&cfg),
+        BoardColumn::decl(&cfg),
+        Board::decl(&cfg),
+        CreateProject::decl(&cfg),
+        CreateTask::decl(&cfg),
+        UpdateTask::decl(&cfg),
+        TaskEvent::decl(&cfg),
+        ApiErrorBody::decl(&cfg),
+        Health::decl(&cfg),
+        ChangeTable::decl(&cfg),
+        ChangeOp::decl(&cfg),
+        ChangeEvent::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types in src-tauri/crates/core by `cargo xtask gen-types`. Do not edit.\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(d.trim());
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_typescript_types_are_fresh() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../ui/src/api/generated/types.ts"
+        );
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == typescript(),
+            "ui/src/api/generated/types.ts is stale: run `cargo xtask gen-types`"
+        );
+    }
+
+    #[test]
+    fn openapi_lists_every_route() {
+        let doc = ApiDoc::openapi();
+        for p in [
+            "/api/health",
+            "/api/projects",
+            "/api/projects/{id}/board",
+            "/api/tasks/{id}",
+            "/api/events",
+        ] {
+            assert!(
+                doc.paths.paths.contains_key(p),
+                "{p} missing from the OpenAPI document"
+            );
+        }
+    }
+}

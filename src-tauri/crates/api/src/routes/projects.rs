@@ -1,0 +1,97 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use viban_core::{ApiErrorBody, Board, CreateProject, Project};
+use viban_db::NewProject;
+
+use crate::error::{ApiJson, parse_id};
+use crate::{ApiError, ApiState, repo};
+
+#[utoipa::path(get, path = "/api/projects", tag = "projects",
+    responses((status = 200, body = Vec<Project>), (status = 401, body = ApiErrorBody)))]
+pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Project>>, ApiError> {
+    Ok(Json(state.db.list_projects().await?))
+}
+
+/// Adds a local git repository as a project.
+#[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = CreateProject,
+    responses((status = 201, body = Project), (status = 422, description = "not a git repository, or no such path", body = ApiErrorBody),
+              (status = 403, description = "path not allowed", body = ApiErrorBody), (status = 409, body = ApiErrorBody)))]
+pub async fn create(
+    State(state): State<ApiState>,
+    ApiJson(body): ApiJson<CreateProject>,
+) -> Result<(StatusCode, Json<Project>), ApiError> {
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::validation(
+            "a project needs a name of 1 to 200 characters",
+        ));
+    }
+    let repo = repo::validate(&body.repo_path, &state.repo_roots, &state.data_dir).await?;
+    let project = state
+        .db
+        .create_project(NewProject {
+            name,
+            repo_path: repo.path,
+            default_branch: repo.default_branch,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(project)))
+}
+
+/// Removes the project from viban (never touches the repository).
+#[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ApiErrorBody)))]
+pub async fn delete(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id("project", &id)?;
+    state
+        .db
+        .delete_project(id)
+        .await
+        .map_err(|e| not_found_as(e, "project", id))?;
+    state.boards.invalidate(id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The five columns with their tasks, in order. Served from a cache kept fresh by the change feed.
+#[utoipa::path(get, path = "/api/projects/{id}/board", tag = "projects", params(("id" = String, Path)),
+    responses((status = 200, body = Board), (status = 404, body = ApiErrorBody)))]
+pub async fn board(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id("project", &id)?;
+    let body = match state.boards.get(id) {
+        Ok(body) => body,
+        Err(generation) => {
+            let board = state
+                .db
+                .board(id)
+                .await
+                .map_err(|e| not_found_as(e, "project", id))?;
+            let body = bytes::Bytes::from(serde_json::to_vec(&board).map_err(|e| {
+                tracing::error!(error = %e, "encoding a board");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            })?);
+            state.boards.store(id, generation, body.clone());
+            body
+        }
+    };
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+pub(crate) fn not_found_as(e: viban_db::DbError, what: &str, id: uuid::Uuid) -> ApiError {
+    match e {
+        viban_db::DbError::NotFound(_) => ApiError::not_found(what, &id.to_string()),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,10 @@
+//! Domain types and paths shared by every viban crate. Nothing here does I/O beyond creating directories.
+
+pub mod model;
+pub mod paths;
+
+pub use model::*;
+pub use paths::{AppPaths, PathsError};
+
+/// The version every binary reports (server.json, /api/health, `--version`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,52 @@
+use std::io::ErrorKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("applying migrations failed: {0}")]
+    Migrate(String),
+    #[error("database error: {0}")]
+    Other(#[source] sqlx::Error),
+}
+
+impl DbError {
+    /// Sorts a driver error into what the caller can act on: unavailable (retry later), conflict, invalid, other.
+    pub fn from_sqlx(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => Self::NotFound("row"),
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Self::Unavailable(e.to_string()),
+            sqlx::Error::Io(io)
+                if matches!(
+                    io.kind(),
+                    ErrorKind::ConnectionRefused
+                        | ErrorKind::ConnectionReset
+                        | ErrorKind::ConnectionAborted
+                        | ErrorKind::BrokenPipe
+                        | ErrorKind::UnexpectedEof
+                        | ErrorKind::NotFound
+                ) =>
+            {
+                Self::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                Some("23505") => Self::Conflict(db.message().to_string()),
+                Some("23514") | Some("22001") | Some("22P02") => {
+                    Self::Invalid(db.message().to_string())
+                }
+                // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away or starting.
+                Some("57P01") | Some("57P02") | Some("57P03") => {
+                    Self::Unavailable(db.message().to_string())
+                }
+                _ => Self::Other(e),
+            },
+            _ => Self::Other(e),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! PostgreSQL access for viban: the pool, migrations (from the top-level `migrations/`), queries and the change
+//! feed. Callers get domain types from viban-core, never rows.
+
+mod error;
+pub mod feed;
+mod position;
+mod projects;
+mod tasks;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub use error::DbError;
+pub use feed::ChangeFeed;
+pub use projects::NewProject;
+
+/// Migrations compiled into the binary; applied at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../../migrations");
+
+/// The pool plus the queries viban runs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Connects lazily sized for a desktop: a few connections, closed again when idle so an idle app stays small.
+    pub async fn connect(options: PgConnectOptions) -> Result<Self, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .idle_timeout(Duration::from_secs(60))
+            .connect_with(options)
+            .await
+            .map_err(DbError::from_sqlx)?;
+        Ok(Self { pool })
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| DbError::Migrate(e.to_string()))
+    }
+
+    /// `SELECT 1` — the Supervisor's probe.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,91 @@
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+use viban_core::Project;
+
+use crate::{Db, DbError};
+
+/// A project whose repository path was already validated and canonicalised by the caller.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub name: String,
+    pub repo_path: String,
+    pub default_branch: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProjectRow {
+    id: Uuid,
+    name: String,
+    repo_path: String,
+    default_branch: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ProjectRow> for Project {
+    fn from(r: ProjectRow) -> Self {
+        Project {
+            id: r.id,
+            name: r.name,
+            repo_path: r.repo_path,
+            default_branch: r.default_branch,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, name, repo_path, default_branch, created_at, updated_at";
+
+impl Db {
+    pub async fn create_project(&self, p: NewProject) -> Result<Project, DbError> {
+        let row: ProjectRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO projects (id, name, repo_path, default_branch) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+        )))
+        .bind(Uuid::now_v7())
+        .bind(&p.name)
+        .bind(&p.repo_path)
+        .bind(&p.default_branch)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| match DbError::from_sqlx(e) {
+            DbError::Conflict(_) => DbError::Conflict(format!("a project for {} already exists", p.repo_path)),
+            other => other,
+        })?;
+        Ok(row.into())
+    }
+
+    pub async fn list_projects(&self) -> Result<Vec<Project>, DbError> {
+        let rows: Vec<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM projects ORDER BY lower(name), id"
+        )))
+        .fetch_all(self.pool())
+        .await
+        .map_err(DbError::from_sqlx)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn get_project(&self, id: Uuid) -> Result<Project, DbError> {
+        let row: Option<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM projects WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(DbError::from_sqlx)?;
+        row.map(Into::into).ok_or(DbError::NotFound("project"))
+    }
+
+    /// Removes the project and its tasks from viban; their history stays in `task_events`.
+    pub async fn delete_project(&self, id: Uuid) -> Result<(), DbError> {
+        let done = sqlx::query("DELETE FROM projects WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(DbError::from_sqlx)?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound("project"));
+        }
+        Ok(())
+    }
+}

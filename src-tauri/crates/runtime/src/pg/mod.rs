@@ -1,0 +1,80 @@
+//! The embedded PostgreSQL: binaries we resolve ourselves, a persistent cluster under the data dir, a persisted
+//! port and password, loopback plus our own unix socket only. We start `postgres` as our child (own process
+//! group) so the Supervisor learns of its death at once from `wait()`, instead of polling a detached postmaster.
+
+mod account;
+pub mod binaries;
+mod cluster;
+mod process;
+
+use std::path::PathBuf;
+
+pub use account::{Account, running_as_root};
+pub use binaries::{BinSource, PgBinaries};
+pub use cluster::sync_cluster;
+pub use process::PgProcess;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("{0}")]
+    Binaries(String),
+    #[error("{0}")]
+    Account(String),
+    #[error("{0}")]
+    Io(String),
+    #[error("initdb failed: {0}")]
+    Init(String),
+    #[error("{0}")]
+    VersionMismatch(String),
+    #[error("PostgreSQL did not start: {0}")]
+    Start(String),
+    #[error("PostgreSQL could not listen on port {0}: it is in use")]
+    PortInUse(u16),
+}
+
+/// What a client needs to connect.
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub database: String,
+}
+
+/// The cluster and how to run it. `start()` gives a `PgProcess` that owns the running server.
+#[derive(Debug)]
+pub struct EmbeddedPostgres {
+    pub bins: PgBinaries,
+    account: Option<Account>,
+    /// Everything PostgreSQL owns: `data/`, `run/`, `port`, `password`.
+    pub root: PathBuf,
+    pub data_dir: PathBuf,
+    pub socket_dir: PathBuf,
+    pub log_file: PathBuf,
+    port: u16,
+    password: String,
+}
+
+pub const DB_USER: &str = "viban";
+const DB_NAME: &str = "postgres";
+
+impl EmbeddedPostgres {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn account(&self) -> Option<&Account> {
+        self.account.as_ref()
+    }
+
+    pub fn connection(&self) -> ConnectionInfo {
+        ConnectionInfo {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            user: DB_USER.into(),
+            password: self.password.clone(),
+            database: DB_NAME.into(),
+        }
+    }
+}

@@ -1,0 +1,281 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgConnectOptions;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use viban_api::{ApiState, BoardCache, Guard};
+use viban_core::{AppPaths, PathsError};
+use viban_db::{ChangeFeed, Db, DbError};
+use viban_runtime::{
+    DataDirLock, EmbeddedPostgres, LockError, PgError, RestartPolicy, Status, Supervisor,
+    SupervisorHandle,
+};
+
+use crate::{ServerFile, token};
+
+/// How to start. `Default` is what `viban-server serve` does with no flags.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Redirects every app directory (`--home`, else `VIBAN_HOME`, else the platform's).
+    pub home: Option<PathBuf>,
+    pub bind: SocketAddr,
+    /// Use this PostgreSQL instead of the embedded one.
+    pub database_url: Option<String>,
+    /// Required when binding a non-loopback address; else the per-install token.
+    pub token: Option<String>,
+    pub ui_dir: Option<PathBuf>,
+    /// Folders projects must live in (empty: anywhere but system folders).
+    pub repo_roots: Vec<PathBuf>,
+    pub restart_policy: RestartPolicy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            home: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: None,
+            token: None,
+            ui_dir: None,
+            repo_roots: Vec::new(),
+            restart_policy: RestartPolicy::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Paths(#[from] PathsError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Postgres(#[from] PgError),
+    #[error("{0}")]
+    Database(#[from] DbError),
+    #[error("invalid --database-url: {0}")]
+    DatabaseUrl(String),
+    #[error("could not listen on {addr}: {source}. Choose another --bind address or port")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Insecure(String),
+    #[error("could not write {path}: {source}. Check permissions and free disk space")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub struct App;
+
+/// A started viban. Call `shutdown` to stop it in order.
+pub struct RunningApp {
+    pub url: String,
+    pub token: String,
+    pub addr: SocketAddr,
+    pub paths: AppPaths,
+    supervisor: SupervisorHandle,
+    db: Db,
+    cancel: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
+    _lock: DataDirLock,
+}
+
+fn step(name: &str, started: Instant) {
+    tracing::debug!(
+        step = name,
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "startup"
+    );
+}
+
+fn ui_dir(configured: Option<PathBuf>) -> Option<PathBuf> {
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(PathBuf::from));
+    configured
+        .into_iter()
+        .chain(std::env::var_os("VIBAN_UI_DIR").map(PathBuf::from))
+        .chain(
+            exe_dir
+                .iter()
+                .flat_map(|d| [d.join("ui"), d.join("../share/viban/ui")]),
+        )
+        .chain(std::iter::once(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../ui/dist"
+        ))))
+        .find(|d| d.join("index.html").is_file())
+}
+
+impl App {
+    pub async fn start(config: Config) -> Result<RunningApp, StartError> {
+        let t0 = Instant::now();
+        let paths = AppPaths::resolve(config.home.as_deref())?;
+        paths.create_all()?;
+        let lock = DataDirLock::acquire(&paths.lock_file())?;
+        step("paths+lock", t0);
+
+        let loopback = config.bind.ip().is_loopback();
+        if !loopback && config.token.is_none() {
+            return Err(StartError::Insecure(format!(
+                "refusing to listen on {} without an explicit --token: anyone who can reach it could run commands \
+                 as you. Pass --token (and put a TLS reverse proxy in front), or bind 127.0.0.1",
+                config.bind
+            )));
+        }
+        let token = match &config.token {
+            Some(t) => t.clone(),
+            None => {
+                token::read_or_create(&paths.token_file()).map_err(|source| StartError::Write {
+                    path: paths.token_file(),
+                    source,
+                })?
+            }
+        };
+
+        let (supervisor, options) = match &config.database_url {
+            Some(url) => {
+                let opts: PgConnectOptions = url
+                    .parse()
+                    .map_err(|e: sqlx::Error| StartError::DatabaseUrl(e.to_string()))?;
+                (Supervisor::external(), opts)
+            }
+            None => {
+                let pg = EmbeddedPostgres::prepare(&paths)?;
+                let created = pg.ensure_cluster().await?;
+                step("cluster", t0);
+                let c = pg.connection();
+                let opts = PgConnectOptions::new()
+                    .host(&c.host)
+                    .port(c.port)
+                    .username(&c.user)
+                    .password(&c.password)
+                    .database(&c.database)
+                    .application_name("viban");
+                let sync = created.then(|| pg.sync_command());
+                let supervisor = Supervisor::start(pg, config.restart_policy.clone()).await?;
+                if let Some(cmd) = sync {
+                    tokio::spawn(viban_runtime::pg::sync_cluster(cmd));
+                }
+                (supervisor, opts)
+            }
+        };
+        step("postgres", t0);
+        let db = match Db::connect(options).await {
+            Ok(db) => db,
+            Err(e) => {
+                supervisor.shutdown(Duration::from_secs(10)).await;
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = db.migrate().await {
+            db.close().await;
+            supervisor.shutdown(Duration::from_secs(10)).await;
+            return Err(e.into());
+        }
+        step("migrate", t0);
+
+        let cancel = CancellationToken::new();
+        let feed = ChangeFeed::start(db.clone(), cancel.clone());
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let state = ApiState {
+            db: db.clone(),
+            feed,
+            status: supervisor.status(),
+            guard: Arc::new(Guard::new(token.clone(), addr, &[])),
+            boards: Arc::new(BoardCache::default()),
+            repo_roots: Arc::new(config.repo_roots.clone()),
+            data_dir: paths.data_dir.clone(),
+            ui_dir: ui_dir(config.ui_dir.clone()),
+            shutdown: cancel.clone(),
+        };
+        let app = viban_api::router(state);
+        let stop = cancel.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        });
+        let url = format!("http://{addr}");
+        let file = ServerFile {
+            url: url.clone(),
+            token: token.clone(),
+            pid: std::process::id(),
+            version: viban_core::VERSION.into(),
+        };
+        file.write(&paths.server_json())
+            .map_err(|source| StartError::Write {
+                path: paths.server_json(),
+                source,
+            })?;
+        step("ready", t0);
+        tracing::info!(%url, ms = t0.elapsed().as_millis() as u64, "viban started");
+        Ok(RunningApp {
+            url,
+            token,
+            addr,
+            paths,
+            supervisor,
+            db,
+            cancel,
+            server,
+            _lock: lock,
+        })
+    }
+}
+
+impl RunningApp {
+    pub fn status(&self) -> watch::Receiver<Status> {
+        self.supervisor.status()
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Stops and restarts the embedded PostgreSQL with a fresh restart budget.
+    pub async fn restart_services(&self) {
+        self.supervisor.restart().await;
+    }
+
+    /// Ordered shutdown, each step under a deadline. Returns whether every step finished in time.
+    pub async fn shutdown(self) -> bool {
+        let mut clean = true;
+        self.cancel.cancel();
+        match tokio::time::timeout(Duration::from_secs(3), self.server).await {
+            Ok(Ok(Ok(()))) => {}
+            other => {
+                tracing::warn!(?other, "API server did not stop cleanly");
+                clean = false;
+            }
+        }
+        if tokio::time::timeout(Duration::from_secs(2), self.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("closing the database pool timed out");
+            clean = false;
+        }
+        self.supervisor.shutdown(Duration::from_secs(8)).await;
+        let _ = std::fs::remove_file(self.paths.server_json());
+        tracing::info!(clean, "viban stopped");
+        clean
+    }
+}

@@ -1,0 +1,11 @@
+//! `App::start`: the one startup path for the desktop shell, the headless server and the tests.
+//! Paths → data-dir lock → PostgreSQL (embedded under a Supervisor, or external) → migrations → change feed →
+//! API bound → server.json written. Shutdown runs the same steps backwards, each under a deadline.
+
+mod app;
+pub mod doctor;
+mod server_file;
+mod token;
+
+pub use app::{App, Config, RunningApp, StartError};
+pub use server_file::ServerFile;
