@@ -67,17 +67,14 @@ pub fn follow_feed(cache: Arc<BoardCache>, feed: ChangeFeed, cancel: Cancellatio
                 () = cancel.cancelled() => return,
             };
             match event {
-                Ok(ChangeEvent::Change {
-                    table: ChangeTable::Task | ChangeTable::Project,
-                    project_id,
-                    ..
-                }) => match project_id {
-                    Some(p) => cache.invalidate(p),
-                    None => cache.invalidate_all(),
-                },
+                Ok(ChangeEvent::Change { table: ChangeTable::Task | ChangeTable::Project, project_id, .. }) => {
+                    match project_id {
+                        Some(p) => cache.invalidate(p),
+                        None => cache.invalidate_all(),
+                    }
+                }
                 Ok(ChangeEvent::Hello { .. }) => {}
-                Ok(ChangeEvent::Resync)
-                | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                Ok(ChangeEvent::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                     cache.invalidate_all()
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,

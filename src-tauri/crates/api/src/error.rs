@@ -18,18 +18,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self { status, code, message: message.into() }
     }
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no {what} with id '{id}'"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} with id '{id}'"))
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "validation", message)
@@ -45,10 +37,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ApiErrorBody {
-            code: self.code.to_string(),
-            message: self.message,
-        };
+        let body = ApiErrorBody { code: self.code.to_string(), message: self.message };
         (self.status, Json(body)).into_response()
     }
 }
@@ -56,11 +45,7 @@ impl IntoResponse for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::NotFound(what) => Self::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("{what} not found"),
-            ),
+            DbError::NotFound(what) => Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
             DbError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             DbError::Invalid(m) => Self::validation(m),
             DbError::Unavailable(m) => {
@@ -73,11 +58,7 @@ impl From<DbError> for ApiError {
             }
             e @ (DbError::Other(_) | DbError::Migrate(_)) => {
                 tracing::error!(error = %e, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; see the server log",
-                )
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
             }
         }
     }
@@ -104,16 +85,11 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "unsupported_media_type",
             "send the body as JSON with Content-Type: application/json",
         ),
-        JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!(
-                    "the request body is larger than {} bytes",
-                    crate::MAX_BODY_BYTES
-                ),
-            )
-        }
+        JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body is larger than {} bytes", crate::MAX_BODY_BYTES),
+        ),
         other => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", other.body_text()),
     }
 }

@@ -47,26 +47,16 @@ pub struct ApiState {
 
 /// The whole app: API under `/api`, the token exchange at `/auth`, the UI for everything else.
 pub fn router(state: ApiState) -> Router {
-    board_cache::follow_feed(
-        state.boards.clone(),
-        state.feed.clone(),
-        state.shutdown.clone(),
-    );
+    board_cache::follow_feed(state.boards.clone(), state.feed.clone(), state.shutdown.clone());
     let api = routes::api_router()
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::require_token,
-        ))
+        .route_layer(middleware::from_fn_with_state(state.clone(), security::require_token))
         .merge(routes::public_router());
     Router::new()
         .nest("/api", api)
         .merge(security::auth_router())
         .merge(static_ui::router(state.ui_dir.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::check_host_and_origin,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), security::check_host_and_origin))
         .layer(middleware::from_fn(security::log_request))
         .with_state(state)
 }

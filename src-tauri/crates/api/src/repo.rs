@@ -48,48 +48,26 @@ pub struct Repo {
 pub async fn validate(raw: &str, roots: &[PathBuf], data_dir: &Path) -> Result<Repo, ApiError> {
     let raw = raw.trim();
     if raw.is_empty() || raw.contains('\0') {
-        return Err(invalid(
-            "invalid_path",
-            "give the absolute path of a git repository".into(),
-        ));
+        return Err(invalid("invalid_path", "give the absolute path of a git repository".into()));
     }
     let path = expand_home(raw);
     if !path.is_absolute() {
-        return Err(invalid(
-            "invalid_path",
-            format!("'{raw}' is not an absolute path"),
-        ));
+        return Err(invalid("invalid_path", format!("'{raw}' is not an absolute path")));
     }
-    let canon = std::fs::canonicalize(&path).map_err(|_| {
-        invalid(
-            "path_not_found",
-            format!("'{raw}' does not exist (or is not readable)"),
-        )
-    })?;
+    let canon = std::fs::canonicalize(&path)
+        .map_err(|_| invalid("path_not_found", format!("'{raw}' does not exist (or is not readable)")))?;
     if !canon.is_dir() {
-        return Err(invalid(
-            "invalid_path",
-            format!("'{}' is not a folder", canon.display()),
-        ));
+        return Err(invalid("invalid_path", format!("'{}' is not a folder", canon.display())));
     }
     let forbidden = FORBIDDEN.iter().any(|f| canon.starts_with(f)) || canon == Path::new("/");
-    let ours = std::fs::canonicalize(data_dir)
-        .map(|d| canon.starts_with(&d) || d.starts_with(&canon))
-        .unwrap_or(false);
+    let ours = std::fs::canonicalize(data_dir).map(|d| canon.starts_with(&d) || d.starts_with(&canon)).unwrap_or(false);
     let outside_roots = !roots.is_empty()
-        && !roots.iter().any(|r| {
-            std::fs::canonicalize(r)
-                .map(|r| canon.starts_with(r))
-                .unwrap_or(false)
-        });
+        && !roots.iter().any(|r| std::fs::canonicalize(r).map(|r| canon.starts_with(r)).unwrap_or(false));
     if forbidden || ours || outside_roots {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "path_not_allowed",
-            format!(
-                "'{}' is outside the folders viban may use for projects",
-                canon.display()
-            ),
+            format!("'{}' is outside the folders viban may use for projects", canon.display()),
         ));
     }
     let top = git(&canon, &["rev-parse", "--show-toplevel"]).await?;
@@ -101,27 +79,18 @@ pub async fn validate(raw: &str, roots: &[PathBuf], data_dir: &Path) -> Result<R
                 canon.display()
             )
         } else {
-            format!(
-                "'{}' is not a git repository (run `git init` there first)",
-                canon.display()
-            )
+            format!("'{}' is not a git repository (run `git init` there first)", canon.display())
         };
         return Err(invalid("not_a_git_repo", message));
     }
     let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
     let top = std::fs::canonicalize(&top).unwrap_or(top);
-    Ok(Repo {
-        default_branch: default_branch(&top).await,
-        path: top.to_string_lossy().into_owned(),
-    })
+    Ok(Repo { default_branch: default_branch(&top).await, path: top.to_string_lossy().into_owned() })
 }
 
 /// `origin/HEAD` if the clone knows it, else the branch checked out now (even before the first commit).
 async fn default_branch(repo: &Path) -> Option<String> {
-    for args in [
-        &["symbolic-ref", "--short", "refs/remotes/origin/HEAD"][..],
-        &["symbolic-ref", "--short", "HEAD"],
-    ] {
+    for args in [&["symbolic-ref", "--short", "refs/remotes/origin/HEAD"][..], &["symbolic-ref", "--short", "HEAD"]] {
         if let Ok(out) = git(repo, args).await
             && out.status.success()
         {

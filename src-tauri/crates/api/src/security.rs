@@ -34,17 +34,10 @@ impl Guard {
             std::net::IpAddr::V4(ip) => names.push(format!("{ip}:{port}")),
             std::net::IpAddr::V6(ip) => names.push(format!("[{ip}]:{port}")),
         }
-        let origins: HashSet<String> = names
-            .iter()
-            .map(|h| format!("http://{h}"))
-            .chain(extra_origins.iter().cloned())
-            .collect();
+        let origins: HashSet<String> =
+            names.iter().map(|h| format!("http://{h}")).chain(extra_origins.iter().cloned()).collect();
         let hosts = addr.ip().is_loopback().then(|| names.into_iter().collect());
-        Self {
-            token,
-            hosts,
-            origins,
-        }
+        Self { token, hosts, origins }
     }
 
     pub fn token_matches(&self, candidate: &str) -> bool {
@@ -66,7 +59,7 @@ impl Guard {
     }
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: axum::http::HeaderName) -> Option<&'a str> {
+fn header(headers: &HeaderMap, name: axum::http::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -84,20 +77,11 @@ fn presented_token(headers: &HeaderMap) -> Option<&str> {
 
 /// DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends `Host: evil.example`.
 /// Cross-site requests: browsers send `Origin`; only our own may upgrade a WebSocket or change state.
-pub async fn check_host_and_origin(
-    State(state): State<ApiState>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn check_host_and_origin(State(state): State<ApiState>, req: Request, next: Next) -> Response {
     let guard = &state.guard;
     let headers = req.headers();
     if !guard.host_allowed(header(headers, HOST)) {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_host",
-            "this Host is not allowed",
-        )
-        .into_response();
+        return ApiError::new(StatusCode::FORBIDDEN, "forbidden_host", "this Host is not allowed").into_response();
     }
     let is_upgrade = headers.contains_key(axum::http::header::UPGRADE);
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -105,12 +89,8 @@ pub async fn check_host_and_origin(
         && let Some(origin) = header(headers, ORIGIN)
         && !guard.origin_allowed(origin)
     {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden_origin",
-            "requests from this origin are not allowed",
-        )
-        .into_response();
+        return ApiError::new(StatusCode::FORBIDDEN, "forbidden_origin", "requests from this origin are not allowed")
+            .into_response();
     }
     next.run(req).await
 }
@@ -133,15 +113,8 @@ async fn exchange(State(state): State<ApiState>, Query(q): Query<AuthQuery>) -> 
     if !state.guard.token_matches(&q.token) {
         return ApiError::unauthorized().into_response();
     }
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
-        q.token
-    );
-    (
-        StatusCode::SEE_OTHER,
-        [(SET_COOKIE, cookie), (LOCATION, "/".to_string())],
-    )
-        .into_response()
+    let cookie = format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", q.token);
+    (StatusCode::SEE_OTHER, [(SET_COOKIE, cookie), (LOCATION, "/".to_string())]).into_response()
 }
 
 pub fn auth_router() -> Router<ApiState> {

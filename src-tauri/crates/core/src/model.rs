@@ -19,13 +19,7 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 5] = [
-        Self::Todo,
-        Self::InProgress,
-        Self::InReview,
-        Self::Done,
-        Self::Cancelled,
-    ];
+    pub const ALL: [TaskStatus; 5] = [Self::Todo, Self::InProgress, Self::InReview, Self::Done, Self::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -10,13 +10,8 @@ pub const HOME_ENV: &str = "VIBAN_HOME";
 pub enum PathsError {
     #[error("could not determine a home directory for viban; set {HOME_ENV} to a writable folder")]
     NoHome,
-    #[error(
-        "could not create {path}: {source}. Check permissions and free space, or set {HOME_ENV} elsewhere"
-    )]
-    Create {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("could not create {path}: {source}. Check permissions and free space, or set {HOME_ENV} elsewhere")]
+    Create { path: PathBuf, source: std::io::Error },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +46,8 @@ impl AppPaths {
         if let Some(home) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
             return Ok(Self::under(absolute(Path::new(&home))));
         }
-        let dirs =
-            directories::ProjectDirs::from("dev", "viban", "viban").ok_or(PathsError::NoHome)?;
-        let log_dir = dirs
-            .state_dir()
-            .map(|d| d.join("logs"))
-            .unwrap_or_else(|| dirs.data_local_dir().join("logs"));
+        let dirs = directories::ProjectDirs::from("dev", "viban", "viban").ok_or(PathsError::NoHome)?;
+        let log_dir = dirs.state_dir().map(|d| d.join("logs")).unwrap_or_else(|| dirs.data_local_dir().join("logs"));
         Ok(Self {
             data_dir: dirs.data_local_dir().to_path_buf(),
             config_dir: dirs.config_dir().to_path_buf(),
@@ -67,21 +58,10 @@ impl AppPaths {
 
     /// Creates every directory (mode 0700 for data, where secrets live).
     pub fn create_all(&self) -> Result<(), PathsError> {
-        for dir in [
-            &self.data_dir,
-            &self.config_dir,
-            &self.log_dir,
-            &self.cache_dir,
-        ] {
-            std::fs::create_dir_all(dir).map_err(|source| PathsError::Create {
-                path: dir.clone(),
-                source,
-            })?;
+        for dir in [&self.data_dir, &self.config_dir, &self.log_dir, &self.cache_dir] {
+            std::fs::create_dir_all(dir).map_err(|source| PathsError::Create { path: dir.clone(), source })?;
         }
-        set_private(&self.data_dir).map_err(|source| PathsError::Create {
-            path: self.data_dir.clone(),
-            source,
-        })
+        set_private(&self.data_dir).map_err(|source| PathsError::Create { path: self.data_dir.clone(), source })
     }
 
     pub fn server_json(&self) -> PathBuf {

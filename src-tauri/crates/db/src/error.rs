@@ -37,13 +37,9 @@ impl DbError {
             }
             sqlx::Error::Database(db) => match db.code().as_deref() {
                 Some("23505") => Self::Conflict(db.message().to_string()),
-                Some("23514") | Some("22001") | Some("22P02") => {
-                    Self::Invalid(db.message().to_string())
-                }
+                Some("23514") | Some("22001") | Some("22P02") => Self::Invalid(db.message().to_string()),
                 // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away or starting.
-                Some("57P01") | Some("57P02") | Some("57P03") => {
-                    Self::Unavailable(db.message().to_string())
-                }
+                Some("57P01") | Some("57P02") | Some("57P03") => Self::Unavailable(db.message().to_string()),
                 _ => Self::Other(e),
             },
             _ => Self::Other(e),

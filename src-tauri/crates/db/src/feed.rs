@@ -29,16 +29,21 @@ pub struct ChangeFeed {
 }
 
 impl ChangeFeed {
-    /// Starts listening in the background until `cancel` fires.
-    pub fn start(db: Db, cancel: CancellationToken) -> Self {
+    /// Starts listening in the background until `cancel` fires, and returns once the first `LISTEN` is in
+    /// place (or after `ready_within`), so no change made after start is missed.
+    pub async fn start(db: Db, cancel: CancellationToken, ready_within: Duration) -> Self {
         let (tx, _) = broadcast::channel(4096);
         let feed = Self { tx: tx.clone() };
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
             tokio::select! {
-                () = listen_forever(db, tx) => {},
+                () = listen_forever(db, tx, ready_tx) => {},
                 () = cancel.cancelled() => {},
             }
         });
+        if tokio::time::timeout(ready_within, ready_rx).await.is_err() {
+            tracing::warn!("change feed not listening yet; clients will resync when it is");
+        }
         feed
     }
 
@@ -52,10 +57,11 @@ impl ChangeFeed {
     }
 }
 
-async fn listen_forever(db: Db, tx: broadcast::Sender<ChangeEvent>) {
+async fn listen_forever(db: Db, tx: broadcast::Sender<ChangeEvent>, ready: tokio::sync::oneshot::Sender<()>) {
     let mut backoff = Duration::from_millis(50);
+    let mut ready = Some(ready);
     loop {
-        match listen_once(&db, &tx).await {
+        match listen_once(&db, &tx, &mut ready).await {
             Ok(()) => backoff = Duration::from_millis(50),
             Err(e) => {
                 tracing::debug!(error = %e, "change feed listener failed; retrying");
@@ -69,22 +75,25 @@ async fn listen_forever(db: Db, tx: broadcast::Sender<ChangeEvent>) {
 }
 
 /// Runs until the connection drops; Ok if it had been up (so the retry starts fast), Err if it never came up.
-async fn listen_once(db: &Db, tx: &broadcast::Sender<ChangeEvent>) -> Result<(), sqlx::Error> {
+async fn listen_once(
+    db: &Db,
+    tx: &broadcast::Sender<ChangeEvent>,
+    ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
+) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(db.pool()).await?;
     listener.ignore_pool_close_event(true);
     listener.listen(CHANNEL).await?;
     tracing::debug!("change feed listening");
+    if let Some(r) = ready.take() {
+        let _ = r.send(());
+    }
     let _ = tx.send(ChangeEvent::Resync);
     loop {
         match listener.try_recv().await {
             Ok(Some(n)) => match serde_json::from_str::<Payload>(n.payload()) {
                 Ok(p) => {
-                    let _ = tx.send(ChangeEvent::Change {
-                        table: p.table,
-                        op: p.op,
-                        id: p.id,
-                        project_id: p.project_id,
-                    });
+                    let _ =
+                        tx.send(ChangeEvent::Change { table: p.table, op: p.op, id: p.id, project_id: p.project_id });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, payload = n.payload(), "unreadable change notification")

@@ -48,18 +48,12 @@ impl Db {
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| DbError::Migrate(e.to_string()))
+        MIGRATOR.run(&self.pool).await.map_err(|e| DbError::Migrate(e.to_string()))
     }
 
     /// `SELECT 1` — the Supervisor's probe.
     pub async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(DbError::from_sqlx)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(DbError::from_sqlx)?;
         Ok(())
     }
 

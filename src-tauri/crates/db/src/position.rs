@@ -7,18 +7,13 @@ use crate::DbError;
 /// A key strictly between `before` and `after` (either may be absent: start or end of the column).
 pub fn between(before: Option<&str>, after: Option<&str>) -> Result<String, DbError> {
     let parse = |s: &str| {
-        FractionalIndex::from_string(s)
-            .map_err(|e| DbError::Invalid(format!("corrupt position key {s:?}: {e}")))
+        FractionalIndex::from_string(s).map_err(|e| DbError::Invalid(format!("corrupt position key {s:?}: {e}")))
     };
     let lo = before.map(parse).transpose()?;
     let hi = after.map(parse).transpose()?;
     FractionalIndex::new(lo.as_ref(), hi.as_ref())
         .map(|k| k.to_string())
-        .ok_or_else(|| {
-            DbError::Invalid(format!(
-                "positions {before:?} and {after:?} are not in order"
-            ))
-        })
+        .ok_or_else(|| DbError::Invalid(format!("positions {before:?} and {after:?} are not in order")))
 }
 
 #[cfg(test)]

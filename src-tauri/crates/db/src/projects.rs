@@ -56,23 +56,21 @@ impl Db {
     }
 
     pub async fn list_projects(&self) -> Result<Vec<Project>, DbError> {
-        let rows: Vec<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM projects ORDER BY lower(name), id"
-        )))
-        .fetch_all(self.pool())
-        .await
-        .map_err(DbError::from_sqlx)?;
+        let rows: Vec<ProjectRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM projects ORDER BY lower(name), id")))
+                .fetch_all(self.pool())
+                .await
+                .map_err(DbError::from_sqlx)?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub async fn get_project(&self, id: Uuid) -> Result<Project, DbError> {
-        let row: Option<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM projects WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(DbError::from_sqlx)?;
+        let row: Option<ProjectRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM projects WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(DbError::from_sqlx)?;
         row.map(Into::into).ok_or(DbError::NotFound("project"))
     }
 

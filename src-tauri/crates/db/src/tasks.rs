@@ -24,12 +24,8 @@ struct TaskRow {
 impl TryFrom<TaskRow> for Task {
     type Error = DbError;
     fn try_from(r: TaskRow) -> Result<Self, DbError> {
-        let status = TaskStatus::parse(&r.status).ok_or_else(|| {
-            DbError::Invalid(format!(
-                "task {} has an unknown status {:?}",
-                r.id, r.status
-            ))
-        })?;
+        let status = TaskStatus::parse(&r.status)
+            .ok_or_else(|| DbError::Invalid(format!("task {} has an unknown status {:?}", r.id, r.status)))?;
         Ok(Task {
             id: r.id,
             project_id: r.project_id,
@@ -52,8 +48,7 @@ struct EventRow {
     at: DateTime<Utc>,
 }
 
-const COLUMNS: &str =
-    "id, project_id, title, description, status, position, created_at, updated_at";
+const COLUMNS: &str = "id, project_id, title, description, status, position, created_at, updated_at";
 
 fn clean_title(title: &str) -> Result<String, DbError> {
     let t = title.trim();
@@ -61,18 +56,14 @@ fn clean_title(title: &str) -> Result<String, DbError> {
         return Err(DbError::Invalid("a task needs a title".into()));
     }
     if t.chars().count() > MAX_TITLE_CHARS {
-        return Err(DbError::Invalid(format!(
-            "a title may have at most {MAX_TITLE_CHARS} characters"
-        )));
+        return Err(DbError::Invalid(format!("a title may have at most {MAX_TITLE_CHARS} characters")));
     }
     Ok(t.to_string())
 }
 
 fn check_description(d: &str) -> Result<(), DbError> {
     if d.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(DbError::Invalid(format!(
-            "a description may have at most {MAX_DESCRIPTION_CHARS} characters"
-        )));
+        return Err(DbError::Invalid(format!("a description may have at most {MAX_DESCRIPTION_CHARS} characters")));
     }
     Ok(())
 }
@@ -95,11 +86,7 @@ async fn key_at(
     index: u32,
     moving: Option<Uuid>,
 ) -> Result<String, DbError> {
-    let (offset, limit) = if index == 0 {
-        (0_i64, 1_i64)
-    } else {
-        (i64::from(index) - 1, 2)
-    };
+    let (offset, limit) = if index == 0 { (0_i64, 1_i64) } else { (i64::from(index) - 1, 2) };
     let keys: Vec<String> = sqlx::query_scalar(
         "SELECT position FROM tasks WHERE project_id = $1 AND status = $2 AND id IS DISTINCT FROM $3 \
          ORDER BY position, id OFFSET $4 LIMIT $5",
@@ -142,16 +129,14 @@ async fn append_event(
     kind: &str,
     data: serde_json::Value,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO task_events (task_id, project_id, kind, data) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(task.id)
-    .bind(task.project_id)
-    .bind(kind)
-    .bind(data)
-    .execute(&mut **tx)
-    .await
-    .map_err(DbError::from_sqlx)?;
+    sqlx::query("INSERT INTO task_events (task_id, project_id, kind, data) VALUES ($1, $2, $3, $4)")
+        .bind(task.id)
+        .bind(task.project_id)
+        .bind(kind)
+        .bind(data)
+        .execute(&mut **tx)
+        .await
+        .map_err(DbError::from_sqlx)?;
     Ok(())
 }
 
@@ -166,19 +151,11 @@ impl Db {
         .fetch_all(self.pool())
         .await
         .map_err(DbError::from_sqlx)?;
-        let mut columns: Vec<BoardColumn> = TaskStatus::ALL
-            .iter()
-            .map(|&status| BoardColumn {
-                status,
-                tasks: Vec::new(),
-            })
-            .collect();
+        let mut columns: Vec<BoardColumn> =
+            TaskStatus::ALL.iter().map(|&status| BoardColumn { status, tasks: Vec::new() }).collect();
         for row in rows {
             let task = Task::try_from(row)?;
-            let slot = TaskStatus::ALL
-                .iter()
-                .position(|s| *s == task.status)
-                .unwrap_or(0);
+            let slot = TaskStatus::ALL.iter().position(|s| *s == task.status).unwrap_or(0);
             if let Some(col) = columns.get_mut(slot) {
                 col.tasks.push(task);
             }
@@ -187,13 +164,12 @@ impl Db {
     }
 
     pub async fn get_task(&self, id: Uuid) -> Result<Task, DbError> {
-        let row: Option<TaskRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM tasks WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(DbError::from_sqlx)?;
+        let row: Option<TaskRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM tasks WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(DbError::from_sqlx)?;
         row.ok_or(DbError::NotFound("task"))?.try_into()
     }
 
@@ -225,13 +201,7 @@ impl Db {
             other => other,
         })?;
         let task = Task::try_from(row)?;
-        append_event(
-            &mut tx,
-            &task,
-            "created",
-            json!({ "title": task.title, "status": task.status }),
-        )
-        .await?;
+        append_event(&mut tx, &task, "created", json!({ "title": task.title, "status": task.status })).await?;
         tx.commit().await.map_err(DbError::from_sqlx)?;
         Ok(task)
     }
@@ -242,13 +212,12 @@ impl Db {
             check_description(d)?;
         }
         let mut tx = self.pool().begin().await.map_err(DbError::from_sqlx)?;
-        let row: Option<TaskRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(DbError::from_sqlx)?;
+        let row: Option<TaskRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE")))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(DbError::from_sqlx)?;
         let before = Task::try_from(row.ok_or(DbError::NotFound("task"))?)?;
         let mut after = before.clone();
         let mut changes = serde_json::Map::new();
@@ -285,13 +254,7 @@ impl Db {
         .map_err(DbError::from_sqlx)?;
         let task = Task::try_from(row)?;
         if !changes.is_empty() {
-            append_event(
-                &mut tx,
-                &task,
-                "updated",
-                serde_json::Value::Object(changes),
-            )
-            .await?;
+            append_event(&mut tx, &task, "updated", serde_json::Value::Object(changes)).await?;
         }
         if task.status != before.status || task.position != before.position {
             let data = json!({ "from": before.status, "to": task.status, "index": upd.position.unwrap_or(0) });
@@ -303,13 +266,12 @@ impl Db {
 
     pub async fn delete_task(&self, id: Uuid) -> Result<(), DbError> {
         let mut tx = self.pool().begin().await.map_err(DbError::from_sqlx)?;
-        let row: Option<TaskRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM tasks WHERE id = $1 RETURNING {COLUMNS}"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(DbError::from_sqlx)?;
+        let row: Option<TaskRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("DELETE FROM tasks WHERE id = $1 RETURNING {COLUMNS}")))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(DbError::from_sqlx)?;
         let task = Task::try_from(row.ok_or(DbError::NotFound("task"))?)?;
         // The snapshot keeps a deleted task recoverable from its history.
         let snapshot = serde_json::to_value(&task).map_err(|e| DbError::Invalid(e.to_string()))?;
@@ -320,26 +282,19 @@ impl Db {
 
     /// The task's history, oldest first. Works for deleted tasks too.
     pub async fn task_events(&self, task_id: Uuid) -> Result<Vec<TaskEvent>, DbError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT id, task_id, kind, data, at FROM task_events WHERE task_id = $1 ORDER BY id",
-        )
-        .bind(task_id)
-        .fetch_all(self.pool())
-        .await
-        .map_err(DbError::from_sqlx)?;
+        let rows: Vec<EventRow> =
+            sqlx::query_as("SELECT id, task_id, kind, data, at FROM task_events WHERE task_id = $1 ORDER BY id")
+                .bind(task_id)
+                .fetch_all(self.pool())
+                .await
+                .map_err(DbError::from_sqlx)?;
         if rows.is_empty() {
             // Distinguish "no such task" from "no history yet" (a task always has its `created` event).
             return Err(DbError::NotFound("task"));
         }
         Ok(rows
             .into_iter()
-            .map(|r| TaskEvent {
-                id: r.id,
-                task_id: r.task_id,
-                kind: r.kind,
-                data: r.data,
-                at: r.at,
-            })
+            .map(|r| TaskEvent { id: r.id, task_id: r.task_id, kind: r.kind, data: r.data, at: r.at })
             .collect())
     }
 }

@@ -7,15 +7,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error(
-        "another viban (pid {pid}) is already using {dir}; quit it first or choose another home with --home"
-    )]
+    #[error("another viban (pid {pid}) is already using {dir}; quit it first or choose another home with --home")]
     Held { dir: PathBuf, pid: String },
     #[error("could not open the lock file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 /// Held for the life of the app; dropping it releases the lock.
@@ -27,28 +22,15 @@ pub struct DataDirLock {
 
 impl DataDirLock {
     pub fn acquire(path: &Path) -> Result<Self, LockError> {
-        let io = |source| LockError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io)?;
+        let io = |source| LockError::Io { path: path.to_path_buf(), source };
+        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut pid = String::new();
                 let _ = file.read_to_string(&mut pid);
                 let dir = path.parent().unwrap_or(path).to_path_buf();
-                let pid = if pid.trim().is_empty() {
-                    "unknown".into()
-                } else {
-                    pid.trim().to_string()
-                };
+                let pid = if pid.trim().is_empty() { "unknown".into() } else { pid.trim().to_string() };
                 return Err(LockError::Held { dir, pid });
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
@@ -56,10 +38,7 @@ impl DataDirLock {
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         write!(file, "{}", std::process::id()).map_err(io)?;
-        Ok(Self {
-            _file: file,
-            path: path.to_path_buf(),
-        })
+        Ok(Self { _file: file, path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {

@@ -58,10 +58,7 @@ fn publish(tx: &watch::Sender<Status>, state: ServiceState, pid: Option<i32>) {
 
 impl Supervisor {
     /// Starts PostgreSQL (the cluster must exist) and supervises it until `shutdown`.
-    pub async fn start(
-        mut pg: EmbeddedPostgres,
-        policy: RestartPolicy,
-    ) -> Result<SupervisorHandle, PgError> {
+    pub async fn start(mut pg: EmbeddedPostgres, policy: RestartPolicy) -> Result<SupervisorHandle, PgError> {
         let process = pg.start().await?;
         let (tx, rx) = watch::channel(Status {
             database: ServiceState::Ready,
@@ -70,20 +67,8 @@ impl Supervisor {
         });
         let (cmd_tx, cmd_rx) = mpsc::channel(4);
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(supervise(
-            pg,
-            Some(process),
-            policy,
-            tx,
-            cmd_rx,
-            cancel.clone(),
-        ));
-        Ok(SupervisorHandle {
-            status: rx,
-            commands: Some(cmd_tx),
-            cancel,
-            task: Some(task),
-        })
+        let task = tokio::spawn(supervise(pg, Some(process), policy, tx, cmd_rx, cancel.clone()));
+        Ok(SupervisorHandle { status: rx, commands: Some(cmd_tx), cancel, task: Some(task) })
     }
 
     /// No embedded server (`--database-url`): status only, always Ready as far as the supervisor knows.
@@ -100,12 +85,7 @@ impl Supervisor {
             c.cancelled().await;
             drop(tx);
         });
-        SupervisorHandle {
-            status: rx,
-            commands: None,
-            cancel,
-            task: Some(task),
-        }
+        SupervisorHandle { status: rx, commands: None, cancel, task: Some(task) }
     }
 }
 
@@ -215,11 +195,7 @@ async fn restart(
             }
             Err(e) => {
                 tracing::error!(error = %e, "restarting PostgreSQL failed");
-                publish(
-                    tx,
-                    ServiceState::Degraded(format!("restarting PostgreSQL: {e}")),
-                    None,
-                );
+                publish(tx, ServiceState::Degraded(format!("restarting PostgreSQL: {e}")), None);
                 backoff = (backoff * 2).min(policy.max_backoff);
             }
         }

@@ -11,8 +11,7 @@ use viban_api::{ApiState, BoardCache, Guard};
 use viban_core::{AppPaths, PathsError};
 use viban_db::{ChangeFeed, Db, DbError};
 use viban_runtime::{
-    DataDirLock, EmbeddedPostgres, LockError, PgError, RestartPolicy, Status, Supervisor,
-    SupervisorHandle,
+    DataDirLock, EmbeddedPostgres, LockError, PgError, RestartPolicy, Status, Supervisor, SupervisorHandle,
 };
 
 use crate::{ServerFile, token};
@@ -60,17 +59,11 @@ pub enum StartError {
     #[error("invalid --database-url: {0}")]
     DatabaseUrl(String),
     #[error("could not listen on {addr}: {source}. Choose another --bind address or port")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error("{0}")]
     Insecure(String),
     #[error("could not write {path}: {source}. Check permissions and free disk space")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
 }
 
 pub struct App;
@@ -89,29 +82,16 @@ pub struct RunningApp {
 }
 
 fn step(name: &str, started: Instant) {
-    tracing::debug!(
-        step = name,
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "startup"
-    );
+    tracing::debug!(step = name, ms = started.elapsed().as_secs_f64() * 1000.0, "startup");
 }
 
 fn ui_dir(configured: Option<PathBuf>) -> Option<PathBuf> {
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(PathBuf::from));
+    let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from));
     configured
         .into_iter()
         .chain(std::env::var_os("VIBAN_UI_DIR").map(PathBuf::from))
-        .chain(
-            exe_dir
-                .iter()
-                .flat_map(|d| [d.join("ui"), d.join("../share/viban/ui")]),
-        )
-        .chain(std::iter::once(PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../ui/dist"
-        ))))
+        .chain(exe_dir.iter().flat_map(|d| [d.join("ui"), d.join("../share/viban/ui")]))
+        .chain(std::iter::once(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../ui/dist"))))
         .find(|d| d.join("index.html").is_file())
 }
 
@@ -133,19 +113,14 @@ impl App {
         }
         let token = match &config.token {
             Some(t) => t.clone(),
-            None => {
-                token::read_or_create(&paths.token_file()).map_err(|source| StartError::Write {
-                    path: paths.token_file(),
-                    source,
-                })?
-            }
+            None => token::read_or_create(&paths.token_file())
+                .map_err(|source| StartError::Write { path: paths.token_file(), source })?,
         };
 
         let (supervisor, options) = match &config.database_url {
             Some(url) => {
-                let opts: PgConnectOptions = url
-                    .parse()
-                    .map_err(|e: sqlx::Error| StartError::DatabaseUrl(e.to_string()))?;
+                let opts: PgConnectOptions =
+                    url.parse().map_err(|e: sqlx::Error| StartError::DatabaseUrl(e.to_string()))?;
                 (Supervisor::external(), opts)
             }
             None => {
@@ -169,37 +144,71 @@ impl App {
             }
         };
         step("postgres", t0);
-        let db = match Db::connect(options).await {
-            Ok(db) => db,
+        match Self::serve(&config, &paths, &token, supervisor.status(), options, t0).await {
+            Ok(s) => Ok(RunningApp {
+                url: s.url,
+                token,
+                addr: s.addr,
+                paths,
+                supervisor,
+                db: s.db,
+                cancel: s.cancel,
+                server: s.server,
+                _lock: lock,
+            }),
             Err(e) => {
+                // A failed start leaves nothing running.
                 supervisor.shutdown(Duration::from_secs(10)).await;
-                return Err(e.into());
+                Err(e)
             }
-        };
+        }
+    }
+
+    /// Everything after PostgreSQL: pool, migrations, change feed, the API bound, server.json written.
+    async fn serve(
+        config: &Config,
+        paths: &AppPaths,
+        token: &str,
+        status: watch::Receiver<Status>,
+        options: PgConnectOptions,
+        t0: Instant,
+    ) -> Result<Serving, StartError> {
+        let db = Db::connect(options).await?;
         if let Err(e) = db.migrate().await {
             db.close().await;
-            supervisor.shutdown(Duration::from_secs(10)).await;
             return Err(e.into());
         }
         step("migrate", t0);
-
         let cancel = CancellationToken::new();
-        let feed = ChangeFeed::start(db.clone(), cancel.clone());
+        let served = Self::bind(config, paths, token, status, &db, &cancel).await;
+        if served.is_err() {
+            cancel.cancel();
+            db.close().await;
+        }
+        let (url, addr, server) = served?;
+        step("ready", t0);
+        tracing::info!(%url, ms = t0.elapsed().as_millis() as u64, "viban started");
+        Ok(Serving { url, addr, db, cancel, server })
+    }
+
+    async fn bind(
+        config: &Config,
+        paths: &AppPaths,
+        token: &str,
+        status: watch::Receiver<Status>,
+        db: &Db,
+        cancel: &CancellationToken,
+    ) -> Result<(String, SocketAddr, JoinHandle<std::io::Result<()>>), StartError> {
+        let feed = ChangeFeed::start(db.clone(), cancel.clone(), Duration::from_secs(5)).await;
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
-            .map_err(|source| StartError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+            .map_err(|source| StartError::Bind { addr: config.bind, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let state = ApiState {
             db: db.clone(),
             feed,
-            status: supervisor.status(),
-            guard: Arc::new(Guard::new(token.clone(), addr, &[])),
+            status,
+            guard: Arc::new(Guard::new(token.to_string(), addr, &[])),
             boards: Arc::new(BoardCache::default()),
             repo_roots: Arc::new(config.repo_roots.clone()),
             data_dir: paths.data_dir.clone(),
@@ -209,36 +218,31 @@ impl App {
         let app = viban_api::router(state);
         let stop = cancel.clone();
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
+            axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
         });
         let url = format!("http://{addr}");
         let file = ServerFile {
             url: url.clone(),
-            token: token.clone(),
+            token: token.to_string(),
             pid: std::process::id(),
             version: viban_core::VERSION.into(),
         };
-        file.write(&paths.server_json())
-            .map_err(|source| StartError::Write {
-                path: paths.server_json(),
-                source,
-            })?;
-        step("ready", t0);
-        tracing::info!(%url, ms = t0.elapsed().as_millis() as u64, "viban started");
-        Ok(RunningApp {
-            url,
-            token,
-            addr,
-            paths,
-            supervisor,
-            db,
-            cancel,
-            server,
-            _lock: lock,
-        })
+        if let Err(source) = file.write(&paths.server_json()) {
+            cancel.cancel();
+            let _ = server.await;
+            return Err(StartError::Write { path: paths.server_json(), source });
+        }
+        Ok((url, addr, server))
     }
+}
+
+/// What `serve` hands back; completed into a `RunningApp` by `start`.
+struct Serving {
+    url: String,
+    addr: SocketAddr,
+    db: Db,
+    cancel: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningApp {
@@ -266,10 +270,7 @@ impl RunningApp {
                 clean = false;
             }
         }
-        if tokio::time::timeout(Duration::from_secs(2), self.db.close())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(2), self.db.close()).await.is_err() {
             tracing::warn!("closing the database pool timed out");
             clean = false;
         }

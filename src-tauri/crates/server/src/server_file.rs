@@ -17,17 +17,8 @@ impl ServerFile {
     /// Written atomically (temp file + rename), mode 0600.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let tmp = path.with_extension("json.tmp");
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(
-            serde_json::to_string_pretty(self)
-                .map_err(std::io::Error::other)?
-                .as_bytes(),
-        )?;
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        f.write_all(serde_json::to_string_pretty(self).map_err(std::io::Error::other)?.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     }

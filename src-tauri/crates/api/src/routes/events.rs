@@ -17,16 +17,12 @@ pub async fn upgrade(State(state): State<ApiState>, ws: WebSocketUpgrade) -> Res
 }
 
 fn frame(event: &ChangeEvent) -> Option<Message> {
-    serde_json::to_string(event)
-        .ok()
-        .map(|s| Message::Text(s.into()))
+    serde_json::to_string(event).ok().map(|s| Message::Text(s.into()))
 }
 
 async fn serve(mut socket: WebSocket, state: ApiState) {
     let mut rx = state.feed.subscribe();
-    let hello = ChangeEvent::Hello {
-        version: viban_core::VERSION.into(),
-    };
+    let hello = ChangeEvent::Hello { version: viban_core::VERSION.into() };
     if let Some(m) = frame(&hello)
         && socket.send(m).await.is_err()
     {

@@ -15,20 +15,11 @@ pub fn api_router() -> Router<ApiState> {
         .route("/projects/{id}", axum::routing::delete(projects::delete))
         .route("/projects/{id}/board", get(projects::board))
         .route("/projects/{id}/tasks", axum::routing::post(tasks::create))
-        .route(
-            "/tasks/{id}",
-            patch(tasks::update).get(tasks::get).delete(tasks::delete),
-        )
+        .route("/tasks/{id}", patch(tasks::update).get(tasks::get).delete(tasks::delete))
         .route("/tasks/{id}/events", get(tasks::events))
         .route("/events", get(events::upgrade))
         .route("/openapi.json", get(crate::openapi::serve))
-        .fallback(|| async {
-            crate::ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "not_found",
-                "no such route",
-            )
-        })
+        .fallback(|| async { crate::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route") })
 }
 
 /// Routes anyone on loopback may call.

@@ -25,35 +25,20 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Project>), ApiError> {
     let name = body.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::validation(
-            "a project needs a name of 1 to 200 characters",
-        ));
+        return Err(ApiError::validation("a project needs a name of 1 to 200 characters"));
     }
     let repo = repo::validate(&body.repo_path, &state.repo_roots, &state.data_dir).await?;
-    let project = state
-        .db
-        .create_project(NewProject {
-            name,
-            repo_path: repo.path,
-            default_branch: repo.default_branch,
-        })
-        .await?;
+    let project =
+        state.db.create_project(NewProject { name, repo_path: repo.path, default_branch: repo.default_branch }).await?;
     Ok((StatusCode::CREATED, Json(project)))
 }
 
 /// Removes the project from viban (never touches the repository).
 #[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ApiErrorBody)))]
-pub async fn delete(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     let id = parse_id("project", &id)?;
-    state
-        .db
-        .delete_project(id)
-        .await
-        .map_err(|e| not_found_as(e, "project", id))?;
+    state.db.delete_project(id).await.map_err(|e| not_found_as(e, "project", id))?;
     state.boards.invalidate(id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -61,26 +46,15 @@ pub async fn delete(
 /// The five columns with their tasks, in order. Served from a cache kept fresh by the change feed.
 #[utoipa::path(get, path = "/api/projects/{id}/board", tag = "projects", params(("id" = String, Path)),
     responses((status = 200, body = Board), (status = 404, body = ApiErrorBody)))]
-pub async fn board(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn board(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = parse_id("project", &id)?;
     let body = match state.boards.get(id) {
         Ok(body) => body,
         Err(generation) => {
-            let board = state
-                .db
-                .board(id)
-                .await
-                .map_err(|e| not_found_as(e, "project", id))?;
+            let board = state.db.board(id).await.map_err(|e| not_found_as(e, "project", id))?;
             let body = bytes::Bytes::from(serde_json::to_vec(&board).map_err(|e| {
                 tracing::error!(error = %e, "encoding a board");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
             })?);
             state.boards.store(id, generation, body.clone());
             body

@@ -17,29 +17,16 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateTask>,
 ) -> Result<(StatusCode, Json<Task>), ApiError> {
     let project = parse_id("project", &id)?;
-    let task = state
-        .db
-        .create_task(project, body)
-        .await
-        .map_err(|e| not_found_as(e, "project", project))?;
+    let task = state.db.create_task(project, body).await.map_err(|e| not_found_as(e, "project", project))?;
     state.boards.invalidate(project);
     Ok((StatusCode::CREATED, Json(task)))
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = String, Path)),
     responses((status = 200, body = Task), (status = 404, body = ApiErrorBody)))]
-pub async fn get(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<Json<Task>, ApiError> {
+pub async fn get(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Task>, ApiError> {
     let id = parse_id("task", &id)?;
-    Ok(Json(
-        state
-            .db
-            .get_task(id)
-            .await
-            .map_err(|e| not_found_as(e, "task", id))?,
-    ))
+    Ok(Json(state.db.get_task(id).await.map_err(|e| not_found_as(e, "task", id))?))
 }
 
 /// Edits a task and/or moves it: `position` is the index in the (new) column, counted without the task.
@@ -51,11 +38,7 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateTask>,
 ) -> Result<Json<Task>, ApiError> {
     let id = parse_id("task", &id)?;
-    let task = state
-        .db
-        .update_task(id, body)
-        .await
-        .map_err(|e| not_found_as(e, "task", id))?;
+    let task = state.db.update_task(id, body).await.map_err(|e| not_found_as(e, "task", id))?;
     state.boards.invalidate(task.project_id);
     Ok(Json(task))
 }
@@ -63,37 +46,17 @@ pub async fn update(
 /// Deletes a task; its history (with a snapshot) stays readable at `/api/tasks/{id}/events`.
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ApiErrorBody)))]
-pub async fn delete(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     let id = parse_id("task", &id)?;
-    let task = state
-        .db
-        .get_task(id)
-        .await
-        .map_err(|e| not_found_as(e, "task", id))?;
-    state
-        .db
-        .delete_task(id)
-        .await
-        .map_err(|e| not_found_as(e, "task", id))?;
+    let task = state.db.get_task(id).await.map_err(|e| not_found_as(e, "task", id))?;
+    state.db.delete_task(id).await.map_err(|e| not_found_as(e, "task", id))?;
     state.boards.invalidate(task.project_id);
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}/events", tag = "tasks", params(("id" = String, Path)),
     responses((status = 200, body = Vec<TaskEvent>), (status = 404, body = ApiErrorBody)))]
-pub async fn events(
-    State(state): State<ApiState>,
-    Path(id): Path<String>,
-) -> Result<Json<Vec<TaskEvent>>, ApiError> {
+pub async fn events(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Vec<TaskEvent>>, ApiError> {
     let id = parse_id("task", &id)?;
-    Ok(Json(
-        state
-            .db
-            .task_events(id)
-            .await
-            .map_err(|e| not_found_as(e, "task", id))?,
-    ))
+    Ok(Json(state.db.task_events(id).await.map_err(|e| not_found_as(e, "task", id))?))
 }

@@ -21,11 +21,7 @@ pub struct Account {
 
 fn lookup(name: &str) -> Option<Account> {
     let u = User::from_name(name).ok().flatten()?;
-    Some(Account {
-        name: u.name,
-        uid: u.uid.as_raw(),
-        gid: u.gid.as_raw(),
-    })
+    Some(Account { name: u.name, uid: u.uid.as_raw(), gid: u.gid.as_raw() })
 }
 
 pub fn running_as_root() -> bool {
@@ -38,21 +34,15 @@ pub fn for_postgres() -> Result<Option<Account>, PgError> {
         return Ok(None);
     }
     if let Ok(name) = std::env::var(USER_ENV) {
-        return lookup(&name).map(Some).ok_or_else(|| {
-            PgError::Account(format!("{USER_ENV}={name} names no account on this system"))
-        });
+        return lookup(&name)
+            .map(Some)
+            .ok_or_else(|| PgError::Account(format!("{USER_ENV}={name} names no account on this system")));
     }
     if let Some(a) = lookup(OWN_ACCOUNT) {
         return Ok(Some(a));
     }
     let created = Command::new("useradd")
-        .args([
-            "--system",
-            "--user-group",
-            "--no-create-home",
-            "--home-dir",
-            "/nonexistent",
-        ])
+        .args(["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"])
         .args(["--shell", "/usr/sbin/nologin", OWN_ACCOUNT])
         .output();
     match created {
@@ -74,38 +64,26 @@ pub fn for_postgres() -> Result<Option<Account>, PgError> {
 
 /// Whether `account` can reach `path`: search permission on every ancestor directory.
 pub fn can_traverse(account: &Account, path: &Path) -> bool {
-    path.ancestors()
-        .skip(1)
-        .all(|dir| match std::fs::metadata(dir) {
-            Ok(m) => {
-                let mode = m.mode();
-                if m.uid() == account.uid {
-                    mode & 0o100 != 0
-                } else if m.gid() == account.gid {
-                    mode & 0o010 != 0
-                } else {
-                    mode & 0o001 != 0
-                }
+    path.ancestors().skip(1).all(|dir| match std::fs::metadata(dir) {
+        Ok(m) => {
+            let mode = m.mode();
+            if m.uid() == account.uid {
+                mode & 0o100 != 0
+            } else if m.gid() == account.gid {
+                mode & 0o010 != 0
+            } else {
+                mode & 0o001 != 0
             }
-            // Not there yet: it will be created by us, as root, with default (0755-ish) permissions.
-            Err(_) => true,
-        })
+        }
+        // Not there yet: it will be created by us, as root, with default (0755-ish) permissions.
+        Err(_) => true,
+    })
 }
 
 /// Hands `path` (not recursively) to the account.
 pub fn give(account: &Account, path: &Path) -> Result<(), PgError> {
-    nix::unistd::chown(
-        path,
-        Some(Uid::from_raw(account.uid)),
-        Some(Gid::from_raw(account.gid)),
-    )
-    .map_err(|e| {
-        PgError::Io(format!(
-            "could not hand {} to {}: {e}",
-            path.display(),
-            account.name
-        ))
-    })
+    nix::unistd::chown(path, Some(Uid::from_raw(account.uid)), Some(Gid::from_raw(account.gid)))
+        .map_err(|e| PgError::Io(format!("could not hand {} to {}: {e}", path.display(), account.name)))
 }
 
 /// Hands a whole tree to the account (a cluster copied or left by an earlier non-root run).

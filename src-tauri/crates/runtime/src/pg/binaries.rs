@@ -44,10 +44,7 @@ impl PgBinaries {
 
 /// Where a bundle or package puts PostgreSQL relative to the viban executable.
 fn bundled_candidates() -> Vec<PathBuf> {
-    let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    else {
+    let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) else {
         return Vec::new();
     };
     vec![
@@ -69,15 +66,9 @@ fn system_candidates() -> Vec<PathBuf> {
     if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
         let mut versions: Vec<(u32, PathBuf)> = entries
             .flatten()
-            .filter_map(|e| {
-                e.file_name()
-                    .to_str()?
-                    .parse::<u32>()
-                    .ok()
-                    .map(|v| (v, e.path().join("bin")))
-            })
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok().map(|v| (v, e.path().join("bin"))))
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
         out.extend(versions.into_iter().map(|(_, p)| p));
     }
     for n in (13..=19).rev() {
@@ -98,12 +89,7 @@ fn probe(dir: &Path, source: BinSource) -> Result<PgBinaries, PgError> {
     let out = Command::new(dir.join("postgres"))
         .arg("--version")
         .output()
-        .map_err(|e| {
-            PgError::Binaries(format!(
-                "{} could not run: {e}",
-                dir.join("postgres").display()
-            ))
-        })?;
+        .map_err(|e| PgError::Binaries(format!("{} could not run: {e}", dir.join("postgres").display())))?;
     let text = String::from_utf8_lossy(&out.stdout);
     // "postgres (PostgreSQL) 17.6" or "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
     let version = text
@@ -111,29 +97,17 @@ fn probe(dir: &Path, source: BinSource) -> Result<PgBinaries, PgError> {
         .nth(2)
         .filter(|_| out.status.success())
         .ok_or_else(|| {
-            PgError::Binaries(format!(
-                "unexpected `postgres --version` output from {}: {text}",
-                dir.display()
-            ))
+            PgError::Binaries(format!("unexpected `postgres --version` output from {}: {text}", dir.display()))
         })?
         .to_string();
-    let major = version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
+    let major = version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
     if major < 13 {
         return Err(PgError::Binaries(format!(
             "PostgreSQL {version} in {} is too old; viban needs 13 or newer",
             dir.display()
         )));
     }
-    Ok(PgBinaries {
-        bin_dir: dir.to_path_buf(),
-        version,
-        major,
-        source,
-    })
+    Ok(PgBinaries { bin_dir: dir.to_path_buf(), version, major, source })
 }
 
 /// Resolves the binaries or says exactly how to get some.
@@ -151,15 +125,8 @@ pub fn resolve(cache_dir: &Path) -> Result<PgBinaries, PgError> {
     let ordered = bundled_candidates()
         .into_iter()
         .map(|d| (d, BinSource::Bundled))
-        .chain(std::iter::once((
-            cache_dir.join("postgresql/bin"),
-            BinSource::Cached,
-        )))
-        .chain(
-            system_candidates()
-                .into_iter()
-                .map(|d| (d, BinSource::System)),
-        );
+        .chain(std::iter::once((cache_dir.join("postgresql/bin"), BinSource::Cached)))
+        .chain(system_candidates().into_iter().map(|d| (d, BinSource::System)));
     let mut last_err = None;
     for (dir, source) in ordered {
         if has_tools(&dir) {

@@ -30,8 +30,7 @@ fn short_hash(s: &str) -> String {
 
 fn make_dir(path: &Path, account: Option<&Account>, mode: u32) -> Result<(), PgError> {
     std::fs::create_dir_all(path).map_err(|e| io_err("create", path, e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| io_err("chmod", path, e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| io_err("chmod", path, e))?;
     if let Some(a) = account {
         account::give(a, path)?;
     }
@@ -46,8 +45,7 @@ fn write_private(path: &Path, contents: &str) -> Result<(), PgError> {
         .mode(0o600)
         .open(path)
         .map_err(|e| io_err("write", path, e))?;
-    f.write_all(contents.as_bytes())
-        .map_err(|e| io_err("write", path, e))?;
+    f.write_all(contents.as_bytes()).map_err(|e| io_err("write", path, e))?;
     f.sync_all().map_err(|e| io_err("sync", path, e))
 }
 
@@ -58,11 +56,7 @@ fn read_or_create_password(path: &Path) -> Result<String, PgError> {
             return Ok(p);
         }
     }
-    let password = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
+    let password = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     write_private(path, &password)?;
     Ok(password)
 }
@@ -75,9 +69,7 @@ fn port_is_free(port: u16) -> bool {
 pub(super) fn choose_port(root: &Path, force_new: bool) -> Result<u16, PgError> {
     let file = root.join("port");
     if !force_new
-        && let Some(p) = std::fs::read_to_string(&file)
-            .ok()
-            .and_then(|s| s.trim().parse::<u16>().ok())
+        && let Some(p) = std::fs::read_to_string(&file).ok().and_then(|s| s.trim().parse::<u16>().ok())
         && p != 0
         && port_is_free(p)
     {
@@ -102,8 +94,7 @@ impl EmbeddedPostgres {
             open_for_search(&paths.data_dir)?;
             if !account::can_traverse(a, &root.join("data")) {
                 // e.g. a home under /root: keep the cluster where the unprivileged account can reach it.
-                root = PathBuf::from("/var/lib/viban")
-                    .join(format!("pg-{}", short_hash(&root.to_string_lossy())));
+                root = PathBuf::from("/var/lib/viban").join(format!("pg-{}", short_hash(&root.to_string_lossy())));
                 tracing::info!(root = %root.display(), "data dir is not reachable by {}; cluster kept here", a.name);
             }
             if !account::can_traverse(a, &bins.tool("postgres")) {
@@ -118,8 +109,7 @@ impl EmbeddedPostgres {
         }
         let mut socket_dir = root.join("run");
         if socket_dir.as_os_str().len() + "/.s.PGSQL.65535".len() > MAX_SOCKET_PATH {
-            socket_dir = std::env::temp_dir()
-                .join(format!("viban-pg-{}", short_hash(&root.to_string_lossy())));
+            socket_dir = std::env::temp_dir().join(format!("viban-pg-{}", short_hash(&root.to_string_lossy())));
         }
         make_dir(&socket_dir, account.as_ref(), 0o700)?;
         std::fs::create_dir_all(&paths.log_dir).map_err(|e| io_err("create", &paths.log_dir, e))?;
@@ -163,31 +153,17 @@ impl EmbeddedPostgres {
             account::give(a, &pwfile)?;
         }
         let mut cmd = self.command("initdb");
-        cmd.arg("-D").arg(&tmp).args([
-            "-U",
-            DB_USER,
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--auth=scram-sha-256",
-        ]);
+        cmd.arg("-D").arg(&tmp).args(["-U", DB_USER, "-E", "UTF8", "--locale=C", "--auth=scram-sha-256"]);
         // No fsync here: we sync the new cluster in the background once it runs (see `sync_cluster`), which
         // keeps the first start fast without risking a torn cluster after a power cut.
-        cmd.arg(format!("--pwfile={}", pwfile.display()))
-            .args(["--no-instructions", "--no-sync"]);
-        let out = cmd
-            .output()
-            .await
-            .map_err(|e| PgError::Init(format!("could not run initdb: {e}")));
+        cmd.arg(format!("--pwfile={}", pwfile.display())).args(["--no-instructions", "--no-sync"]);
+        let out = cmd.output().await.map_err(|e| PgError::Init(format!("could not run initdb: {e}")));
         let _ = std::fs::remove_file(&pwfile);
         let out = out?;
         if !out.status.success() {
-            return Err(PgError::Init(
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ));
+            return Err(PgError::Init(String::from_utf8_lossy(&out.stderr).trim().to_string()));
         }
-        std::fs::rename(&tmp, &self.data_dir)
-            .map_err(|e| io_err("rename cluster into", &self.data_dir, e))?;
+        std::fs::rename(&tmp, &self.data_dir).map_err(|e| io_err("rename cluster into", &self.data_dir, e))?;
         Ok(true)
     }
 
@@ -220,15 +196,7 @@ impl EmbeddedPostgres {
         let mut cmd = tokio::process::Command::new(self.bins.tool(tool));
         cmd.stdin(Stdio::null()).kill_on_drop(false);
         // Keep the tools' messages in English-independent C locale and away from the user's PG* variables.
-        for var in [
-            "PGDATA",
-            "PGHOST",
-            "PGPORT",
-            "PGUSER",
-            "PGPASSWORD",
-            "PGDATABASE",
-            "PGOPTIONS",
-        ] {
+        for var in ["PGDATA", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGOPTIONS"] {
             cmd.env_remove(var);
         }
         if let Some(a) = &self.account {
@@ -257,8 +225,7 @@ fn open_for_search(dir: &Path) -> Result<(), PgError> {
         && meta.uid() == 0
         && meta.mode() & 0o001 == 0
     {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711))
-            .map_err(|e| io_err("chmod", dir, e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711)).map_err(|e| io_err("chmod", dir, e))?;
     }
     Ok(())
 }
@@ -292,21 +259,14 @@ fn copy_binaries_for(account: &Account, bins: &binaries::PgBinaries) -> Result<P
             .output()
             .map_err(|e| PgError::Io(format!("cp: {e}")))?;
         if !out.status.success() {
-            return Err(PgError::Io(format!(
-                "copying PostgreSQL to {} failed",
-                tmp.display()
-            )));
+            return Err(PgError::Io(format!("copying PostgreSQL to {} failed", tmp.display())));
         }
         std::fs::rename(&tmp, &dest).map_err(|e| io_err("rename", &dest, e))?;
         std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| io_err("chmod", &dest, e))?;
     }
     if !account::can_traverse(account, &dest.join("bin/postgres")) {
-        return Err(PgError::Binaries(format!(
-            "{} is not reachable by {}",
-            dest.display(),
-            account.name
-        )));
+        return Err(PgError::Binaries(format!("{} is not reachable by {}", dest.display(), account.name)));
     }
     Ok(dest.join("bin"))
 }

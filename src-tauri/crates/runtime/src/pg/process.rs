@@ -49,6 +49,16 @@ fn serves(pid: i32, data: &Path) -> bool {
     matches!((cwd, data), (Ok(c), Ok(d)) if c == d)
 }
 
+/// Every process whose working directory is `data`.
+fn processes_in(data: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid != std::process::id() as i32 && serves(pid, data))
+        .collect()
+}
+
 async fn wait_gone(pid: i32, within: Duration) -> bool {
     let until = Instant::now() + within;
     while Instant::now() < until {
@@ -76,16 +86,9 @@ impl EmbeddedPostgres {
         let Ok(text) = std::fs::read_to_string(&pidfile) else {
             return Ok(());
         };
-        let pid = text
-            .lines()
-            .next()
-            .and_then(|l| l.trim().parse::<i32>().ok())
-            .unwrap_or(0);
+        let pid = text.lines().next().and_then(|l| l.trim().parse::<i32>().ok()).unwrap_or(0);
         if pid > 0 && pid_alive(pid) && serves(pid, &self.data_dir) {
-            tracing::warn!(
-                pid,
-                "stopping a PostgreSQL left running by an earlier viban"
-            );
+            tracing::warn!(pid, "stopping a PostgreSQL left running by an earlier viban");
             let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
             if !wait_gone(pid, Duration::from_secs(10)).await {
                 let _ = kill(Pid::from_raw(pid), Signal::SIGQUIT);
@@ -97,11 +100,32 @@ impl EmbeddedPostgres {
         }
         if pidfile.exists() {
             tracing::info!(pid, "removing stale postmaster.pid");
-            std::fs::remove_file(&pidfile).map_err(|e| {
-                PgError::Io(format!("could not remove stale {}: {e}", pidfile.display()))
-            })?;
+            std::fs::remove_file(&pidfile)
+                .map_err(|e| PgError::Io(format!("could not remove stale {}: {e}", pidfile.display())))?;
         }
+        self.reap_strays().await;
         Ok(())
+    }
+
+    /// Backends or helpers of a killed postmaster still attached to its shared memory block would make the next
+    /// start fail ("pre-existing shared memory block is still in use"). We hold the data-dir lock, so every
+    /// process working in our data dir is a leftover.
+    async fn reap_strays(&self) {
+        let strays = processes_in(&self.data_dir);
+        if strays.is_empty() {
+            return;
+        }
+        for pid in &strays {
+            let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().replace('\0', " ");
+            tracing::warn!(pid, cmd = cmd.trim(), "stopping a leftover PostgreSQL process");
+            let _ = kill(Pid::from_raw(*pid), Signal::SIGQUIT);
+        }
+        for pid in strays {
+            if !wait_gone(pid, Duration::from_secs(2)).await {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                wait_gone(pid, Duration::from_secs(2)).await;
+            }
+        }
     }
 
     /// Starts the server and waits until it accepts connections. Picks a new port once if ours was taken.
@@ -118,10 +142,7 @@ impl EmbeddedPostgres {
     }
 
     fn open_log(&self) -> Result<std::fs::File, PgError> {
-        if std::fs::metadata(&self.log_file)
-            .map(|m| m.len() > LOG_ROTATE_BYTES)
-            .unwrap_or(false)
-        {
+        if std::fs::metadata(&self.log_file).map(|m| m.len() > LOG_ROTATE_BYTES).unwrap_or(false) {
             let _ = std::fs::rename(&self.log_file, self.log_file.with_extension("log.1"));
         }
         std::fs::OpenOptions::new()
@@ -134,26 +155,15 @@ impl EmbeddedPostgres {
     async fn spawn_and_wait(&self) -> Result<PgProcess, PgError> {
         let log = self.open_log()?;
         let log2 = log.try_clone().map_err(|e| PgError::Io(e.to_string()))?;
-        let log_start = std::fs::metadata(&self.log_file)
-            .map(|m| m.len())
-            .unwrap_or(0);
+        let log_start = std::fs::metadata(&self.log_file).map(|m| m.len()).unwrap_or(0);
         let mut cmd = self.command("postgres");
-        cmd.arg("-D")
-            .arg(&self.data_dir)
-            .arg("-p")
-            .arg(self.port.to_string())
-            .arg("-k")
-            .arg(&self.socket_dir);
+        cmd.arg("-D").arg(&self.data_dir).arg("-p").arg(self.port.to_string()).arg("-k").arg(&self.socket_dir);
         for (k, v) in SETTINGS {
             cmd.arg("-c").arg(format!("{k}={v}"));
         }
         // Own process group: a Ctrl-C in viban's terminal must not reach postgres before our ordered shutdown.
-        cmd.process_group(0)
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log2));
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| PgError::Start(format!("could not run postgres: {e}")))?;
+        cmd.process_group(0).stdout(Stdio::from(log)).stderr(Stdio::from(log2));
+        let mut child = cmd.spawn().map_err(|e| PgError::Start(format!("could not run postgres: {e}")))?;
         let pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
         let pidfile = self.data_dir.join("postmaster.pid");
         let until = Instant::now() + READY_DEADLINE;
@@ -161,14 +171,10 @@ impl EmbeddedPostgres {
         loop {
             if let Ok(Some(status)) = child.try_wait() {
                 let log_tail = self.log_since(log_start);
-                if log_tail.contains("Address already in use")
-                    || log_tail.contains("could not bind")
-                {
+                if log_tail.contains("Address already in use") || log_tail.contains("could not bind") {
                     return Err(PgError::PortInUse(self.port));
                 }
-                return Err(PgError::Start(format!(
-                    "postgres exited ({status}); its log says:\n{log_tail}"
-                )));
+                return Err(PgError::Start(format!("postgres exited ({status}); its log says:\n{log_tail}")));
             }
             // Line 8 of postmaster.pid is the postmaster's status; "ready" once it accepts connections.
             if let Ok(text) = std::fs::read_to_string(&pidfile)
@@ -211,11 +217,7 @@ impl PgProcess {
             return;
         }
         let pid = Pid::from_raw(self.pid);
-        for (signal, share) in [
-            (Signal::SIGINT, 6),
-            (Signal::SIGQUIT, 3),
-            (Signal::SIGKILL, 1),
-        ] {
+        for (signal, share) in [(Signal::SIGINT, 6), (Signal::SIGQUIT, 3), (Signal::SIGKILL, 1)] {
             let _ = kill(pid, signal);
             let wait = timeout * share / 10;
             if let Ok(Ok(status)) = tokio::time::timeout(wait, self.child.wait()).await {

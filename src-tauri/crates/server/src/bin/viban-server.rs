@@ -35,12 +35,7 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR:PORT")]
         bind: SocketAddr,
         /// Use this PostgreSQL server instead of the embedded one (postgres://user:pass@host:port/db).
-        #[arg(
-            long,
-            env = "VIBAN_DATABASE_URL",
-            value_name = "URL",
-            hide_env_values = true
-        )]
+        #[arg(long, env = "VIBAN_DATABASE_URL", value_name = "URL", hide_env_values = true)]
         database_url: Option<String>,
         /// API token to require (default: the per-install token kept in the data dir).
         #[arg(long, env = "VIBAN_TOKEN", hide_env_values = true)]
@@ -60,11 +55,8 @@ enum Command {
 }
 
 fn init_logging(paths: Option<&AppPaths>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let filter =
-        EnvFilter::try_from_env("VIBAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_target(false);
+    let filter = EnvFilter::try_from_env("VIBAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
     let file = paths.and_then(|p| {
         std::fs::create_dir_all(&p.log_dir).ok()?;
         tracing_appender::rolling::Builder::new()
@@ -78,21 +70,12 @@ fn init_logging(paths: Option<&AppPaths>) -> Option<tracing_appender::non_blocki
     match file {
         Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            let file_layer = tracing_subscriber::fmt::layer()
-                .with_writer(writer)
-                .with_ansi(false);
-            tracing_subscriber::registry()
-                .with(filter)
-                .with(stderr)
-                .with(file_layer)
-                .init();
+            let file_layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
+            tracing_subscriber::registry().with(filter).with(stderr).with(file_layer).init();
             Some(guard)
         }
         None => {
-            tracing_subscriber::registry()
-                .with(filter)
-                .with(stderr)
-                .init();
+            tracing_subscriber::registry().with(filter).with(stderr).init();
             None
         }
     }
@@ -107,25 +90,14 @@ async fn serve(config: Config) -> ExitCode {
         }
     };
     println!("viban-server listening on {}", app.url);
-    println!(
-        "open {}/auth?token=<token from {}> in your browser",
-        app.url,
-        app.paths.server_json().display()
-    );
+    println!("open {}/auth?token=<token from {}> in your browser", app.url, app.paths.server_json().display());
     wait_for_signal().await;
-    if app.shutdown().await {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    }
+    if app.shutdown().await { ExitCode::SUCCESS } else { ExitCode::from(2) }
 }
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
@@ -140,10 +112,7 @@ async fn wait_for_signal() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("viban-server: could not start the async runtime: {e}");
@@ -151,25 +120,10 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Serve {
-            home,
-            bind,
-            database_url,
-            token,
-            ui_dir,
-            repo_roots,
-        } => {
+        Command::Serve { home, bind, database_url, token, ui_dir, repo_roots } => {
             let paths = AppPaths::resolve(home.as_deref()).ok();
             let _guard = init_logging(paths.as_ref());
-            let config = Config {
-                home,
-                bind,
-                database_url,
-                token,
-                ui_dir,
-                repo_roots,
-                ..Config::default()
-            };
+            let config = Config { home, bind, database_url, token, ui_dir, repo_roots, ..Config::default() };
             runtime.block_on(serve(config))
         }
         Command::Doctor { home } => {
@@ -182,11 +136,7 @@ fn main() -> ExitCode {
             };
             let (report, ok) = viban_server::doctor::report(&paths);
             print!("{report}");
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
     }
 }

@@ -1,0 +1,103 @@
+//! Small commands and the process helpers every xtask command uses.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::root;
+
+/// Runs a command with inherited output; fails with its exit status.
+pub fn status(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let st = cmd.status().with_context(|| format!("could not run {shown}"))?;
+    if !st.success() {
+        bail!("{shown} failed ({st})");
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its stdout.
+pub fn output(cmd: &mut Command) -> Result<String> {
+    let shown = format!("{cmd:?}");
+    let out = cmd.output().with_context(|| format!("could not run {shown}"))?;
+    if !out.status.success() {
+        bail!("{shown} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+pub fn npm(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("npm");
+    c.args(args).current_dir(dir);
+    c
+}
+
+pub fn build_ui() -> Result<()> {
+    status(&mut npm(&root().join("ui"), &["run", "build", "--silent"]))
+}
+
+pub fn run(headless: bool, release: bool, args: &[String]) -> Result<()> {
+    let ready = crate::setup::all()?;
+    if !headless {
+        println!("run: the desktop window arrives with the desktop issue; starting the headless server instead");
+    }
+    build_ui()?;
+    let mut build = cargo();
+    build.args(["build", "-p", "viban-server"]);
+    if release {
+        build.arg("--release");
+    }
+    status(&mut build)?;
+    let profile = if release { "release" } else { "debug" };
+    let bin = root().join("target").join(profile).join("viban-server");
+    let mut serve = Command::new(bin);
+    serve.arg("serve").args(args).env("VIBAN_PG_BIN", &ready.pg_bin).env("VIBAN_UI_DIR", root().join("ui/dist"));
+    status(&mut serve)
+}
+
+pub fn gen_types(check: bool) -> Result<()> {
+    let mut c = cargo();
+    c.args(["test", "-q", "-p", "viban-api", "--lib", "openapi::tests::the_committed_typescript_types_are_fresh"]);
+    if !check {
+        c.env("VIBAN_WRITE_TYPES", "1");
+    }
+    status(&mut c)
+}
+
+/// Headless crates must never depend on tauri: they run without a display (server, tests, CI).
+pub fn check_layering() -> Result<()> {
+    let crates = std::fs::read_dir(root().join("src-tauri/crates")).context("reading src-tauri/crates")?;
+    for entry in crates.flatten() {
+        let manifest = entry.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let Some(name) = text.lines().find_map(|l| l.strip_prefix("name = ")) else { continue };
+        let name = name.trim_matches('"');
+        let tree = output(cargo().args(["tree", "-q", "-p", name, "-e", "normal,build", "--prefix", "none"]))?;
+        if let Some(bad) = tree.lines().find(|l| l.starts_with("tauri")) {
+            bail!("{name} depends on {bad}: headless crates must not depend on tauri");
+        }
+    }
+    println!("check-layering: no headless crate depends on tauri");
+    Ok(())
+}
+
+pub fn bench(quick: bool) -> Result<()> {
+    let ready = crate::setup::all()?;
+    status(cargo().args(["build", "--release", "-p", "viban-server", "-p", "viban-bench"]))?;
+    let mut c = Command::new(root().join("target/release/viban-bench"));
+    c.env("VIBAN_PG_BIN", &ready.pg_bin)
+        .env("VIBAN_SERVER_BIN", root().join("target/release/viban-server"))
+        .arg("--out")
+        .arg(root().join("bench-results/latest.md"));
+    if quick {
+        c.arg("--quick");
+    }
+    status(&mut c)
+}

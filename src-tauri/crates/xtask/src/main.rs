@@ -1,0 +1,74 @@
+//! `cargo xtask <command>`: the README's two commands (`run`, `test`) and the tools behind them.
+//! Kept free of the app's crates so it builds in seconds and can install what the app needs first.
+
+mod cmd;
+mod setup;
+mod test;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "viban developer commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install what is missing: apt packages (as root or via sudo), npm packages, PostgreSQL binaries.
+    Setup,
+    /// Build the UI and the app and run it (desktop by default; --headless serves the board to a browser).
+    Run {
+        /// Serve the board to a browser instead of opening the desktop window.
+        #[arg(long)]
+        headless: bool,
+        /// Build with optimisations.
+        #[arg(long)]
+        release: bool,
+        /// Extra arguments for `viban-server serve` (e.g. --bind 127.0.0.1:7777).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Run every check and test: fmt, clippy, layering, Rust tests (real PostgreSQL, git), UI unit tests,
+    /// generated-types freshness, browser e2e.
+    Test {
+        /// Skip the browser end-to-end tests.
+        #[arg(long)]
+        no_e2e: bool,
+    },
+    /// Regenerate ui/src/api/generated/types.ts from the Rust types (--check: fail if stale).
+    GenTypes {
+        #[arg(long)]
+        check: bool,
+    },
+    /// Fail if a headless crate depends on tauri.
+    CheckLayering,
+    /// Run the benchmarks (release build) and write bench-results/latest.md.
+    Bench {
+        /// Fewer repetitions, for a quick look.
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+/// The workspace root (xtask lives at src-tauri/crates/xtask).
+pub fn root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors().nth(3).map(PathBuf::from).unwrap_or(here)
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Setup => setup::all().map(|_| ()),
+        Command::Run { headless, release, args } => cmd::run(headless, release, &args),
+        Command::Test { no_e2e } => test::all(!no_e2e),
+        Command::GenTypes { check } => cmd::gen_types(check),
+        Command::CheckLayering => cmd::check_layering(),
+        Command::Bench { quick } => cmd::bench(quick),
+    }
+}

