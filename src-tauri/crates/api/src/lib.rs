@@ -2,10 +2,10 @@
 //! a per-install token on every route but health, a Host allow-list against DNS rebinding, an Origin check on
 //! WebSocket upgrades and state-changing requests, no CORS, and a body limit.
 
-mod board_cache;
 mod error;
 pub mod openapi;
 mod repo;
+mod response_cache;
 mod routes;
 mod security;
 mod static_ui;
@@ -21,8 +21,8 @@ use tokio_util::sync::CancellationToken;
 use viban_db::{ChangeFeed, Db};
 use viban_runtime::Status;
 
-pub use board_cache::BoardCache;
 pub use error::ApiError;
+pub use response_cache::{CacheKey, ResponseCache};
 pub use security::Guard;
 
 /// Largest request body accepted (a task description is at most 100,000 characters).
@@ -35,7 +35,8 @@ pub struct ApiState {
     pub feed: ChangeFeed,
     pub status: watch::Receiver<Status>,
     pub guard: Arc<Guard>,
-    pub boards: Arc<BoardCache>,
+    /// Encoded hot reads (project list, boards), invalidated by writes and the change feed.
+    pub cache: Arc<ResponseCache>,
     /// Folders a project's repository must be inside; empty means anywhere but the forbidden system paths.
     pub repo_roots: Arc<Vec<PathBuf>>,
     /// viban's own data dir: never a project.
@@ -47,7 +48,7 @@ pub struct ApiState {
 
 /// The whole app: API under `/api`, the token exchange at `/auth`, the UI for everything else.
 pub fn router(state: ApiState) -> Router {
-    board_cache::follow_feed(state.boards.clone(), state.feed.clone(), state.shutdown.clone());
+    response_cache::follow_feed(state.cache.clone(), state.feed.clone(), state.shutdown.clone());
     let api = routes::api_router()
         .route_layer(middleware::from_fn_with_state(state.clone(), security::require_token))
         .merge(routes::public_router());

@@ -23,6 +23,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../../migratio
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    /// The last top-of-column key this process handed out, per (project, column): lets task creation skip the
+    /// per-project lock (so commits overlap) while two concurrent creations still never get the same key.
+    tops: std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<(uuid::Uuid, viban_core::TaskStatus), String>>>,
 }
 
 impl Db {
@@ -36,11 +39,11 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbError::from_sqlx)?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, tops: Default::default() }
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -179,9 +179,8 @@ impl Db {
         let description = new.description.unwrap_or_default();
         check_description(&description)?;
         let status = new.status.unwrap_or(TaskStatus::Todo);
+        let key = self.next_top_key(project_id, status).await?;
         let mut tx = self.pool().begin().await.map_err(DbError::from_sqlx)?;
-        lock_project(&mut tx, project_id).await?;
-        let key = key_at(&mut tx, project_id, status, 0, None).await?;
         let row: TaskRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO tasks (id, project_id, title, description, status, position) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
@@ -204,6 +203,26 @@ impl Db {
         append_event(&mut tx, &task, "created", json!({ "title": task.title, "status": task.status })).await?;
         tx.commit().await.map_err(DbError::from_sqlx)?;
         Ok(task)
+    }
+
+    /// A key above every card of the column, including ones other creations took but have not committed.
+    async fn next_top_key(&self, project_id: Uuid, status: TaskStatus) -> Result<String, DbError> {
+        let mut tops = self.tops.lock().await;
+        let first: Option<String> = sqlx::query_scalar(
+            "SELECT position FROM tasks WHERE project_id = $1 AND status = $2 ORDER BY position, id LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(status.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(DbError::from_sqlx)?;
+        let upper = match (first, tops.get(&(project_id, status))) {
+            (Some(db), Some(ours)) => Some(db.min(ours.clone())),
+            (db, ours) => db.or_else(|| ours.cloned()),
+        };
+        let key = position::between(None, upper.as_deref())?;
+        tops.insert((project_id, status), key.clone());
+        Ok(key)
     }
 
     pub async fn update_task(&self, id: Uuid, upd: UpdateTask) -> Result<Task, DbError> {

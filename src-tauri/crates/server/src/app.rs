@@ -7,7 +7,7 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use viban_api::{ApiState, BoardCache, Guard};
+use viban_api::{ApiState, Guard, ResponseCache};
 use viban_core::{AppPaths, PathsError};
 use viban_db::{ChangeFeed, Db, DbError};
 use viban_runtime::{
@@ -209,7 +209,7 @@ impl App {
             feed,
             status,
             guard: Arc::new(Guard::new(token.to_string(), addr, &[])),
-            boards: Arc::new(BoardCache::default()),
+            cache: Arc::new(ResponseCache::default()),
             repo_roots: Arc::new(config.repo_roots.clone()),
             data_dir: paths.data_dir.clone(),
             ui_dir: ui_dir(config.ui_dir.clone()),

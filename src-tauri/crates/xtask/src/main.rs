@@ -61,8 +61,17 @@ pub fn root() -> PathBuf {
     here.ancestors().nth(3).map(PathBuf::from).unwrap_or(here)
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match dispatch(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Setup => setup::all().map(|_| ()),
         Command::Run { headless, release, args } => cmd::run(headless, release, &args),

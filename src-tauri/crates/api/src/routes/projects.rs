@@ -1,18 +1,19 @@
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
-use viban_core::{ApiErrorBody, Board, CreateProject, Project};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use viban_core::{ApiErrorBody, Board, ChangeTable, CreateProject, Project};
 use viban_db::NewProject;
 
 use crate::error::{ApiJson, parse_id};
-use crate::{ApiError, ApiState, repo};
+use crate::{ApiError, ApiState, CacheKey, repo};
 
 #[utoipa::path(get, path = "/api/projects", tag = "projects",
     responses((status = 200, body = Vec<Project>), (status = 401, body = ApiErrorBody)))]
-pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<Project>>, ApiError> {
-    Ok(Json(state.db.list_projects().await?))
+pub async fn list(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let body =
+        state.cache.get_or_compute(CacheKey::Projects, || async { encode(&state.db.list_projects().await?) }).await?;
+    Ok(body.into_response(&headers))
 }
 
 /// Adds a local git repository as a project.
@@ -30,6 +31,7 @@ pub async fn create(
     let repo = repo::validate(&body.repo_path, &state.repo_roots, &state.data_dir).await?;
     let project =
         state.db.create_project(NewProject { name, repo_path: repo.path, default_branch: repo.default_branch }).await?;
+    state.cache.invalidate_for(ChangeTable::Project, Some(project.id));
     Ok((StatusCode::CREATED, Json(project)))
 }
 
@@ -39,28 +41,33 @@ pub async fn create(
 pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     let id = parse_id("project", &id)?;
     state.db.delete_project(id).await.map_err(|e| not_found_as(e, "project", id))?;
-    state.boards.invalidate(id);
+    state.cache.invalidate_for(ChangeTable::Project, Some(id));
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The five columns with their tasks, in order. Served from a cache kept fresh by the change feed.
 #[utoipa::path(get, path = "/api/projects/{id}/board", tag = "projects", params(("id" = String, Path)),
     responses((status = 200, body = Board), (status = 404, body = ApiErrorBody)))]
-pub async fn board(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn board(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let id = parse_id("project", &id)?;
-    let body = match state.boards.get(id) {
-        Ok(body) => body,
-        Err(generation) => {
-            let board = state.db.board(id).await.map_err(|e| not_found_as(e, "project", id))?;
-            let body = bytes::Bytes::from(serde_json::to_vec(&board).map_err(|e| {
-                tracing::error!(error = %e, "encoding a board");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
-            })?);
-            state.boards.store(id, generation, body.clone());
-            body
-        }
-    };
-    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+    let body = state
+        .cache
+        .get_or_compute(CacheKey::Board(id), || async {
+            encode(&state.db.board(id).await.map_err(|e| not_found_as(e, "project", id))?)
+        })
+        .await?;
+    Ok(body.into_response(&headers))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<bytes::Bytes, ApiError> {
+    serde_json::to_vec(value).map(bytes::Bytes::from).map_err(|e| {
+        tracing::error!(error = %e, "encoding a response");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    })
 }
 
 pub(crate) fn not_found_as(e: viban_db::DbError, what: &str, id: uuid::Uuid) -> ApiError {

@@ -5,7 +5,7 @@ use viban_core::{ApiErrorBody, CreateTask, Task, TaskEvent, UpdateTask};
 
 use super::projects::not_found_as;
 use crate::error::{ApiJson, parse_id};
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, CacheKey};
 
 /// Creates a task at the top of its column (Todo unless `status` says otherwise).
 #[utoipa::path(post, path = "/api/projects/{id}/tasks", tag = "tasks", params(("id" = String, Path)),
@@ -18,7 +18,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Task>), ApiError> {
     let project = parse_id("project", &id)?;
     let task = state.db.create_task(project, body).await.map_err(|e| not_found_as(e, "project", project))?;
-    state.boards.invalidate(project);
+    state.cache.invalidate(CacheKey::Board(project));
     Ok((StatusCode::CREATED, Json(task)))
 }
 
@@ -39,7 +39,7 @@ pub async fn update(
 ) -> Result<Json<Task>, ApiError> {
     let id = parse_id("task", &id)?;
     let task = state.db.update_task(id, body).await.map_err(|e| not_found_as(e, "task", id))?;
-    state.boards.invalidate(task.project_id);
+    state.cache.invalidate(CacheKey::Board(task.project_id));
     Ok(Json(task))
 }
 
@@ -50,7 +50,7 @@ pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> Re
     let id = parse_id("task", &id)?;
     let task = state.db.get_task(id).await.map_err(|e| not_found_as(e, "task", id))?;
     state.db.delete_task(id).await.map_err(|e| not_found_as(e, "task", id))?;
-    state.boards.invalidate(task.project_id);
+    state.cache.invalidate(CacheKey::Board(task.project_id));
     Ok(StatusCode::NO_CONTENT)
 }
 

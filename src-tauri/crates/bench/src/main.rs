@@ -1,0 +1,122 @@
+//! `viban-bench`: measures the release `viban-server` as a user meets it (a separate process on loopback) and
+//! writes a Markdown report. Medians of repeated runs; this machine is shared and noisy, so read ratios.
+
+mod load;
+mod process;
+mod stats;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Parser;
+
+use crate::process::Server;
+use crate::stats::{Samples, median};
+
+#[derive(Parser)]
+struct Args {
+    /// Where to write the Markdown report.
+    #[arg(long)]
+    out: PathBuf,
+    /// Fewer repetitions.
+    #[arg(long)]
+    quick: bool,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let runs = if args.quick { 3 } else { 5 };
+    let mut report = String::from("# viban benchmarks\n\n");
+    let _ =
+        writeln!(report, "Release build of viban-server on {} cores; medians of {runs} runs unless said.\n", cores());
+    let _ = writeln!(report, "| what | result | target |\n|---|---|---|");
+    let mut row = |what: &str, result: String, target: &str| {
+        println!("{what}: {result} (target {target})");
+        let _ = writeln!(report, "| {what} | {result} | {target} |");
+    };
+
+    // Start times: cold (empty home, initdb included) and warm (same home again).
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    for _ in 0..runs {
+        let home = tempfile::tempdir()?;
+        let (s, t) = Server::start(home.path()).await?;
+        cold.push(t);
+        s.stop().await?;
+        for _ in 0..1 {
+            let (s, t) = Server::start(home.path()).await?;
+            warm.push(t);
+            s.stop().await?;
+        }
+    }
+    row("cold start → /api/health 200", format!("{:.0} ms", median(&cold) * 1000.0), "≤ 1500 ms");
+    row("warm start → /api/health 200", format!("{:.0} ms", median(&warm) * 1000.0), "≤ 350 ms");
+
+    let home = tempfile::tempdir()?;
+    let (server, _) = Server::start(home.path()).await?;
+    let project = load::project(&server).await?;
+
+    let creation = load::create_tasks(&server, &project, 10_000, 16).await?;
+    row("task creation (16 clients, 10,000 tasks)", format!("{creation:.0} tasks/s"), "≥ 1,000/s");
+
+    // Let the change feed drain the burst above, then read the board as clients do between changes.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let path = format!("/api/projects/{project}/board");
+    load::latencies(&server, &path, 1, 1, true).await?;
+    let board: Samples = load::latencies(&server, &path, 16, 40, true).await?;
+    let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
+    row("board GET, 10,000 tasks, 16 clients, gzip (as browsers ask)", result, "p99 ≤ 25 ms");
+    let board: Samples = load::latencies(&server, &path, 16, 40, false).await?;
+    let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
+    row("board GET, 10,000 tasks, 16 clients, uncompressed (3.7 MB)", result, "—");
+    let cold = load::cold_board(&server, &project, if args.quick { 5 } else { 15 }).await?;
+    row("board GET right after a change (query + encode + gzip)", format!("median {:.1} ms", cold.p(50.0)), "—");
+
+    let rps =
+        load::throughput(&server, "/api/projects", 16, Duration::from_secs(if args.quick { 2 } else { 4 })).await?;
+    row("small list GET /api/projects, 16 clients", format!("{rps:.0} req/s"), "≥ 10,000 req/s");
+
+    let feed = load::change_latency(&server, &project, if args.quick { 100 } else { 300 }).await?;
+    row(
+        "API change → WebSocket subscriber",
+        format!("p50 {:.1} ms, p99 {:.1} ms", feed.p(50.0), feed.p(99.0)),
+        "p99 ≤ 20 ms",
+    );
+
+    // Idle: let the pool and PostgreSQL settle, then measure memory (PSS) and CPU over a quiet window.
+    tokio::time::sleep(Duration::from_secs(if args.quick { 3 } else { 10 })).await;
+    let (pss, procs) = server.pss_kib();
+    row(
+        "idle memory, viban-server + PostgreSQL (PSS)",
+        format!("{:.1} MB over {procs} processes", pss as f64 / 1024.0),
+        "≤ 90 MB",
+    );
+    let window = Duration::from_secs(if args.quick { 5 } else { 20 });
+    let cpu = server.cpu_percent(window).await;
+    row(&format!("idle CPU over {}s", window.as_secs()), format!("{cpu:.2} %"), "0");
+    server.stop().await?;
+
+    // The empty-board case too: memory right after a warm start with no data.
+    let home = tempfile::tempdir()?;
+    let (s, _) = Server::start(home.path()).await?;
+    s.stop().await?;
+    let (s, _) = Server::start(home.path()).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (pss, _) = s.pss_kib();
+    row("memory after a warm start, empty (PSS)", format!("{:.1} MB", pss as f64 / 1024.0), "—");
+    s.stop().await?;
+
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, report)?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}

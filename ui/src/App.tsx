@@ -1,0 +1,247 @@
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { ChangeEvent, Project, Task, TaskStatus } from './api/generated/types';
+import { onUnauthorized } from './api/client';
+import { Board } from './features/board/Board';
+import { countTasks, filterColumns } from './features/board/logic';
+import { useBoard } from './features/board/useBoard';
+import { ConnectionStatus } from './features/connection/ConnectionStatus';
+import { SignedOut } from './features/connection/SignedOut';
+import { useLiveEvents } from './features/connection/useLiveEvents';
+import { AddProjectDialog } from './features/projects/AddProjectDialog';
+import { NoProjects } from './features/projects/NoProjects';
+import { ProjectSwitcher } from './features/projects/ProjectSwitcher';
+import { pickProjectId, rememberProjectId, rememberedProjectId } from './features/projects/selection';
+import { useProjects } from './features/projects/useProjects';
+import { HelpOverlay } from './features/shortcuts/HelpOverlay';
+import { useShortcuts } from './features/shortcuts/useShortcuts';
+import { TaskPanel, type PanelMode } from './features/tasks/TaskPanel';
+import { ToastProvider } from './features/toasts/ToastProvider';
+
+export function App() {
+  return (
+    <ToastProvider>
+      <Main />
+    </ToastProvider>
+  );
+}
+
+function Main() {
+  const [signedOut, setSignedOut] = useState(false);
+  useEffect(() => onUnauthorized(() => setSignedOut(true)), []);
+
+  const projects = useProjects();
+  const [wantedId, setWantedId] = useState<string | null>(() => rememberedProjectId());
+  const projectId = projects.projects ? pickProjectId(projects.projects, wantedId) : null;
+  const board = useBoard(projectId);
+
+  const [query, setQuery] = useState('');
+  const deferredQuery = useDeferredValue(query);
+  const visible = useMemo(
+    () => (board.columns ? filterColumns(board.columns, deferredQuery) : null),
+    [board.columns, deferredQuery],
+  );
+  const filtered = deferredQuery.trim() !== '';
+
+  const [panel, setPanel] = useState<PanelMode | null>(null);
+  const [addingProject, setAddingProject] = useState(false);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  const selectProject = useCallback((id: string | null) => {
+    setWantedId(id);
+    rememberProjectId(id);
+    setPanel(null);
+  }, []);
+
+  // A board that disappeared (project deleted elsewhere): refresh the list, which picks another project.
+  const boardMissing = board.error?.code === 'not_found';
+  const { reloadNow: reloadProjects } = projects;
+  useEffect(() => {
+    if (boardMissing) reloadProjects();
+  }, [boardMissing, reloadProjects]);
+
+  const onEvent = (event: ChangeEvent) => {
+    if (event.type !== 'change') return;
+    if (event.table === 'project') {
+      projects.scheduleReload();
+      if (event.id === projectId) board.scheduleReload();
+    } else if (event.project_id === null || event.project_id === projectId) {
+      board.scheduleReload();
+    }
+  };
+  const onResync = () => {
+    projects.scheduleReload();
+    board.scheduleReload();
+  };
+  const connection = useLiveEvents({ onEvent, onResync }, !signedOut);
+
+  const anyDialog = panel !== null || addingProject || helpOpen;
+  const openNew = useCallback((status: TaskStatus) => setPanel({ kind: 'create', status }), []);
+  const openTask = useCallback((task: Task) => setPanel({ kind: 'edit', task }), []);
+
+  useShortcuts((action, e) => {
+    switch (action) {
+      case 'escape':
+        if (helpOpen) setHelpOpen(false);
+        else if (panel) setPanel(null);
+        else if (addingProject) setAddingProject(false);
+        return;
+      case 'help':
+        e.preventDefault();
+        setHelpOpen((v) => !v);
+        return;
+      case 'new-task':
+        if (anyDialog || !projectId) return;
+        e.preventDefault();
+        openNew('todo');
+        return;
+      case 'focus-search':
+        if (anyDialog) return;
+        e.preventDefault();
+        searchRef.current?.focus();
+        searchRef.current?.select();
+        return;
+    }
+  });
+
+  const onProjectCreated = (project: Project) => {
+    projects.addLocal(project);
+    selectProject(project.id);
+    setAddingProject(false);
+  };
+
+  if (signedOut) {
+    return (
+      <div className="app">
+        <Header />
+        <main className="main">
+          <SignedOut />
+        </main>
+      </div>
+    );
+  }
+
+  const visibleCount = visible ? countTasks(visible) : 0;
+
+  return (
+    <div className="app">
+      <Header>
+        <ProjectSwitcher projects={projects.projects ?? []} selectedId={projectId} onSelect={selectProject} />
+        <button type="button" className="button" data-testid="add-project-button" onClick={() => setAddingProject(true)}>
+          + Project
+        </button>
+        <div className="search">
+          <input
+            ref={searchRef}
+            type="search"
+            data-testid="search-input"
+            aria-label="Search tasks"
+            placeholder="Search tasks  /"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape' && !anyDialog) {
+                e.preventDefault();
+                setQuery('');
+                e.currentTarget.blur();
+              }
+            }}
+            disabled={!projectId}
+          />
+        </div>
+        <span className="spacer" />
+        <button
+          type="button"
+          className="button button-primary"
+          data-testid="new-task-button"
+          onClick={() => openNew('todo')}
+          disabled={!projectId}
+          title="New task (n)"
+        >
+          New task
+        </button>
+        <button type="button" className="icon-button help-button" aria-label="Keyboard shortcuts" title="Shortcuts (?)" onClick={() => setHelpOpen(true)}>
+          ?
+        </button>
+        <ConnectionStatus state={connection} />
+      </Header>
+
+      <main className="main">
+        {projects.projects === null && !projects.error && <div className="loading">Loading projects…</div>}
+        {projects.projects === null && projects.error && (
+          <div className="empty-state">
+            <h2>Cannot load projects</h2>
+            <p className="muted">{projects.error}</p>
+            <button type="button" className="button" onClick={projects.reloadNow}>
+              Retry
+            </button>
+          </div>
+        )}
+        {projects.projects?.length === 0 && <NoProjects onAdd={() => setAddingProject(true)} />}
+        {projectId && !board.columns && board.error && !boardMissing && (
+          <div className="empty-state">
+            <h2>Cannot load the board</h2>
+            <p className="muted">{board.error.message}</p>
+            <button type="button" className="button" onClick={board.reloadNow}>
+              Retry
+            </button>
+          </div>
+        )}
+        {projectId && !board.columns && !board.error && <div className="loading">Loading board…</div>}
+        {projectId && board.columns && visible && (
+          <>
+            {filtered && visibleCount === 0 && (
+              <div className="no-results" data-testid="no-results" role="status">
+                No tasks match “{deferredQuery.trim()}”.{' '}
+                <button type="button" className="link-button" onClick={() => setQuery('')}>
+                  Clear search
+                </button>
+              </div>
+            )}
+            <Board
+              columns={board.columns}
+              visible={visible}
+              filtered={filtered}
+              onMove={board.moveTask}
+              onOpen={openTask}
+              onNew={openNew}
+            />
+          </>
+        )}
+      </main>
+
+      {panel && projectId && (
+        <TaskPanel
+          key={panel.kind === 'edit' ? panel.task.id : `new-${panel.status}`}
+          projectId={projectId}
+          mode={panel}
+          onClose={() => setPanel(null)}
+          onSaved={(task, created) => {
+            board.upsertTask(task, created);
+            setPanel(null);
+          }}
+          onDeleted={(id) => {
+            board.dropTask(id);
+            setPanel(null);
+          }}
+        />
+      )}
+      {addingProject && <AddProjectDialog onClose={() => setAddingProject(false)} onCreated={onProjectCreated} />}
+      {helpOpen && <HelpOverlay onClose={() => setHelpOpen(false)} />}
+    </div>
+  );
+}
+
+function Header({ children }: { children?: ReactNode }) {
+  return (
+    <header className="topbar">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          ▦
+        </span>
+        viban
+      </div>
+      {children}
+    </header>
+  );
+}

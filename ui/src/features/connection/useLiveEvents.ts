@@ -1,0 +1,69 @@
+import { useEffect, useRef, useState } from 'react';
+import type { ChangeEvent } from '../../api/generated/types';
+import { eventsUrl } from '../../api/client';
+import { LiveConnection, type ConnectionState, type SocketLike } from './liveConnection';
+
+function browserSocket(url: string): SocketLike {
+  const ws = new WebSocket(url);
+  const socket: SocketLike = { onopen: null, onclose: null, onerror: null, onmessage: null, close: () => ws.close() };
+  ws.onopen = (e) => socket.onopen?.(e);
+  ws.onclose = (e) => socket.onclose?.(e);
+  ws.onerror = (e) => socket.onerror?.(e);
+  ws.onmessage = (e: MessageEvent) => socket.onmessage?.({ data: e.data });
+  return socket;
+}
+
+async function checkHealth(): Promise<boolean> {
+  const ctrl = new AbortController();
+  const timer = window.setTimeout(() => ctrl.abort(), 2500);
+  try {
+    const res = await fetch('/api/health', { cache: 'no-store', credentials: 'same-origin', signal: ctrl.signal });
+    return res.ok;
+  } catch {
+    return false;
+  } finally {
+    window.clearTimeout(timer);
+  }
+}
+
+export type LiveHandlers = {
+  onEvent: (event: ChangeEvent) => void;
+  /** The socket (re)opened or the server asked for a resync: refetch everything shown. */
+  onResync: () => void;
+};
+
+/** Keeps one change-feed WebSocket open for the app's lifetime and reports its state. */
+export function useLiveEvents(handlers: LiveHandlers, enabled: boolean): ConnectionState {
+  const [state, setState] = useState<ConnectionState>('reconnecting');
+  const ref = useRef(handlers);
+  ref.current = handlers;
+
+  useEffect(() => {
+    if (!enabled) return;
+    const conn = new LiveConnection({
+      url: eventsUrl(window.location),
+      createSocket: browserSocket,
+      checkHealth,
+      onState: setState,
+      onOpen: () => ref.current.onResync(),
+      onEvent: (event) => {
+        if (event.type === 'resync') ref.current.onResync();
+        else ref.current.onEvent(event);
+      },
+    });
+    const onOnline = () => conn.retryNow();
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') conn.retryNow();
+    };
+    window.addEventListener('online', onOnline);
+    document.addEventListener('visibilitychange', onVisible);
+    conn.start();
+    return () => {
+      window.removeEventListener('online', onOnline);
+      document.removeEventListener('visibilitychange', onVisible);
+      conn.stop();
+    };
+  }, [enabled]);
+
+  return state;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { Project } from '../../api/generated/types';
+import { folderName, pickProjectId, projectErrorHint } from './selection';
+
+const project = (id: string): Project => ({
+  id,
+  name: id,
+  repo_path: `/r/${id}`,
+  default_branch: null,
+  created_at: '',
+  updated_at: '',
+});
+
+describe('pickProjectId', () => {
+  const list = [project('a'), project('b')];
+  it('keeps a remembered project that still exists', () => expect(pickProjectId(list, 'b')).toBe('b'));
+  it('falls back to the first project', () => expect(pickProjectId(list, 'gone')).toBe('a'));
+  it('gives null without projects', () => expect(pickProjectId([], 'a')).toBeNull());
+});
+
+describe('folderName', () => {
+  it('takes the last component', () => {
+    expect(folderName('/home/me/code/app/')).toBe('app');
+    expect(folderName('C:\\src\\tool')).toBe('tool');
+    expect(folderName('  ')).toBe('');
+  });
+});
+
+describe('projectErrorHint', () => {
+  it('explains not_a_git_repo', () => expect(projectErrorHint('not_a_git_repo')).toMatch(/not a git repository/i));
+  it('has nothing for unknown codes', () => expect(projectErrorHint('internal')).toBeNull());
+});

@@ -1,0 +1,53 @@
+// Which project is shown: remembered in localStorage, falling back to the first one.
+import type { Project } from '../../api/generated/types';
+
+const KEY = 'viban.selectedProject';
+
+export function rememberedProjectId(): string | null {
+  try {
+    return window.localStorage.getItem(KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function rememberProjectId(id: string | null): void {
+  try {
+    if (id) window.localStorage.setItem(KEY, id);
+    else window.localStorage.removeItem(KEY);
+  } catch {
+    // Storage can be disabled (private mode); selection then lasts for the session only.
+  }
+}
+
+/** The id to show: the wanted one if it still exists, else the first project, else null. */
+export function pickProjectId(projects: readonly Project[], wanted: string | null): string | null {
+  if (wanted && projects.some((p) => p.id === wanted)) return wanted;
+  return projects[0]?.id ?? null;
+}
+
+/** Last path component, used as the default project name. */
+export function folderName(path: string): string {
+  const parts = path.trim().replace(/[\\/]+$/, '').split(/[\\/]/);
+  return parts[parts.length - 1] ?? '';
+}
+
+/** A short heading for the error codes of POST /api/projects, shown above the server's own message. */
+export function projectErrorHint(code: string): string | null {
+  switch (code) {
+    case 'not_a_git_repo':
+      return 'Not a git repository';
+    case 'path_not_found':
+      return 'Folder not found';
+    case 'invalid_path':
+      return 'Invalid path (use an absolute folder path)';
+    case 'project_exists':
+      return 'This repository is already a project';
+    case 'validation':
+      return 'Check the name and path';
+    case 'network':
+      return 'The viban server cannot be reached';
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,190 @@
+import { Suspense, lazy, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { Task, TaskStatus } from '../../api/generated/types';
+import { api, errorMessage } from '../../api/client';
+import { Modal } from '../../components/Modal';
+import { STATUSES, STATUS_LABELS, shortId } from '../board/logic';
+import { isSaveCombo } from '../shortcuts/shortcuts';
+import { useToast } from '../toasts/ToastProvider';
+import { TaskHistory } from './TaskHistory';
+import { taskChanges } from './taskForm';
+
+const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
+
+export type PanelMode = { kind: 'create'; status: TaskStatus } | { kind: 'edit'; task: Task };
+
+type Props = {
+  projectId: string;
+  mode: PanelMode;
+  onClose: () => void;
+  onSaved: (task: Task, created: boolean) => void;
+  onDeleted: (taskId: string) => void;
+};
+
+export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Props) {
+  const notify = useToast();
+  const initial = mode.kind === 'edit' ? mode.task : null;
+  const [title, setTitle] = useState(initial?.title ?? '');
+  const [description, setDescription] = useState(initial?.description ?? '');
+  const [status, setStatus] = useState<TaskStatus>(initial?.status ?? (mode.kind === 'create' ? mode.status : 'todo'));
+  const [tab, setTab] = useState<'write' | 'preview'>('write');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+
+  const save = async () => {
+    if (busy) return;
+    const trimmed = title.trim();
+    if (!trimmed) {
+      setError('A task needs a title.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      if (mode.kind === 'create') {
+        const task = await api.createTask(projectId, { title: trimmed, description, status });
+        onSaved(task, true);
+      } else {
+        const patch = taskChanges(mode.task, { title: trimmed, description, status });
+        if (!patch) {
+          onClose();
+          return;
+        }
+        const task = await api.updateTask(mode.task.id, patch);
+        onSaved(task, false);
+      }
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    if (mode.kind !== 'edit' || busy) return;
+    setBusy(true);
+    try {
+      await api.deleteTask(mode.task.id);
+      onDeleted(mode.task.id);
+    } catch (e) {
+      notify('error', `Could not delete the task: ${errorMessage(e)}`);
+      setBusy(false);
+      setConfirmDelete(false);
+    }
+  };
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void save();
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (isSaveCombo(e)) {
+      e.preventDefault();
+      void save();
+    }
+  };
+
+  const heading = mode.kind === 'create' ? 'New task' : `Task ${shortId(mode.task.id)}`;
+
+  return (
+    <Modal title={heading} onClose={onClose} variant="side" testId="task-panel" onKeyDown={onKeyDown}>
+      <form className="form task-form" onSubmit={onSubmit} noValidate>
+        <label className="field">
+          <span>Title</span>
+          <input
+            data-testid="task-title-input"
+            data-autofocus
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            placeholder="What needs doing?"
+            autoComplete="off"
+            maxLength={500}
+          />
+        </label>
+
+        <div className="field">
+          <div className="tabs" role="tablist" aria-label="Description">
+            <span className="field-label">Description</span>
+            <button type="button" role="tab" aria-selected={tab === 'write'} className="tab" onClick={() => setTab('write')}>
+              Write
+            </button>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={tab === 'preview'}
+              className="tab"
+              onClick={() => setTab('preview')}
+              data-testid="task-preview-tab"
+            >
+              Preview
+            </button>
+          </div>
+          {tab === 'write' ? (
+            <textarea
+              data-testid="task-description-input"
+              aria-label="Description (markdown)"
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+              placeholder="Markdown supported"
+              rows={10}
+            />
+          ) : (
+            <div className="markdown" data-testid="task-preview" role="tabpanel">
+              {description.trim() ? (
+                <Suspense fallback={<p className="muted">Loading preview…</p>}>
+                  <MarkdownPreview source={description} />
+                </Suspense>
+              ) : (
+                <p className="muted">Nothing to preview.</p>
+              )}
+            </div>
+          )}
+        </div>
+
+        <label className="field">
+          <span>Status</span>
+          <select data-testid="task-status-select" value={status} onChange={(e) => setStatus(e.target.value as TaskStatus)}>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {STATUS_LABELS[s]}
+              </option>
+            ))}
+          </select>
+        </label>
+
+        {error && (
+          <div className="form-error" role="alert">
+            {error}
+          </div>
+        )}
+
+        <div className="form-actions">
+          {mode.kind === 'edit' &&
+            (confirmDelete ? (
+              <span className="confirm-delete" role="group" aria-label="Confirm delete">
+                <span>Delete this task?</span>
+                <button type="button" className="button button-danger" data-testid="task-delete-confirm" onClick={remove}>
+                  Delete
+                </button>
+                <button type="button" className="button" onClick={() => setConfirmDelete(false)}>
+                  Keep
+                </button>
+              </span>
+            ) : (
+              <button type="button" className="button button-ghost-danger" data-testid="task-delete" onClick={() => setConfirmDelete(true)}>
+                Delete…
+              </button>
+            ))}
+          <span className="spacer" />
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" data-testid="task-save" disabled={busy} title="Ctrl+Enter">
+            {mode.kind === 'create' ? 'Create task' : 'Save'}
+          </button>
+        </div>
+      </form>
+      {mode.kind === 'edit' && <TaskHistory taskId={mode.task.id} version={mode.task.updated_at} />}
+    </Modal>
+  );
+}
