@@ -4,5 +4,6 @@
 mod api_flow;
 mod api_security;
 mod change_feed;
+mod disk_full;
 mod lifecycle;
 mod postgres_recovery;

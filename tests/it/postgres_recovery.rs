@@ -104,3 +104,59 @@ async fn an_external_database_url_replaces_the_embedded_server() -> anyhow::Resu
     external.shutdown(Duration::from_secs(10)).await;
     Ok(())
 }
+
+#[tokio::test]
+async fn when_the_restart_budget_is_spent_the_database_is_down_until_restarted() -> anyhow::Result<()> {
+    use viban_runtime::ServiceState;
+    use viban_test_support::TestApp;
+    let app = TestApp::start_with(|c| {
+        c.restart_policy =
+            RestartPolicy { max_restarts: 1, first_backoff: Duration::from_millis(20), ..RestartPolicy::default() }
+    })
+    .await?;
+    let repos = tempfile::tempdir()?;
+    let project = app.project(repos.path(), "budget").await?;
+    let mut status = app.app.status();
+    // Record every state the status channel publishes.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorder = {
+        let (seen, mut rx) = (seen.clone(), status.clone());
+        tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let word = rx.borrow().database.word();
+                seen.lock().map(|mut v| v.push(word)).ok();
+            }
+        })
+    };
+    let pid = |s: &tokio::sync::watch::Receiver<viban_runtime::Status>| s.borrow().database_pid;
+    let first = pid(&status).ok_or_else(|| anyhow::anyhow!("no postgres pid"))?;
+    kill(Pid::from_raw(first), Signal::SIGKILL)?;
+    let second = wait_until("a restarted postgres", Duration::from_secs(30), || {
+        let s = status.clone();
+        async move { s.borrow().database_pid.filter(|p| *p != first) }
+    })
+    .await?;
+    kill(Pid::from_raw(second), Signal::SIGKILL)?;
+    let down = status.wait_for(|s| matches!(s.database, ServiceState::Down(_)));
+    tokio::time::timeout(Duration::from_secs(30), down).await??;
+    let health = app.get("/api/health").await?;
+    assert_eq!(health.str("database"), "down");
+    let r = app.post(&format!("/api/projects/{project}/tasks"), json!({"title": "while down"})).await?;
+    assert_eq!((r.status, r.code()), (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"), "{r:?}");
+
+    app.app.restart_services().await;
+    let ready = status.wait_for(|s| s.database == ServiceState::Ready);
+    tokio::time::timeout(Duration::from_secs(30), ready).await??;
+    let recovered = wait_until("the API to answer again", Duration::from_secs(30), || async {
+        let r = app.post(&format!("/api/projects/{project}/tasks"), json!({"title": "after"})).await.ok()?;
+        (r.status == StatusCode::CREATED).then_some(())
+    });
+    recovered.await?;
+    recorder.abort();
+    let seen = seen.lock().map(|v| v.clone()).unwrap_or_default();
+    for word in ["degraded", "ready", "down"] {
+        assert!(seen.contains(&word), "status went through {word}: {seen:?}");
+    }
+    assert!(app.stop().await);
+    Ok(())
+}

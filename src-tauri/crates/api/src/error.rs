@@ -56,6 +56,14 @@ impl From<DbError> for ApiError {
                     "the database is not available right now; viban is restarting it, try again in a moment",
                 )
             }
+            DbError::DiskFull(m) => {
+                tracing::error!(error = %m, "disk full");
+                Self::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "disk_full",
+                    "the disk holding viban's data is full: nothing was saved; free some space and try again",
+                )
+            }
             e @ (DbError::Other(_) | DbError::Migrate(_)) => {
                 tracing::error!(error = %e, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")

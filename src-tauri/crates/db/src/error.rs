@@ -10,6 +10,8 @@ pub enum DbError {
     Invalid(String),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    #[error("the disk is full: {0}")]
+    DiskFull(String),
     #[error("applying migrations failed: {0}")]
     Migrate(String),
     #[error("database error: {0}")]
@@ -38,6 +40,8 @@ impl DbError {
             sqlx::Error::Database(db) => match db.code().as_deref() {
                 Some("23505") => Self::Conflict(db.message().to_string()),
                 Some("23514") | Some("22001") | Some("22P02") => Self::Invalid(db.message().to_string()),
+                // disk_full, and out_of_memory's sibling for files: PostgreSQL could not extend a file.
+                Some("53100") => Self::DiskFull(db.message().to_string()),
                 // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away or starting.
                 Some("57P01") | Some("57P02") | Some("57P03") => Self::Unavailable(db.message().to_string()),
                 _ => Self::Other(e),

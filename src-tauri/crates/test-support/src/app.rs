@@ -29,8 +29,15 @@ impl Reply {
 
 impl TestApp {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with a `Config` adjusted by `tune` (the home is always a fresh temp dir).
+    pub async fn start_with(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
         let home = tempfile::Builder::new().prefix("viban-test-").tempdir()?;
-        let config = Config { home: Some(home.path().to_path_buf()), ..Config::default() };
+        let mut config = Config { home: Some(home.path().to_path_buf()), ..Config::default() };
+        tune(&mut config);
+        config.home = Some(home.path().to_path_buf());
         let app = App::start(config).await?;
         Ok(Self { app, home, client: reqwest::Client::new() })
     }

@@ -189,5 +189,7 @@ describe('display helpers', () => {
     expect(firstLine('- item one')).toBe('item one');
     expect(firstLine('')).toBe('');
     expect(firstLine('x'.repeat(200), 10)).toBe(`${'x'.repeat(9)}…`);
+    expect(firstLine('Some **bold** and `code`, see [docs](http://x) ~~old~~')).toBe('Some bold and code, see docs old');
+    expect(firstLine('snake_case_name stays')).toBe('snake_case_name stays');
   });
 });

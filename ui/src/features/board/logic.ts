@@ -150,10 +150,18 @@ export function shortId(id: string): string {
   return id.replace(/-/g, '').slice(-8);
 }
 
-/** The first non-empty line of a markdown description, without leading markdown markers. */
+/** Inline markdown reduced to its text: emphasis, code and strike marks dropped, links and images to their label. */
+function plainInline(line: string): string {
+  return line
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/(\*\*|\*|~~|`)(?=\S)(.+?)(?<=\S)\1/g, '$2')
+    .replace(/(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\1(?!\w)/g, '$2');
+}
+
+/** The first non-empty line of a markdown description, as plain text. */
 export function firstLine(description: string, max = 120): string {
   for (const raw of description.split('\n')) {
-    const line = raw.replace(/^\s*(#{1,6}\s+|[-*+]\s+|>\s*|\d+\.\s+)/, '').trim();
+    const line = plainInline(raw.replace(/^\s*(#{1,6}\s+|[-*+]\s+|>\s*|\d+\.\s+)/, '')).trim();
     if (line) return line.length > max ? `${line.slice(0, max - 1)}…` : line;
   }
   return '';
