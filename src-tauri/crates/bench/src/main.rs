@@ -30,8 +30,13 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let runs = if args.quick { 3 } else { 5 };
     let mut report = String::from("# viban benchmarks\n\n");
-    let _ =
-        writeln!(report, "Release build of viban-server on {} cores; medians of {runs} runs unless said.\n", cores());
+    let _ = writeln!(
+        report,
+        "Release build of viban-server on {} cores, {}; medians of {runs} runs unless said. The load generator \
+         runs on the same cores.\n",
+        cores(),
+        postgres_version()
+    );
     let _ = writeln!(report, "| what | result | target |\n|---|---|---|");
     let mut row = |what: &str, result: String, target: &str| {
         println!("{what}: {result} (target {target})");
@@ -115,6 +120,16 @@ async fn main() -> Result<()> {
     std::fs::write(&args.out, report)?;
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+/// Which PostgreSQL the server found (`VIBAN_PG_BIN`, as `cargo xtask bench` sets it, or the system's).
+fn postgres_version() -> String {
+    let bin = std::env::var_os("VIBAN_PG_BIN").map(|d| PathBuf::from(d).join("postgres"));
+    let out = std::process::Command::new(bin.unwrap_or_else(|| PathBuf::from("postgres"))).arg("--version").output();
+    out.ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "system PostgreSQL".into())
 }
 
 fn cores() -> usize {
