@@ -44,6 +44,15 @@ pub struct ApiState {
     pub ui_dir: Option<PathBuf>,
     /// Cancelled at shutdown, so long-lived sockets close and the server can stop.
     pub shutdown: CancellationToken,
+    /// Requests for the desktop shell, if one is attached (e.g. a second launch asking to show the window).
+    pub shell: tokio::sync::broadcast::Sender<ShellCommand>,
+}
+
+/// What the API can ask of a desktop shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShellCommand {
+    /// Show and focus the board window.
+    ShowWindow,
 }
 
 /// The whole app: API under `/api`, the token exchange at `/auth`, the UI for everything else.

@@ -5,7 +5,7 @@ use ts_rs::TS;
 use utoipa::OpenApi;
 use viban_core::*;
 
-use crate::routes::{events, health, projects, tasks};
+use crate::routes::{app, events, health, projects, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,7 @@ use crate::routes::{events, health, projects, tasks};
         tasks::delete,
         tasks::events,
         events::upgrade,
+        app::show,
     ),
     components(schemas(
         Project,

@@ -15,10 +15,15 @@ use crate::{ApiError, ApiState};
 
 pub const SESSION_COOKIE: &str = "viban_session";
 
+/// How long a one-time login code stays valid.
+const LOGIN_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Who may talk to the server and from where.
 #[derive(Debug)]
 pub struct Guard {
     token: String,
+    /// One-time codes for `/auth?code=`: the desktop window signs in without the token in its URL.
+    codes: std::sync::Mutex<Vec<(String, std::time::Instant)>>,
     /// `host:port` values accepted in `Host`; `None` accepts any (non-loopback bind with an explicit token).
     hosts: Option<HashSet<String>>,
     /// Origins accepted for WebSocket upgrades and state-changing requests.
@@ -37,13 +42,27 @@ impl Guard {
         let origins: HashSet<String> =
             names.iter().map(|h| format!("http://{h}")).chain(extra_origins.iter().cloned()).collect();
         let hosts = addr.ip().is_loopback().then(|| names.into_iter().collect());
-        Self { token, hosts, origins }
+        Self { token, codes: Default::default(), hosts, origins }
+    }
+
+    /// A code that signs in once, within two minutes, at `/auth?code=…`.
+    pub fn issue_login_code(&self) -> String {
+        let code = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let mut codes = self.codes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        codes.retain(|(_, at)| at.elapsed() < LOGIN_CODE_TTL);
+        codes.push((code.clone(), std::time::Instant::now()));
+        code
+    }
+
+    fn redeem_login_code(&self, candidate: &str) -> bool {
+        let mut codes = self.codes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        codes.retain(|(_, at)| at.elapsed() < LOGIN_CODE_TTL);
+        let found = codes.iter().position(|(c, _)| constant_time_eq(c, candidate));
+        found.map(|i| codes.swap_remove(i)).is_some()
     }
 
     pub fn token_matches(&self, candidate: &str) -> bool {
-        // Constant time in the candidate's content.
-        let (a, b) = (self.token.as_bytes(), candidate.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        constant_time_eq(&self.token, candidate)
     }
 
     fn host_allowed(&self, host: Option<&str>) -> bool {
@@ -57,6 +76,12 @@ impl Guard {
     fn origin_allowed(&self, origin: &str) -> bool {
         self.origins.contains(&origin.to_ascii_lowercase())
     }
+}
+
+/// Constant time in the candidate's content.
+fn constant_time_eq(secret: &str, candidate: &str) -> bool {
+    let (a, b) = (secret.as_bytes(), candidate.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn header(headers: &HeaderMap, name: axum::http::HeaderName) -> Option<&str> {
@@ -104,17 +129,39 @@ pub async fn require_token(State(state): State<ApiState>, req: Request, next: Ne
 
 #[derive(Deserialize)]
 struct AuthQuery {
-    token: String,
+    token: Option<String>,
+    code: Option<String>,
 }
 
-/// One-time exchange: `/auth?token=…` sets an HttpOnly SameSite=Strict cookie and redirects to `/`, so the
-/// token leaves the address bar and history at once.
+/// The exchange: `/auth?token=…` (the link viban-server prints) or `/auth?code=…` (a one-time code the desktop
+/// shell opens) sets an HttpOnly SameSite=Strict cookie and redirects to `/`, so nothing secret stays in the
+/// address bar or the history.
 async fn exchange(State(state): State<ApiState>, Query(q): Query<AuthQuery>) -> Response {
-    if !state.guard.token_matches(&q.token) {
+    let valid = match (&q.token, &q.code) {
+        (Some(t), _) => state.guard.token_matches(t),
+        (None, Some(c)) => state.guard.redeem_login_code(c),
+        (None, None) => false,
+    };
+    if !valid {
         return ApiError::unauthorized().into_response();
     }
-    let cookie = format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", q.token);
+    let cookie = format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", state.guard.token);
     (StatusCode::SEE_OTHER, [(SET_COOKIE, cookie), (LOCATION, "/".to_string())]).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_codes_work_once() {
+        let g = Guard::new("t".repeat(64), std::net::SocketAddr::from(([127, 0, 0, 1], 9)), &[]);
+        let code = g.issue_login_code();
+        assert!(!g.redeem_login_code("nope"));
+        assert!(g.redeem_login_code(&code));
+        assert!(!g.redeem_login_code(&code), "a code is single use");
+        assert!(g.token_matches(&"t".repeat(64)) && !g.token_matches("t"));
+    }
 }
 
 pub fn auth_router() -> Router<ApiState> {

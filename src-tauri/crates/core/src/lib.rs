@@ -1,9 +1,11 @@
 //! Domain types and paths shared by every viban crate. Nothing here does I/O beyond creating directories.
 
 pub mod model;
+pub mod notify;
 pub mod paths;
 
 pub use model::*;
+pub use notify::{LogNotifier, Notifier};
 pub use paths::{AppPaths, PathsError};
 
 /// The version every binary reports (server.json, /api/health, `--version`).

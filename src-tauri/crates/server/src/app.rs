@@ -7,8 +7,8 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use viban_api::{ApiState, Guard, ResponseCache};
-use viban_core::{AppPaths, PathsError};
+use viban_api::{ApiState, Guard, ResponseCache, ShellCommand};
+use viban_core::{AppPaths, LogNotifier, Notifier, PathsError};
 use viban_db::{ChangeFeed, Db, DbError};
 use viban_runtime::{
     DataDirLock, EmbeddedPostgres, LockError, PgError, RestartPolicy, Status, Supervisor, SupervisorHandle,
@@ -30,6 +30,8 @@ pub struct Config {
     /// Folders projects must live in (empty: anywhere but system folders).
     pub repo_roots: Vec<PathBuf>,
     pub restart_policy: RestartPolicy,
+    /// Who tells the user that services went down or recovered (the desktop: native notifications).
+    pub notifier: Arc<dyn Notifier>,
 }
 
 impl Default for Config {
@@ -42,6 +44,7 @@ impl Default for Config {
             ui_dir: None,
             repo_roots: Vec::new(),
             restart_policy: RestartPolicy::default(),
+            notifier: Arc::new(LogNotifier),
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct RunningApp {
     db: Db,
     cancel: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
+    guard: Arc<Guard>,
+    shell: tokio::sync::broadcast::Sender<ShellCommand>,
     _lock: DataDirLock,
 }
 
@@ -144,8 +149,11 @@ impl App {
             }
         };
         step("postgres", t0);
+        crate::watch_status::spawn(supervisor.status(), config.notifier.clone());
         match Self::serve(&config, &paths, &token, supervisor.status(), options, t0).await {
             Ok(s) => Ok(RunningApp {
+                guard: s.guard,
+                shell: s.shell,
                 url: s.url,
                 token,
                 addr: s.addr,
@@ -185,10 +193,10 @@ impl App {
             cancel.cancel();
             db.close().await;
         }
-        let (url, addr, server) = served?;
+        let Bound { url, addr, server, guard, shell } = served?;
         step("ready", t0);
         tracing::info!(%url, ms = t0.elapsed().as_millis() as u64, "viban started");
-        Ok(Serving { url, addr, db, cancel, server })
+        Ok(Serving { url, addr, db, cancel, server, guard, shell })
     }
 
     async fn bind(
@@ -198,17 +206,20 @@ impl App {
         status: watch::Receiver<Status>,
         db: &Db,
         cancel: &CancellationToken,
-    ) -> Result<(String, SocketAddr, JoinHandle<std::io::Result<()>>), StartError> {
+    ) -> Result<Bound, StartError> {
         let feed = ChangeFeed::start(db.clone(), cancel.clone(), Duration::from_secs(5)).await;
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
+        let guard = Arc::new(Guard::new(token.to_string(), addr, &[]));
+        let (shell, _) = tokio::sync::broadcast::channel(8);
         let state = ApiState {
             db: db.clone(),
             feed,
             status,
-            guard: Arc::new(Guard::new(token.to_string(), addr, &[])),
+            guard: guard.clone(),
+            shell: shell.clone(),
             cache: Arc::new(ResponseCache::default()),
             repo_roots: Arc::new(config.repo_roots.clone()),
             data_dir: paths.data_dir.clone(),
@@ -232,8 +243,16 @@ impl App {
             let _ = server.await;
             return Err(StartError::Write { path: paths.server_json(), source });
         }
-        Ok((url, addr, server))
+        Ok(Bound { url, addr, server, guard, shell })
     }
+}
+
+struct Bound {
+    url: String,
+    addr: SocketAddr,
+    server: JoinHandle<std::io::Result<()>>,
+    guard: Arc<Guard>,
+    shell: tokio::sync::broadcast::Sender<ShellCommand>,
 }
 
 /// What `serve` hands back; completed into a `RunningApp` by `start`.
@@ -243,6 +262,8 @@ struct Serving {
     db: Db,
     cancel: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
+    guard: Arc<Guard>,
+    shell: tokio::sync::broadcast::Sender<ShellCommand>,
 }
 
 impl RunningApp {
@@ -252,6 +273,16 @@ impl RunningApp {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// A URL that signs a browser or webview in once (a one-time code, not the token) and opens the board.
+    pub fn login_url(&self) -> String {
+        format!("{}/auth?code={}", self.url, self.guard.issue_login_code())
+    }
+
+    /// Requests the API passes on to a desktop shell (e.g. a second launch asking to show the window).
+    pub fn shell_commands(&self) -> tokio::sync::broadcast::Receiver<ShellCommand> {
+        self.shell.subscribe()
     }
 
     /// Stops and restarts the embedded PostgreSQL with a fresh restart budget.

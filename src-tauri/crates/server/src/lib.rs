@@ -4,8 +4,11 @@
 
 mod app;
 pub mod doctor;
+pub mod logging;
 mod server_file;
 mod token;
+pub mod watch_status;
 
 pub use app::{App, Config, RunningApp, StartError};
 pub use server_file::ServerFile;
+pub use viban_api::ShellCommand;

@@ -45,10 +45,23 @@ pub fn build_ui() -> Result<()> {
 
 pub fn run(headless: bool, release: bool, args: &[String]) -> Result<()> {
     let ready = crate::setup::all()?;
-    if !headless {
-        println!("run: the desktop window arrives with the desktop issue; starting the headless server instead");
-    }
     build_ui()?;
+    if !headless {
+        let mut build = cargo();
+        build.args(["build", "-p", "viban-desktop"]);
+        if release {
+            build.arg("--release");
+        }
+        status(&mut build)?;
+        let bin = root().join("target").join(if release { "release" } else { "debug" }).join("viban");
+        return status(
+            Command::new(bin)
+                .args(args)
+                .env("VIBAN_PG_BIN", &ready.pg_bin)
+                .env("VIBAN_UI_DIR", root().join("ui/dist"))
+                .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+        );
+    }
     let mut build = cargo();
     build.args(["build", "-p", "viban-server"]);
     if release {

@@ -2,6 +2,7 @@
 //! Kept free of the app's crates so it builds in seconds and can install what the app needs first.
 
 mod cmd;
+mod desktop;
 mod setup;
 mod test;
 
@@ -40,6 +41,8 @@ enum Command {
         #[arg(long)]
         no_e2e: bool,
     },
+    /// Only the desktop end-to-end tests (virtual display, tray, WebDriver).
+    TestDesktop,
     /// Regenerate ui/src/api/generated/types.ts from the Rust types (--check: fail if stale).
     GenTypes {
         #[arg(long)]
@@ -76,6 +79,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Setup => setup::all().map(|_| ()),
         Command::Run { headless, release, args } => cmd::run(headless, release, &args),
         Command::Test { no_e2e } => test::all(!no_e2e),
+        Command::TestDesktop => setup::all().and_then(|r| desktop::tests(&r.pg_bin)),
         Command::GenTypes { check } => cmd::gen_types(check),
         Command::CheckLayering => cmd::check_layering(),
         Command::Bench { quick } => cmd::bench(quick),

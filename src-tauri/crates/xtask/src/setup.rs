@@ -11,8 +11,32 @@ use crate::cmd::{output, status};
 /// Portable PostgreSQL builds published on npm (relocatable; libraries beside the binaries).
 const PG_NPM_VERSION: &str = "17.10.0-beta.17";
 
-/// Debian packages the build and the tests need, with the command that proves each is there.
-const APT: &[(&str, &str)] = &[("git", "git"), ("chromium", "chromium"), ("nodejs", "node"), ("npm", "npm")];
+/// Debian packages the build and the tests need: the server's, the desktop app's (webkit, tray) and the test
+/// tools' (browser, virtual display, XEmbed tray, WebDriver for the real window).
+const APT: &[&str] = &[
+    "git",
+    "nodejs",
+    "npm",
+    "chromium",
+    "build-essential",
+    "pkg-config",
+    "file",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libsoup-3.0-dev",
+    "libssl-dev",
+    "libxdo-dev",
+    "xvfb",
+    "xauth",
+    "dbus",
+    "dbus-x11",
+    "at-spi2-core",
+    "webkit2gtk-driver",
+    "trayer",
+    "xdotool",
+];
 
 pub struct Ready {
     pub pg_bin: PathBuf,
@@ -25,6 +49,7 @@ pub fn all() -> Result<Ready> {
     npm_install(&crate::root().join("tests/e2e"))?;
     let pg_bin = postgres()?;
     println!("setup: PostgreSQL binaries in {}", pg_bin.display());
+    tauri_driver()?;
     Ok(Ready { pg_bin })
 }
 
@@ -36,8 +61,24 @@ fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_ok_and(|s| s.trim() == "0")
 }
 
+fn installed(pkg: &str) -> bool {
+    output(Command::new("dpkg-query").args(["-W", "-f=${Status}", pkg]))
+        .is_ok_and(|s| s.contains("install ok installed"))
+}
+
 fn apt() -> Result<()> {
-    let missing: Vec<&str> = APT.iter().filter(|(_, bin)| !have(bin)).map(|(pkg, _)| *pkg).collect();
+    if !have("dpkg-query") {
+        println!("setup: not a Debian-based system; install the equivalents of: {}", APT.join(" "));
+        return Ok(());
+    }
+    // Node.js may come from elsewhere than Debian (its own npm included): the commands are what count.
+    let present = |pkg: &str| match pkg {
+        "nodejs" => have("node"),
+        "npm" => have("npm"),
+        "git" => have("git"),
+        _ => installed(pkg),
+    };
+    let missing: Vec<&str> = APT.iter().copied().filter(|pkg| !present(pkg)).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -63,6 +104,15 @@ fn apt() -> Result<()> {
     };
     apt_get(&["update", "-qq"])?;
     apt_get(&[&["install", "-y", "-qq", "--no-install-recommends"][..], &missing].concat())
+}
+
+/// tauri-driver bridges WebDriver to the real window (WebKitWebDriver); small, from the crate registry.
+fn tauri_driver() -> Result<()> {
+    if have("tauri-driver") {
+        return Ok(());
+    }
+    println!("setup: installing tauri-driver");
+    status(Command::new("cargo").args(["install", "--quiet", "--locked", "tauri-driver", "--version", "2.1.0"]))
 }
 
 fn check_node() -> Result<()> {

@@ -78,6 +78,9 @@ pub fn all(e2e: bool) -> Result<()> {
             )
         });
     }
+    if built {
+        step(&mut results, "desktop e2e (Xvfb, tray, WebDriver)", || crate::desktop::tests(&pg_bin));
+    }
     step(&mut results, "hermetic (real viban dirs untouched)", || {
         if snapshot(&real) != before {
             bail!("a test touched the real viban directories: {real:?}");

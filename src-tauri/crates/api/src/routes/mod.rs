@@ -1,3 +1,4 @@
+pub mod app;
 pub mod events;
 pub mod health;
 pub mod projects;
@@ -18,6 +19,7 @@ pub fn api_router() -> Router<ApiState> {
         .route("/tasks/{id}", patch(tasks::update).get(tasks::get).delete(tasks::delete))
         .route("/tasks/{id}/events", get(tasks::events))
         .route("/events", get(events::upgrade))
+        .route("/app/show", axum::routing::post(app::show))
         .route("/openapi.json", get(crate::openapi::serve))
         .fallback(|| async { crate::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route") })
 }

@@ -38,8 +38,15 @@ pub struct PgProcess {
     pid: i32,
 }
 
+/// Alive and not a zombie: a killed postmaster whose parent died stays a zombie until init reaps it, and must
+/// count as gone.
 fn pid_alive(pid: i32) -> bool {
-    matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM))
+    let exists = matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM));
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false);
+    exists && !zombie
 }
 
 /// Whether `pid` is a postmaster serving `data` (postgres chdirs into its data dir).
@@ -104,7 +111,20 @@ impl EmbeddedPostgres {
                 .map_err(|e| PgError::Io(format!("could not remove stale {}: {e}", pidfile.display())))?;
         }
         self.reap_strays().await;
+        self.remove_stale_sockets();
         Ok(())
+    }
+
+    /// The socket dir is ours alone and no server of ours runs now: a socket or its lock file left by a killed
+    /// server (whose pid may still show as a zombie) would make the next start fail.
+    fn remove_stale_sockets(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.socket_dir) else { return };
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".s.PGSQL.") {
+                tracing::info!(file = %e.path().display(), "removing a stale PostgreSQL socket file");
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 
     /// Backends or helpers of a killed postmaster still attached to its shared memory block would make the next

@@ -5,9 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 use viban_core::AppPaths;
 use viban_server::{App, Config};
 
@@ -54,33 +51,6 @@ enum Command {
     },
 }
 
-fn init_logging(paths: Option<&AppPaths>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let filter = EnvFilter::try_from_env("VIBAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
-    let file = paths.and_then(|p| {
-        std::fs::create_dir_all(&p.log_dir).ok()?;
-        tracing_appender::rolling::Builder::new()
-            .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix("viban-server")
-            .filename_suffix("log")
-            .max_log_files(7)
-            .build(&p.log_dir)
-            .ok()
-    });
-    match file {
-        Some(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
-            let file_layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
-            tracing_subscriber::registry().with(filter).with(stderr).with(file_layer).init();
-            Some(guard)
-        }
-        None => {
-            tracing_subscriber::registry().with(filter).with(stderr).init();
-            None
-        }
-    }
-}
-
 async fn serve(config: Config) -> ExitCode {
     let app = match App::start(config).await {
         Ok(app) => app,
@@ -122,7 +92,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve { home, bind, database_url, token, ui_dir, repo_roots } => {
             let paths = AppPaths::resolve(home.as_deref()).ok();
-            let _guard = init_logging(paths.as_ref());
+            let _guard = viban_server::logging::init(paths.as_ref(), "viban-server");
             let config = Config { home, bind, database_url, token, ui_dir, repo_roots, ..Config::default() };
             runtime.block_on(serve(config))
         }

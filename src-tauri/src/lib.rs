@@ -1,0 +1,153 @@
+//! viban's desktop shell: tray, window and lifecycle wired over `viban_server::App::start` — the same startup
+//! path as the headless server. Everything that can run without a display lives in the headless crates.
+
+mod actions;
+mod autostart;
+mod lifecycle;
+pub mod menu;
+mod notifier;
+pub mod status;
+mod tray;
+mod window;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tauri::{Manager, RunEvent, WindowEvent};
+use viban_core::AppPaths;
+use viban_server::{App, Config, RunningApp, StartError};
+
+use crate::notifier::TauriNotifier;
+
+/// State shared by the tray, the window and the quit path.
+pub struct Shell {
+    /// Taken by the quit path, which stops the services.
+    running: tokio::sync::Mutex<Option<RunningApp>>,
+    paths: AppPaths,
+    url: String,
+    quitting: AtomicBool,
+    has_tray: bool,
+}
+
+pub fn main() -> ExitCode {
+    if let Err(why) = lifecycle::check_display() {
+        eprintln!("viban: {why}");
+        return ExitCode::from(1);
+    }
+    let paths = match AppPaths::resolve(None) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("viban: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let _log = viban_server::logging::init(Some(&paths), "viban");
+    let notifier = Arc::new(TauriNotifier::<tauri::Wry>::default());
+    let config = Config { notifier: notifier.clone(), ..Config::default() };
+    let (running, failure) = match tauri::async_runtime::block_on(App::start(config)) {
+        Ok(r) => (Some(r), None),
+        Err(StartError::Lock(e)) => return lifecycle::hand_over(&paths, &e.to_string()),
+        Err(e) => {
+            tracing::error!(error = %e, "viban could not start");
+            eprintln!("viban: {e}");
+            (None, Some(e.to_string()))
+        }
+    };
+    run(paths, running, failure, notifier)
+}
+
+fn run(
+    paths: AppPaths,
+    running: Option<RunningApp>,
+    failure: Option<String>,
+    notifier: Arc<TauriNotifier<tauri::Wry>>,
+) -> ExitCode {
+    let built = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            notifier.attach(handle.clone());
+            let has_tray = tray::available();
+            let url = running.as_ref().map(|r| r.url.clone()).unwrap_or_default();
+            let status = running.as_ref().map(|r| r.status());
+            let shell_commands = running.as_ref().map(|r| r.shell_commands());
+            let first_login = running.as_ref().map(|r| r.login_url());
+            let start_at_login = autostart::is_enabled(&autostart::entry(&paths));
+            app.manage(Shell {
+                running: tokio::sync::Mutex::new(running),
+                paths,
+                url,
+                quitting: false.into(),
+                has_tray,
+            });
+            let (Some(status), Some(mut commands), Some(login)) = (status, shell_commands, first_login) else {
+                window::start_error(&handle, failure.as_deref().unwrap_or("unknown error"))?;
+                return Ok(());
+            };
+            if has_tray {
+                let menu = menu::build(&handle, start_at_login)?;
+                let icon = tray::build(&handle, &menu)?;
+                tray::follow(&handle, icon, menu, status);
+            } else {
+                use viban_core::Notifier;
+                notifier.notify(
+                    "viban: no system tray",
+                    "libayatana-appindicator3-1 is missing: closing the window quits viban.",
+                );
+            }
+            window::show(&handle, || login)?;
+            let h = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                while let Ok(viban_server::ShellCommand::ShowWindow) = commands.recv().await {
+                    actions::open_board(&h);
+                }
+            });
+            lifecycle::on_signals(&handle);
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match built {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("viban: the window system could not start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    app.run(on_event);
+    ExitCode::SUCCESS
+}
+
+fn on_event(app: &tauri::AppHandle, event: RunEvent) {
+    // Events can arrive before `setup` has put the shell state in place.
+    let Some(shell) = app.try_state::<Shell>() else { return };
+    match event {
+        RunEvent::WindowEvent { label, event: WindowEvent::CloseRequested { api, .. }, .. } => {
+            if label == "error" {
+                app.exit(1);
+            } else if shell.has_tray && !shell.quitting.load(Ordering::SeqCst) {
+                // Closing the window keeps viban (and its agents) running in the tray.
+                api.prevent_close();
+                window::hide(app);
+            } else if !shell.has_tray {
+                api.prevent_close();
+                lifecycle::quit(app);
+            }
+        }
+        RunEvent::ExitRequested { api, code: None, .. } if !shell.quitting.load(Ordering::SeqCst) => {
+            api.prevent_exit();
+        }
+        RunEvent::Exit => {
+            // A safety net: whatever path led here, the services stop before the process ends.
+            let running = tauri::async_runtime::block_on(shell.running.lock()).take();
+            if let Some(r) = running {
+                let _ = tauri::async_runtime::block_on(tokio::time::timeout(
+                    std::time::Duration::from_secs(20),
+                    r.shutdown(),
+                ));
+            }
+        }
+        _ => {}
+    }
+}

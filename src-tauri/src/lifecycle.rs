@@ -1,0 +1,92 @@
+//! Start-up checks, the second launch, and the one quit path (tray Quit, SIGTERM, SIGINT).
+
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tauri::{AppHandle, Manager, Runtime};
+use viban_core::AppPaths;
+use viban_server::ServerFile;
+
+use crate::Shell;
+
+/// GTK cannot start without a display; say so instead of panicking.
+pub fn check_display() -> Result<(), String> {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+    if set("DISPLAY") || set("WAYLAND_DISPLAY") {
+        return Ok(());
+    }
+    Err("no display (DISPLAY and WAYLAND_DISPLAY are unset). Start viban from a desktop session, or run \
+         `viban-server serve` for the headless mode and open its URL in a browser"
+        .into())
+}
+
+/// Another viban holds the data dir: ask it to show its window (works without a session bus), then exit.
+pub fn hand_over(paths: &AppPaths, why: &str) -> ExitCode {
+    let file = match ServerFile::read(&paths.server_json()) {
+        Ok(f) => f,
+        Err(_) => {
+            eprintln!("viban: {why}");
+            return ExitCode::from(1);
+        }
+    };
+    let shown = tauri::async_runtime::block_on(async {
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/app/show", file.url))
+            .bearer_auth(&file.token)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await;
+        res.map(|r| r.status().is_success())
+    });
+    match shown {
+        Ok(true) => {
+            println!("viban is already running (pid {}); showed its window", file.pid);
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("viban: another viban (pid {}) is running headless at {}; open that URL", file.pid, file.url);
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("viban: {why} ({e})");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Ordered shutdown of the services under a deadline, then exit: 0 when clean, 2 when a step timed out.
+pub fn quit<R: Runtime>(app: &AppHandle<R>) {
+    let shell = app.state::<Shell>();
+    if shell.quitting.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let shell = app.state::<Shell>();
+        let running = shell.running.lock().await.take();
+        let clean = match running {
+            Some(r) => tokio::time::timeout(Duration::from_secs(20), r.shutdown()).await.unwrap_or(false),
+            None => true,
+        };
+        tracing::info!(clean, "quitting");
+        app.exit(if clean { 0 } else { 2 });
+    });
+}
+
+/// SIGTERM and SIGINT take the same path as the tray's Quit.
+pub fn on_signals<R: Runtime>(app: &AppHandle<R>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            tracing::warn!("could not listen for signals");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: quitting"),
+            _ = int.recv() => tracing::info!("SIGINT: quitting"),
+        }
+        quit(&app);
+    });
+}

@@ -1,0 +1,62 @@
+//! The tray icon: built only where the indicator library exists (else viban runs without one and says so),
+//! its icon and status lines following the services' status.
+
+use tauri::image::Image;
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Manager, Runtime};
+use tokio::sync::watch;
+use viban_runtime::Status;
+
+use crate::menu::{MenuId, TrayMenu};
+use crate::status::{TrayState, api_line, database_line};
+use crate::{Shell, actions};
+
+pub const TRAY_ID: &str = "viban";
+
+/// Whether libayatana-appindicator3 (or libappindicator3) can be loaded: without it the tray panics at start.
+pub fn available() -> bool {
+    let listed = std::process::Command::new("ldconfig")
+        .arg("-p")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    listed.contains("libayatana-appindicator3.so.1") || listed.contains("libappindicator3.so.1")
+}
+
+pub fn build<R: Runtime>(app: &AppHandle<R>, menu: &TrayMenu<R>) -> tauri::Result<TrayIcon<R>> {
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(TrayState::Degraded.icon())?)
+        .tooltip("viban: starting")
+        .menu(&menu.menu)
+        .show_menu_on_left_click(true)
+        .on_menu_event(|app, event| {
+            if let Some(id) = MenuId::from_id(event.id().as_ref()) {
+                actions::run(app, id);
+            }
+        })
+        .build(app)
+}
+
+/// Keeps the icon and the status lines in step with the services until the channel closes.
+pub fn follow<R: Runtime>(app: &AppHandle<R>, tray: TrayIcon<R>, menu: TrayMenu<R>, mut rx: watch::Receiver<Status>) {
+    let url = app.state::<Shell>().url.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut shown = None;
+        loop {
+            let status = rx.borrow_and_update().clone();
+            let state = TrayState::of(&status);
+            if shown != Some(state) {
+                if let Ok(icon) = Image::from_bytes(state.icon()) {
+                    let _ = tray.set_icon(Some(icon));
+                }
+                let _ = tray.set_tooltip(Some(state.tooltip()));
+                shown = Some(state);
+            }
+            let _ = menu.database.set_text(database_line(&status));
+            let _ = menu.api.set_text(api_line(&url, &status));
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
