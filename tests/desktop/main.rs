@@ -164,3 +164,39 @@ async fn the_board_loads_in_the_window_and_a_task_made_there_survives_a_relaunch
     let _display = DISPLAY_LOCK.lock().await;
     webdriver::board_round_trip(&bin).await
 }
+
+#[tokio::test]
+async fn without_a_display_or_a_usable_home_it_says_why() -> anyhow::Result<()> {
+    let bin = desktop_or_skip!();
+    let _display = DISPLAY_LOCK.lock().await;
+    let tmp = tempfile::tempdir()?;
+    let out = tokio::process::Command::new(&bin)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("VIBAN_HOME", tmp.path())
+        .output()
+        .await?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no display"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A home that cannot be created: a window says why, and closing it ends viban with a failure.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x")?;
+    let mut child = tokio::process::Command::new(&bin)
+        .env("VIBAN_HOME", file.join("home"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let title = "viban could not start";
+    let shown = wait_until("the error window", Duration::from_secs(30), || async {
+        let w = harness::sh("xdotool", &["search", "--onlyvisible", "--name", &format!("^{title}$")]);
+        (!w.is_empty()).then_some(w)
+    })
+    .await?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/desktop/wm_delete.py");
+    let mut args = vec![script];
+    args.extend(shown.lines());
+    harness::sh("python3", &args);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await??;
+    assert_eq!(status.code(), Some(1), "closing the error window exits 1");
+    Ok(())
+}

@@ -5,5 +5,6 @@ mod api_flow;
 mod api_security;
 mod change_feed;
 mod disk_full;
+mod fake_agent;
 mod lifecycle;
 mod postgres_recovery;

@@ -149,6 +149,20 @@ async fn exchange(State(state): State<ApiState>, Query(q): Query<AuthQuery>) -> 
     (StatusCode::SEE_OTHER, [(SET_COOKIE, cookie), (LOCATION, "/".to_string())]).into_response()
 }
 
+pub fn auth_router() -> Router<ApiState> {
+    Router::new().route("/auth", get(exchange))
+}
+
+/// One line per request with the path only: query strings may hold the token.
+pub async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let start = std::time::Instant::now();
+    let res = next.run(req).await;
+    tracing::debug!(%method, %path, status = res.status().as_u16(), micros = start.elapsed().as_micros() as u64);
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,18 +176,4 @@ mod tests {
         assert!(!g.redeem_login_code(&code), "a code is single use");
         assert!(g.token_matches(&"t".repeat(64)) && !g.token_matches("t"));
     }
-}
-
-pub fn auth_router() -> Router<ApiState> {
-    Router::new().route("/auth", get(exchange))
-}
-
-/// One line per request with the path only: query strings may hold the token.
-pub async fn log_request(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let start = std::time::Instant::now();
-    let res = next.run(req).await;
-    tracing::debug!(%method, %path, status = res.status().as_u16(), micros = start.elapsed().as_micros() as u64);
-    res
 }

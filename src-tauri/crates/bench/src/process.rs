@@ -115,3 +115,23 @@ impl Server {
         ticks as f64 / 100.0 / window.as_secs_f64() * 100.0
     }
 }
+
+/// A process's proportional set size in KiB (0 if it is gone).
+pub fn pss_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("Pss:"))?.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// User + system CPU ticks (USER_HZ) a process has used (0 if it is gone).
+pub fn ticks_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.to_string();
+            let f: Vec<&str> = after.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}

@@ -103,9 +103,13 @@ pub fn check_layering() -> Result<()> {
 
 pub fn bench(quick: bool) -> Result<()> {
     let ready = crate::setup::all()?;
-    status(cargo().args(["build", "--release", "-p", "viban-server", "-p", "viban-bench"]))?;
-    let mut c = Command::new(root().join("target/release/viban-bench"));
-    c.env("VIBAN_PG_BIN", &ready.pg_bin)
+    status(cargo().args(["build", "--release", "-p", "viban-server", "-p", "viban-bench", "-p", "viban-desktop"]))?;
+    let (_xvfb, display) = crate::desktop::virtual_display()?;
+    let mut c = Command::new("dbus-run-session");
+    c.arg("--").arg(root().join("target/release/viban-bench"));
+    c.env("DISPLAY", display)
+        .env("VIBAN_DESKTOP_BIN", root().join("target/release/viban"))
+        .env("VIBAN_PG_BIN", &ready.pg_bin)
         .env("VIBAN_SERVER_BIN", root().join("target/release/viban-server"))
         .arg("--out")
         .arg(root().join("bench-results/latest.md"));

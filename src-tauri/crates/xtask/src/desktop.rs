@@ -43,11 +43,11 @@ pub fn viban_bin() -> PathBuf {
     root().join("target/debug/viban")
 }
 
-pub fn tests(pg_bin: &Path) -> Result<()> {
-    status(cargo().args(["build", "-q", "-p", "viban-desktop"]))?;
+/// A virtual display; it goes away when the returned guard is dropped.
+pub fn virtual_display() -> Result<(impl Drop, String)> {
     let n = free_display()?;
     let display = format!(":{n}");
-    let _xvfb = Background(
+    let xvfb = Background(
         Command::new("Xvfb")
             .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
@@ -56,6 +56,12 @@ pub fn tests(pg_bin: &Path) -> Result<()> {
             .context("starting Xvfb")?,
     );
     wait_for("Xvfb", Duration::from_secs(15), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())?;
+    Ok((xvfb, display))
+}
+
+pub fn tests(pg_bin: &Path) -> Result<()> {
+    status(cargo().args(["build", "-q", "-p", "viban-desktop"]))?;
+    let (_xvfb, display) = virtual_display()?;
     let _tray = Background(
         Command::new("trayer")
             .args(["--edge", "bottom", "--align", "right", "--widthtype", "pixel", "--width", "200", "--height", "32"])

@@ -1,0 +1,132 @@
+//! The desktop app as a user meets it: launch to board data in the window, and what it costs at rest.
+//! Needs a display (`cargo xtask bench` starts Xvfb) and the `viban` binary in `VIBAN_DESKTOP_BIN`.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::stats::median;
+
+pub struct DesktopFigures {
+    pub painted_ms: f64,
+    pub pss_mb: f64,
+    pub processes: usize,
+    pub cpu_percent: f64,
+    pub idle_secs: u64,
+}
+
+fn spawn(bin: &Path, home: &Path) -> Result<tokio::process::Child> {
+    tokio::process::Command::new(bin)
+        .env("VIBAN_HOME", home)
+        .env("VIBAN_LOG", "debug")
+        .env("NO_AT_BRIDGE", "1")
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("spawning viban")
+}
+
+/// Seconds from spawn until the window's UI has received its board (the API logs the request it served).
+async fn launch_to_board(child: &mut tokio::process::Child, t0: Instant) -> Result<f64> {
+    let stderr = child.stderr.take().context("no stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if line.contains("/board") && line.contains("200") {
+                return Ok::<_, anyhow::Error>(t0.elapsed().as_secs_f64());
+            }
+        }
+        bail!("viban exited before the board was served")
+    })
+    .await??;
+    // Keep draining so the app never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(found)
+}
+
+async fn stop(mut child: tokio::process::Child) -> Result<()> {
+    if let Some(pid) = child.id() {
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    }
+    tokio::time::timeout(Duration::from_secs(30), child.wait()).await??;
+    Ok(())
+}
+
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        let kids = std::process::Command::new("pgrep").args(["-P", &p.to_string()]).output();
+        if let Ok(o) = kids {
+            out.extend(String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+        }
+        i += 1;
+    }
+    out
+}
+
+pub async fn measure(
+    bin: &Path,
+    server_setup: impl AsyncFnOnce(&str, &str) -> Result<()>,
+    runs: usize,
+    idle: Duration,
+) -> Result<DesktopFigures> {
+    let home = tempfile::tempdir()?;
+    // First launch: make the cluster and a project with tasks, so later launches are warm and show a board.
+    let mut child = spawn(bin, home.path())?;
+    let file = home.path().join("server.json");
+    let t0 = Instant::now();
+    let info = loop {
+        if t0.elapsed() > Duration::from_secs(60) {
+            bail!("viban did not write server.json");
+        }
+        if let Ok(b) = std::fs::read(&file)
+            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&b)
+        {
+            break v;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let stderr = child.stderr.take();
+    tokio::spawn(async move {
+        if let Some(s) = stderr {
+            let mut l = BufReader::new(s).lines();
+            while let Ok(Some(_)) = l.next_line().await {}
+        }
+    });
+    server_setup(info["url"].as_str().unwrap_or_default(), info["token"].as_str().unwrap_or_default()).await?;
+    stop(child).await?;
+
+    let mut painted = Vec::new();
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let mut child = spawn(bin, home.path())?;
+        painted.push(launch_to_board(&mut child, t0).await? * 1000.0);
+        stop(child).await?;
+    }
+
+    let mut child = spawn(bin, home.path())?;
+    launch_to_board(&mut child, Instant::now()).await?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let pid = child.id().context("no pid")?;
+    let pids = descendants(pid);
+    let pss_kib: u64 = pids.iter().map(|p| crate::process::pss_of(*p)).sum();
+    let before: u64 = pids.iter().map(|p| crate::process::ticks_of(*p)).sum();
+    tokio::time::sleep(idle).await;
+    let after: u64 = descendants(pid).iter().map(|p| crate::process::ticks_of(*p)).sum();
+    stop(child).await?;
+    Ok(DesktopFigures {
+        painted_ms: median(&painted),
+        pss_mb: pss_kib as f64 / 1024.0,
+        processes: pids.len(),
+        cpu_percent: after.saturating_sub(before) as f64 / 100.0 / idle.as_secs_f64() * 100.0,
+        idle_secs: idle.as_secs(),
+    })
+}

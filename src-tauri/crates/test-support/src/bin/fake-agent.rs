@@ -1,0 +1,145 @@
+//! `fake-agent`: a scripted stand-in for a coding-agent CLI, for tests that cannot reach a model. It behaves as
+//! the real ones do in a PTY: colours and cursor movement, a question it waits for, files it edits, a grandchild,
+//! a SIGTERM it may ignore, a flood of output, an exit code; `--tui` mimics the full-screen TUIs that query the
+//! terminal (cursor position, device attributes) and draw nothing until both are answered.
+
+use std::io::{BufRead, Read, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(name = "fake-agent", about = "A scripted stand-in for a coding-agent CLI (tests only)")]
+struct Args {
+    /// The prompt, printed back as the agent's task.
+    prompt: Option<String>,
+    /// Ask this question and wait for a line of input; the answer is echoed.
+    #[arg(long)]
+    ask: Option<String>,
+    /// Write FILE=CONTENT into the working directory (repeatable).
+    #[arg(long = "write", value_name = "FILE=CONTENT")]
+    writes: Vec<String>,
+    /// Start a grandchild that sleeps (a helper that may outlive a careless stop).
+    #[arg(long)]
+    grandchild: bool,
+    /// Keep running through SIGTERM (only SIGKILL stops it then).
+    #[arg(long)]
+    ignore_sigterm: bool,
+    /// Print this many MiB of coloured text as fast as possible.
+    #[arg(long, value_name = "MIB")]
+    flood: Option<u64>,
+    /// Stay alive this long before exiting (milliseconds).
+    #[arg(long, default_value_t = 0)]
+    linger_ms: u64,
+    /// Query the terminal like a full-screen TUI and wait for both answers before drawing.
+    #[arg(long)]
+    tui: bool,
+    /// Exit with this code.
+    #[arg(long, default_value_t = 0)]
+    exit: u8,
+    /// Internal: the grandchild's role.
+    #[arg(long, hide = true)]
+    sleeper: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.sleeper {
+        std::thread::sleep(Duration::from_secs(3600));
+        return ExitCode::SUCCESS;
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::from(args.exit),
+        Err(e) => {
+            eprintln!("fake-agent: {e}");
+            ExitCode::from(70)
+        }
+    }
+}
+
+fn run(args: &Args) -> std::io::Result<()> {
+    let terminated = Arc::new(AtomicBool::new(false));
+    if args.ignore_sigterm {
+        // A registered handler replaces the default action (terminate): SIGTERM is noted and ignored.
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, terminated.clone())?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.tui {
+        tui_handshake(&mut out)?;
+    }
+    writeln!(out, "\x1b[1;35mfake-agent\x1b[0m ready (pid {})", std::process::id())?;
+    if let Some(p) = &args.prompt {
+        writeln!(out, "\x1b[36mtask:\x1b[0m {p}")?;
+    }
+    // Cursor movement: a spinner drawn in place.
+    for frame in ["|", "/", "-", "\\"] {
+        write!(out, "\r\x1b[33m{frame}\x1b[0m thinking\x1b[K")?;
+        out.flush()?;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    writeln!(out, "\r\x1b[32m✓\x1b[0m thought\x1b[K")?;
+    if args.grandchild {
+        let child = std::process::Command::new(std::env::current_exe()?).arg("--sleeper").spawn()?;
+        writeln!(out, "started helper {}", child.id())?;
+    }
+    for w in &args.writes {
+        let (file, content) = w.split_once('=').unwrap_or((w.as_str(), ""));
+        std::fs::write(file, format!("{content}\n"))?;
+        writeln!(out, "\x1b[32medited\x1b[0m {file}")?;
+    }
+    if let Some(q) = &args.ask {
+        write!(out, "\x1b[1m? {q}\x1b[0m ")?;
+        out.flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        writeln!(out, "you said: {}", answer.trim())?;
+    }
+    if let Some(mib) = args.flood {
+        flood(&mut out, mib)?;
+    }
+    out.flush()?;
+    std::thread::sleep(Duration::from_millis(args.linger_ms));
+    writeln!(out, "\x1b[1mdone\x1b[0m, exit {}", args.exit)?;
+    out.flush()
+}
+
+/// Raw mode, then `ESC[6n` (cursor position) and `ESC[c` (device attributes); nothing more until both answer.
+fn tui_handshake(out: &mut impl Write) -> std::io::Result<()> {
+    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    let saved = tcgetattr(&stdin).map_err(std::io::Error::from)?;
+    let mut raw = saved.clone();
+    cfmakeraw(&mut raw);
+    tcsetattr(&stdin, SetArg::TCSANOW, &raw).map_err(std::io::Error::from)?;
+    write!(out, "\x1b[6n\x1b[c")?;
+    out.flush()?;
+    let (mut cpr, mut da) = (false, false);
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !(cpr && da) {
+        if stdin.lock().read(&mut byte)? == 0 {
+            break;
+        }
+        seen.push(byte[0]);
+        let text = String::from_utf8_lossy(&seen);
+        cpr |= text.contains('R');
+        da |= text.contains("[?") && text.ends_with('c');
+    }
+    tcsetattr(&stdin, SetArg::TCSANOW, &saved).map_err(std::io::Error::from)?;
+    write!(out, "\x1b[2J\x1b[H")?;
+    writeln!(out, "╭──────────────╮\r\n│ fake-agent │\r\n╰──────────────╯")?;
+    Ok(())
+}
+
+fn flood(out: &mut impl Write, mib: u64) -> std::io::Result<()> {
+    let line = format!("\x1b[2m{}\x1b[0m\n", "0123456789abcdef".repeat(4));
+    let mut written = 0u64;
+    while written < mib * 1024 * 1024 {
+        out.write_all(line.as_bytes())?;
+        written += line.len() as u64;
+    }
+    Ok(())
+}
