@@ -143,10 +143,7 @@ impl Drop for Desktop {
 }
 
 pub fn alive(pid: i32) -> bool {
-    // A zombie is gone for our purposes (its parent, not us, may reap it later).
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')).unwrap_or(false))
-        .unwrap_or(false)
+    viban_test_support::pid_alive(pid)
 }
 
 /// Where our icon sits: the first docked child of trayer's panel at least 16 px wide (absolute centre).

@@ -39,6 +39,8 @@ async fn api_and_outside_writes_reach_subscribers_and_the_board() -> anyhow::Res
     let mut ws = subscribe(&app).await?;
     let first = ws.next().await.ok_or_else(|| anyhow::anyhow!("no hello"))??;
     assert!(first.to_text()?.contains("\"hello\""), "{first:?}");
+    let second = ws.next().await.ok_or_else(|| anyhow::anyhow!("no status"))??;
+    assert_eq!(second.to_text()?, r#"{"type":"status","database":"ready"}"#);
 
     let p = app.project(repos.path(), "live").await?;
     let ev = next_change(&mut ws).await?;

@@ -60,7 +60,10 @@ function Main() {
     if (boardMissing) reloadProjects();
   }, [boardMissing, reloadProjects]);
 
+  // The database's state from the change feed: anything but ready shows a banner.
+  const [database, setDatabase] = useState('ready');
   const onEvent = (event: ChangeEvent) => {
+    if (event.type === 'status') setDatabase(event.database);
     if (event.type !== 'change') return;
     if (event.table === 'project') {
       projects.scheduleReload();
@@ -114,7 +117,8 @@ function Main() {
     return (
       <div className="app">
         <Header />
-        <main className="main">
+        {connection === 'connected' && database !== 'ready' && <ServicesBanner database={database} />}
+      <main className="main">
           <SignedOut />
         </main>
       </div>
@@ -228,6 +232,18 @@ function Main() {
       )}
       {addingProject && <AddProjectDialog onClose={() => setAddingProject(false)} onCreated={onProjectCreated} />}
       {helpOpen && <HelpOverlay onClose={() => setHelpOpen(false)} />}
+    </div>
+  );
+}
+
+/** Shown while the database is restarting or down; changes made meanwhile fail with a clear error. */
+function ServicesBanner({ database }: { database: string }) {
+  const down = database === 'down' || database === 'stopped';
+  return (
+    <div className={`banner ${down ? 'banner-error' : 'banner-warn'}`} role="status" data-testid="services-banner">
+      {down
+        ? 'The database is down. Use Restart services in the tray menu, or see the logs.'
+        : 'The database is restarting… Changes will work again in a moment.'}
     </div>
   );
 }

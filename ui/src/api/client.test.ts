@@ -109,5 +109,7 @@ describe('parseChangeEvent', () => {
   it('parses hello and resync', () => {
     expect(parseChangeEvent('{"type":"hello","version":"0.1.0"}')).toEqual({ type: 'hello', version: '0.1.0' });
     expect(parseChangeEvent('{"type":"resync"}')).toEqual({ type: 'resync' });
+    expect(parseChangeEvent('{"type":"status","database":"degraded"}')).toEqual({ type: 'status', database: 'degraded' });
+    expect(parseChangeEvent('{"type":"status"}')).toBeNull();
   });
 });

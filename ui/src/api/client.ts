@@ -140,6 +140,8 @@ export function parseChangeEvent(data: unknown): ChangeEvent | null {
       return { type: 'hello', version: typeof o.version === 'string' ? o.version : '' };
     case 'resync':
       return { type: 'resync' };
+    case 'status':
+      return typeof o.database === 'string' ? { type: 'status', database: o.database } : null;
     case 'change':
       if ((o.table !== 'project' && o.table !== 'task') || typeof o.id !== 'string') return null;
       if (o.op !== 'insert' && o.op !== 'update' && o.op !== 'delete') return null;

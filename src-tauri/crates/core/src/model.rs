@@ -169,6 +169,11 @@ pub enum ChangeEvent {
     },
     /// Notifications may have been lost: refetch.
     Resync,
+    /// The database's state (`ready`, `starting`, `degraded`, `down`, `stopped`): sent on connect and on every
+    /// change, so the UI can say when the services are restarting or down.
+    Status {
+        database: String,
+    },
 }
 
 #[cfg(test)]

@@ -294,14 +294,14 @@ impl RunningApp {
     pub async fn shutdown(self) -> bool {
         let mut clean = true;
         self.cancel.cancel();
-        match tokio::time::timeout(Duration::from_secs(3), self.server).await {
+        match tokio::time::timeout(Duration::from_secs(4), self.server).await {
             Ok(Ok(Ok(()))) => {}
             other => {
                 tracing::warn!(?other, "API server did not stop cleanly");
                 clean = false;
             }
         }
-        if tokio::time::timeout(Duration::from_secs(2), self.db.close()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(4), self.db.close()).await.is_err() {
             tracing::warn!("closing the database pool timed out");
             clean = false;
         }

@@ -70,6 +70,13 @@ pub fn processes_in(dir: &Path) -> Vec<i32> {
         .collect()
 }
 
+/// Whether `pid` runs: a zombie (dead, waiting for a parent that may be a slow-reaping init) counts as gone.
+pub fn pid_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
 /// The postmaster pid recorded in a home's cluster, if it runs.
 pub fn postmaster_pid(home: &Path) -> Option<i32> {
     let text = std::fs::read_to_string(home.join("pg/data/postmaster.pid")).ok()?;

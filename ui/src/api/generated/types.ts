@@ -58,4 +58,4 @@ export type ChangeTable = "project" | "task";
 
 export type ChangeOp = "insert" | "update" | "delete";
 
-export type ChangeEvent = { "type": "hello", version: string, } | { "type": "change", table: ChangeTable, op: ChangeOp, id: string, project_id: string | null, } | { "type": "resync" };
+export type ChangeEvent = { "type": "hello", version: string, } | { "type": "change", table: ChangeTable, op: ChangeOp, id: string, project_id: string | null, } | { "type": "resync" } | { "type": "status", database: string, };

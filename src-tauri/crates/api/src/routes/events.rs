@@ -20,16 +20,31 @@ fn frame(event: &ChangeEvent) -> Option<Message> {
     serde_json::to_string(event).ok().map(|s| Message::Text(s.into()))
 }
 
+fn status_event(state: &ApiState) -> ChangeEvent {
+    ChangeEvent::Status { database: state.status.borrow().database.word().to_string() }
+}
+
 async fn serve(mut socket: WebSocket, state: ApiState) {
     let mut rx = state.feed.subscribe();
-    let hello = ChangeEvent::Hello { version: viban_core::VERSION.into() };
-    if let Some(m) = frame(&hello)
-        && socket.send(m).await.is_err()
-    {
-        return;
+    let mut status = state.status.clone();
+    for first in [ChangeEvent::Hello { version: viban_core::VERSION.into() }, status_event(&state)] {
+        if let Some(m) = frame(&first)
+            && socket.send(m).await.is_err()
+        {
+            return;
+        }
     }
     loop {
         tokio::select! {
+            changed = status.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let Some(m) = frame(&status_event(&state)) else { continue };
+                if socket.send(m).await.is_err() {
+                    break;
+                }
+            }
             event = rx.recv() => {
                 let event = match event {
                     Ok(e) => e,
