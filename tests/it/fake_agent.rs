@@ -3,10 +3,11 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// A bin of viban-test-support, built next to viban-server (`cargo xtask test` builds both first).
 fn fake_agent() -> std::path::PathBuf {
-    // Built with the workspace (a bin of viban-test-support), next to viban-server.
-    let server = viban_test_support::server_bin().unwrap_or_default();
-    server.with_file_name("fake-agent")
+    let bin = viban_test_support::server_bin().unwrap_or_default().with_file_name("fake-agent");
+    assert!(bin.is_file(), "{} is missing: run `cargo build -p viban-test-support`", bin.display());
+    bin
 }
 
 #[test]

@@ -52,8 +52,10 @@ pub fn all(e2e: bool) -> Result<()> {
         status(cargo().args(["clippy", "-q", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     });
     step(&mut results, "check-layering", crate::cmd::check_layering);
-    let built =
-        step(&mut results, "build viban-server", || status(cargo().args(["build", "-q", "-p", "viban-server"])));
+    let built = step(&mut results, "build viban-server and fake-agent", || {
+        // The binaries tests run as processes: the server, and the fake agent (a bin of viban-test-support).
+        status(cargo().args(["build", "-q", "-p", "viban-server", "-p", "viban-test-support"]))
+    });
     step(&mut results, "rust tests (incl. generated-types freshness)", || {
         status(
             cargo()
