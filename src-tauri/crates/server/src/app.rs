@@ -151,17 +151,17 @@ impl App {
         step("postgres", t0);
         crate::watch_status::spawn(supervisor.status(), config.notifier.clone());
         match Self::serve(&config, &paths, &token, supervisor.status(), options, t0).await {
-            Ok(s) => Ok(RunningApp {
-                guard: s.guard,
-                shell: s.shell,
-                url: s.url,
+            Ok(Serving { bound, db, cancel }) => Ok(RunningApp {
+                guard: bound.guard,
+                shell: bound.shell,
+                url: bound.url,
                 token,
-                addr: s.addr,
+                addr: bound.addr,
                 paths,
                 supervisor,
-                db: s.db,
-                cancel: s.cancel,
-                server: s.server,
+                db,
+                cancel,
+                server: bound.server,
                 _lock: lock,
             }),
             Err(e) => {
@@ -193,10 +193,10 @@ impl App {
             cancel.cancel();
             db.close().await;
         }
-        let Bound { url, addr, server, guard, shell } = served?;
+        let bound = served?;
         step("ready", t0);
-        tracing::info!(%url, ms = t0.elapsed().as_millis() as u64, "viban started");
-        Ok(Serving { url, addr, db, cancel, server, guard, shell })
+        tracing::info!(url = %bound.url, ms = t0.elapsed().as_millis() as u64, "viban started");
+        Ok(Serving { bound, db, cancel })
     }
 
     async fn bind(
@@ -257,13 +257,9 @@ struct Bound {
 
 /// What `serve` hands back; completed into a `RunningApp` by `start`.
 struct Serving {
-    url: String,
-    addr: SocketAddr,
+    bound: Bound,
     db: Db,
     cancel: CancellationToken,
-    server: JoinHandle<std::io::Result<()>>,
-    guard: Arc<Guard>,
-    shell: tokio::sync::broadcast::Sender<ShellCommand>,
 }
 
 impl RunningApp {
