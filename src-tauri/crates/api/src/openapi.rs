@@ -42,7 +42,17 @@ use crate::routes::{app, events, health, projects, tasks};
         Health,
         ChangeEvent,
         ChangeTable,
-        ChangeOp
+        ChangeOp,
+        RunStatus,
+        Run,
+        StartRun,
+        FollowUp,
+        RunInput,
+        RunResize,
+        RunScreen,
+        AgentInfo,
+        AgentConfig,
+        RunActivity
     ))
 )]
 pub struct ApiDoc;
@@ -68,6 +78,16 @@ pub fn typescript() -> String {
         Health::decl(&cfg),
         ChangeTable::decl(&cfg),
         ChangeOp::decl(&cfg),
+        RunStatus::decl(&cfg),
+        Run::decl(&cfg),
+        StartRun::decl(&cfg),
+        FollowUp::decl(&cfg),
+        RunInput::decl(&cfg),
+        RunResize::decl(&cfg),
+        RunScreen::decl(&cfg),
+        AgentInfo::decl(&cfg),
+        AgentConfig::decl(&cfg),
+        RunActivity::decl(&cfg),
         ChangeEvent::decl(&cfg),
     ];
     let mut out = String::from(

@@ -136,6 +136,10 @@ impl ResponseCache {
 
     /// What a change to a row makes stale.
     pub fn invalidate_for(&self, table: ChangeTable, project: Option<Uuid>) {
+        if table == ChangeTable::Run {
+            // Runs are not part of any cached response.
+            return;
+        }
         if table == ChangeTable::Project {
             self.invalidate(CacheKey::Projects);
         }
@@ -158,7 +162,7 @@ pub fn follow_feed(cache: Arc<ResponseCache>, feed: ChangeFeed, cancel: Cancella
             };
             match event {
                 Ok(ChangeEvent::Change { table, project_id, .. }) => cache.invalidate_for(table, project_id),
-                Ok(ChangeEvent::Hello { .. } | ChangeEvent::Status { .. }) => {}
+                Ok(ChangeEvent::Hello { .. } | ChangeEvent::Status { .. } | ChangeEvent::RunActivity(_)) => {}
                 Ok(ChangeEvent::Resync) | Err(RecvError::Lagged(_)) => cache.invalidate_all(),
                 Err(RecvError::Closed) => return,
             }

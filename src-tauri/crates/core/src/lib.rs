@@ -3,8 +3,10 @@
 pub mod model;
 pub mod notify;
 pub mod paths;
+pub mod run;
 
 pub use model::*;
+pub use run::*;
 pub use notify::{LogNotifier, Notifier};
 pub use paths::{AppPaths, PathsError};
 

@@ -144,6 +144,7 @@ pub struct Health {
 pub enum ChangeTable {
     Project,
     Task,
+    Run,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
@@ -174,6 +175,8 @@ pub enum ChangeEvent {
     Status {
         database: String,
     },
+    /// A running agent's screen tail and idleness (not stored; see `RunActivity`).
+    RunActivity(crate::run::RunActivity),
 }
 
 #[cfg(test)]

@@ -54,8 +54,112 @@ export type Health = { status: string, version: string,
  */
 database: string, };
 
-export type ChangeTable = "project" | "task";
+export type ChangeTable = "project" | "task" | "run";
 
 export type ChangeOp = "insert" | "update" | "delete";
 
-export type ChangeEvent = { "type": "hello", version: string, } | { "type": "change", table: ChangeTable, op: ChangeOp, id: string, project_id: string | null, } | { "type": "resync" } | { "type": "status", database: string, };
+export type RunStatus = "queued" | "starting" | "running" | "succeeded" | "failed" | "stopped" | "interrupted";
+
+export type Run = { id: string, task_id: string, project_id: string, 
+/**
+ * Profile id (`claude`, `codex`, `custom`, …).
+ */
+agent: string, prompt: string, 
+/**
+ * The run this one follows up (same worktree), if any.
+ */
+follow_up_of: string | null, status: RunStatus, exit_code: number | null, 
+/**
+ * Why it failed or could not start, in words.
+ */
+error: string | null, worktree_path: string, branch: string, 
+/**
+ * What the branch was made from (a branch name or commit).
+ */
+base_ref: string, 
+/**
+ * Files changed in the worktree against the base (tracked changes + untracked files not ignored).
+ */
+changed_files: number, 
+/**
+ * Bytes of terminal output stored so far.
+ */
+output_bytes: number, 
+/**
+ * 1-based place in the queue while `queued`.
+ */
+queue_position: number | null, cols: number, rows: number, 
+/**
+ * Things the user should know that did not stop the run (e.g. uncommitted changes left in the main checkout).
+ */
+warnings: Array<string>, created_at: string, started_at: string | null, finished_at: string | null, };
+
+export type StartRun = { agent: string, prompt: string, 
+/**
+ * Branch or commit to start from; the project's default branch when absent.
+ */
+base?: string, cols?: number, rows?: number, };
+
+export type FollowUp = { prompt: string, 
+/**
+ * Defaults to the agent of the run followed up.
+ */
+agent?: string, };
+
+export type RunInput = { data: string, };
+
+export type RunResize = { cols: number, rows: number, };
+
+export type RunScreen = { cols: number, rows: number, 
+/**
+ * One string per screen row, trailing blanks trimmed.
+ */
+lines: Array<string>, cursor_row: number, cursor_col: number, 
+/**
+ * Transcript offset (bytes) this screen reflects.
+ */
+offset: number, };
+
+export type AgentInfo = { id: string, name: string, 
+/**
+ * Shipped with viban (possibly overridden by the user's file).
+ */
+builtin: boolean, 
+/**
+ * The command line as it will run, with `{prompt}` where the prompt goes.
+ */
+command_line: string, installed: boolean, 
+/**
+ * Absolute path of the binary found on the login-shell PATH.
+ */
+path: string | null, version: string | null, install_hint: string | null, 
+/**
+ * Why it cannot run (binary missing, bad profile), in words.
+ */
+problem: string | null, };
+
+export type AgentConfig = { 
+/**
+ * Where it lives on disk.
+ */
+path: string, 
+/**
+ * TOML text.
+ */
+text: string, };
+
+export type RunActivity = { run_id: string, task_id: string, project_id: string, 
+/**
+ * Last non-blank lines of the screen (at most 3).
+ */
+last_lines: Array<string>, output_bytes: number, 
+/**
+ * Milliseconds since the agent last printed.
+ */
+idle_ms: number, 
+/**
+ * Quiet long enough that it probably waits for input; `last_lines` then shows its question.
+ */
+waiting: boolean, };
+
+export type ChangeEvent = { "type": "hello", version: string, } | { "type": "change", table: ChangeTable, op: ChangeOp, id: string, project_id: string | null, } | { "type": "resync" } | { "type": "status", database: string, } | { "type": "run_activity" } & RunActivity;

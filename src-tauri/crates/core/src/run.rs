@@ -1,0 +1,192 @@
+//! Agent runs as the API shows them: a run is one agent process in a PTY, inside a worktree of the task.
+//! A follow-up run reuses its parent's worktree; a new attempt gets a worktree and branch of its own.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Waiting for a free slot (global or per-project limit).
+    Queued,
+    /// Worktree, setup script and spawn under way.
+    Starting,
+    Running,
+    /// Exited with code 0.
+    Succeeded,
+    /// Exited non-zero, was killed by a signal, or could not start (see `error`).
+    Failed,
+    /// Stopped by the user (or by quitting the app).
+    Stopped,
+    /// The app died while it ran; its processes were reaped at the next start.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 7] = [
+        Self::Queued,
+        Self::Starting,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Stopped,
+        Self::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Starting => "starting",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Stopped => "stopped",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Still holds (or waits for) a process.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Queued | Self::Starting | Self::Running)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Run {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub project_id: Uuid,
+    /// Profile id (`claude`, `codex`, `custom`, …).
+    pub agent: String,
+    pub prompt: String,
+    /// The run this one follows up (same worktree), if any.
+    pub follow_up_of: Option<Uuid>,
+    pub status: RunStatus,
+    pub exit_code: Option<i32>,
+    /// Why it failed or could not start, in words.
+    pub error: Option<String>,
+    pub worktree_path: String,
+    pub branch: String,
+    /// What the branch was made from (a branch name or commit).
+    pub base_ref: String,
+    /// Files changed in the worktree against the base (tracked changes + untracked files not ignored).
+    pub changed_files: i32,
+    /// Bytes of terminal output stored so far.
+    pub output_bytes: i64,
+    /// 1-based place in the queue while `queued`.
+    pub queue_position: Option<i32>,
+    pub cols: i32,
+    pub rows: i32,
+    /// Things the user should know that did not stop the run (e.g. uncommitted changes left in the main checkout).
+    pub warnings: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/tasks/{id}/runs`: a new attempt in a new worktree.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRun {
+    pub agent: String,
+    pub prompt: String,
+    /// Branch or commit to start from; the project's default branch when absent.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cols: Option<u16>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u16>,
+}
+
+/// `POST /api/runs/{id}/follow-up`: another run in the same worktree (the profile's follow-up form).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    pub prompt: String,
+    /// Defaults to the agent of the run followed up.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+}
+
+/// `POST /api/runs/{id}/input`: bytes for the agent's terminal, as text (`"\r"` is Enter).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunInput {
+    pub data: String,
+}
+
+/// `POST /api/runs/{id}/resize`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunResize {
+    pub cols: u16,
+    pub rows: u16,
+}
+
+/// `GET /api/runs/{id}/screen`: the run's current screen from the server-side terminal state.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+pub struct RunScreen {
+    pub cols: u16,
+    pub rows: u16,
+    /// One string per screen row, trailing blanks trimmed.
+    pub lines: Vec<String>,
+    pub cursor_row: u16,
+    pub cursor_col: u16,
+    /// Transcript offset (bytes) this screen reflects.
+    pub offset: u64,
+}
+
+/// An agent profile merged with what detection found on this machine (`GET /api/agents`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+pub struct AgentInfo {
+    pub id: String,
+    pub name: String,
+    /// Shipped with viban (possibly overridden by the user's file).
+    pub builtin: bool,
+    /// The command line as it will run, with `{prompt}` where the prompt goes.
+    pub command_line: String,
+    pub installed: bool,
+    /// Absolute path of the binary found on the login-shell PATH.
+    pub path: Option<String>,
+    pub version: Option<String>,
+    pub install_hint: Option<String>,
+    /// Why it cannot run (binary missing, bad profile), in words.
+    pub problem: Option<String>,
+}
+
+/// The user's profile file (`GET`/`PUT /api/agents/config`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+pub struct AgentConfig {
+    /// Where it lives on disk.
+    #[serde(default)]
+    pub path: String,
+    /// TOML text.
+    pub text: String,
+}
+
+/// Live activity of a running agent, pushed on `/api/events` at most about once a second per run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct RunActivity {
+    pub run_id: Uuid,
+    pub task_id: Uuid,
+    pub project_id: Uuid,
+    /// Last non-blank lines of the screen (at most 3).
+    pub last_lines: Vec<String>,
+    pub output_bytes: u64,
+    /// Milliseconds since the agent last printed.
+    pub idle_ms: u64,
+    /// Quiet long enough that it probably waits for input; `last_lines` then shows its question.
+    pub waiting: bool,
+}
