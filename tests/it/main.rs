@@ -1,6 +1,7 @@
 //! One test binary for every black-box test. Each test has its own temp home and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agents;
 mod api_flow;
 mod api_security;
 mod change_feed;

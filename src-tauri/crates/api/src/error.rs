@@ -106,3 +106,33 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 pub fn parse_id(what: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found(what, raw))
 }
+
+impl From<viban_agents::RunError> for ApiError {
+    fn from(e: viban_agents::RunError) -> Self {
+        use viban_agents::RunError as R;
+        let e = match e {
+            R::Db(d) => return d.into(),
+            other => other,
+        };
+        let status = match &e {
+            R::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            R::UnknownAgent(_) | R::NotInstalled(_) | R::BadProfile(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            R::Git(g) => match g {
+                viban_git::GitError::BadBase(_) | viban_git::GitError::NoCommits => StatusCode::UNPROCESSABLE_ENTITY,
+                viban_git::GitError::Busy(..)
+                | viban_git::GitError::BranchExists(_)
+                | viban_git::GitError::PathTaken(_)
+                | viban_git::GitError::Dirty(_) => StatusCode::CONFLICT,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            R::NotRunning | R::NotActive | R::RunActive | R::WorktreeRemoved => StatusCode::CONFLICT,
+            R::InputBacklog => StatusCode::TOO_MANY_REQUESTS,
+            R::Validation(_) => StatusCode::BAD_REQUEST,
+            R::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e, "run operation failed");
+        }
+        Self::new(status, e.code(), e.to_string())
+    }
+}

@@ -46,6 +46,8 @@ pub struct ApiState {
     pub shutdown: CancellationToken,
     /// Requests for the desktop shell, if one is attached (e.g. a second launch asking to show the window).
     pub shell: tokio::sync::broadcast::Sender<ShellCommand>,
+    /// Agent runs.
+    pub runs: viban_agents::Runs,
 }
 
 /// What the API can ask of a desktop shell.

@@ -5,7 +5,7 @@ use ts_rs::TS;
 use utoipa::OpenApi;
 use viban_core::*;
 
-use crate::routes::{app, events, health, projects, tasks};
+use crate::routes::{agents, app, events, health, projects, pty, runs, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +19,7 @@ use crate::routes::{app, events, health, projects, tasks};
         projects::list,
         projects::create,
         projects::delete,
+        projects::update,
         projects::board,
         tasks::create,
         tasks::get,
@@ -27,6 +28,22 @@ use crate::routes::{app, events, health, projects, tasks};
         tasks::events,
         events::upgrade,
         app::show,
+        agents::list,
+        agents::get_config,
+        agents::put_config,
+        runs::start,
+        runs::task_runs,
+        runs::project_runs,
+        runs::active,
+        runs::get,
+        runs::follow_up,
+        runs::stop,
+        runs::input,
+        runs::resize,
+        runs::screen,
+        runs::remove_worktree,
+        runs::cast,
+        pty::upgrade,
     ),
     components(schemas(
         Project,
@@ -35,6 +52,7 @@ use crate::routes::{app, events, health, projects, tasks};
         Board,
         BoardColumn,
         CreateProject,
+        UpdateProject,
         CreateTask,
         UpdateTask,
         TaskEvent,
@@ -71,6 +89,7 @@ pub fn typescript() -> String {
         BoardColumn::decl(&cfg),
         Board::decl(&cfg),
         CreateProject::decl(&cfg),
+        UpdateProject::decl(&cfg),
         CreateTask::decl(&cfg),
         UpdateTask::decl(&cfg),
         TaskEvent::decl(&cfg),
@@ -121,7 +140,21 @@ mod tests {
     #[test]
     fn openapi_lists_every_route() {
         let doc = ApiDoc::openapi();
-        for p in ["/api/health", "/api/projects", "/api/projects/{id}/board", "/api/tasks/{id}", "/api/events"] {
+        for p in [
+            "/api/health",
+            "/api/projects",
+            "/api/projects/{id}/board",
+            "/api/tasks/{id}",
+            "/api/events",
+            "/api/agents",
+            "/api/tasks/{id}/runs",
+            "/api/runs/{id}",
+            "/api/runs/{id}/input",
+            "/api/runs/{id}/stop",
+            "/api/runs/{id}/transcript.cast",
+            "/api/runs/{id}/screen",
+            "/api/runs/{id}/pty",
+        ] {
             assert!(doc.paths.paths.contains_key(p), "{p} missing from the OpenAPI document");
         }
     }

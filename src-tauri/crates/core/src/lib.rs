@@ -6,9 +6,9 @@ pub mod paths;
 pub mod run;
 
 pub use model::*;
-pub use run::*;
 pub use notify::{LogNotifier, Notifier};
 pub use paths::{AppPaths, PathsError};
+pub use run::*;
 
 /// The version every binary reports (server.json, /api/health, `--version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

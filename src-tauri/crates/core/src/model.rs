@@ -44,6 +44,10 @@ pub struct Project {
     pub repo_path: String,
     /// Detected at creation (`origin/HEAD`, else the current branch); null for a repository without commits.
     pub default_branch: Option<String>,
+    /// Run by `/bin/sh -c` in each new worktree before the agent starts (e.g. `npm ci`); empty for none.
+    pub setup_script: String,
+    /// Files copied from the repository into each new worktree (relative paths, e.g. `.env`).
+    pub copy_files: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -79,6 +83,21 @@ pub struct Board {
 pub struct CreateProject {
     pub name: String,
     pub repo_path: String,
+}
+
+/// `PATCH /api/projects/{id}`: absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProject {
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_script: Option<String>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_files: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]

@@ -26,15 +26,8 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 7] = [
-        Self::Queued,
-        Self::Starting,
-        Self::Running,
-        Self::Succeeded,
-        Self::Failed,
-        Self::Stopped,
-        Self::Interrupted,
-    ];
+    pub const ALL: [RunStatus; 7] =
+        [Self::Queued, Self::Starting, Self::Running, Self::Succeeded, Self::Failed, Self::Stopped, Self::Interrupted];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -5,6 +5,7 @@ mod error;
 pub mod feed;
 mod position;
 mod projects;
+mod runs;
 mod tasks;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use error::DbError;
 pub use feed::ChangeFeed;
 pub use projects::NewProject;
+pub use runs::{Chunk, LedgerEntry, NewRun, RunEnd};
 
 /// Migrations compiled into the binary; applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../../migrations");

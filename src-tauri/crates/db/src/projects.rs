@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use viban_core::Project;
+use viban_core::{Project, UpdateProject};
 
 use crate::{Db, DbError};
 
@@ -18,6 +18,8 @@ struct ProjectRow {
     name: String,
     repo_path: String,
     default_branch: Option<String>,
+    setup_script: String,
+    copy_files: Vec<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -29,13 +31,15 @@ impl From<ProjectRow> for Project {
             name: r.name,
             repo_path: r.repo_path,
             default_branch: r.default_branch,
+            setup_script: r.setup_script,
+            copy_files: r.copy_files,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
     }
 }
 
-const COLUMNS: &str = "id, name, repo_path, default_branch, created_at, updated_at";
+const COLUMNS: &str = "id, name, repo_path, default_branch, setup_script, copy_files, created_at, updated_at";
 
 impl Db {
     pub async fn create_project(&self, p: NewProject) -> Result<Project, DbError> {
@@ -71,6 +75,42 @@ impl Db {
                 .fetch_optional(self.pool())
                 .await
                 .map_err(DbError::from_sqlx)?;
+        row.map(Into::into).ok_or(DbError::NotFound("project"))
+    }
+
+    /// Changes name, setup script or files to copy (absent fields stay).
+    pub async fn update_project(&self, id: Uuid, upd: UpdateProject) -> Result<Project, DbError> {
+        if let Some(name) = &upd.name
+            && (name.trim().is_empty() || name.chars().count() > 200)
+        {
+            return Err(DbError::Invalid("a project name needs 1 to 200 characters".into()));
+        }
+        if upd.setup_script.as_ref().is_some_and(|s| s.len() > 100_000) {
+            return Err(DbError::Invalid("the setup script may have at most 100,000 bytes".into()));
+        }
+        if let Some(files) = &upd.copy_files
+            && let Some(bad) = files.iter().find(|f| {
+                let p = std::path::Path::new(f.as_str());
+                f.trim().is_empty()
+                    || p.is_absolute()
+                    || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+            })
+        {
+            return Err(DbError::Invalid(format!(
+                "{bad:?}: files to copy must be relative paths inside the repository"
+            )));
+        }
+        let row: Option<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE projects SET name = coalesce($2, name), setup_script = coalesce($3, setup_script), \
+             copy_files = coalesce($4, copy_files), updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
+        )))
+        .bind(id)
+        .bind(upd.name.as_deref().map(str::trim))
+        .bind(&upd.setup_script)
+        .bind(&upd.copy_files)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(DbError::from_sqlx)?;
         row.map(Into::into).ok_or(DbError::NotFound("project"))
     }
 

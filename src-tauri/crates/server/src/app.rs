@@ -7,6 +7,7 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use viban_agents::{Ladder, Runs, RunsConfig};
 use viban_api::{ApiState, Guard, ResponseCache, ShellCommand};
 use viban_core::{AppPaths, LogNotifier, Notifier, PathsError};
 use viban_db::{ChangeFeed, Db, DbError};
@@ -30,8 +31,11 @@ pub struct Config {
     /// Folders projects must live in (empty: anywhere but system folders).
     pub repo_roots: Vec<PathBuf>,
     pub restart_policy: RestartPolicy,
-    /// Who tells the user that services went down or recovered (the desktop: native notifications).
+    /// Who tells the user that services went down or recovered, or that an agent finished or waits (the
+    /// desktop: native notifications).
     pub notifier: Arc<dyn Notifier>,
+    /// Waits of the SIGINT → SIGTERM → SIGKILL ladder that stops agents.
+    pub ladder: Ladder,
 }
 
 impl Default for Config {
@@ -45,6 +49,7 @@ impl Default for Config {
             repo_roots: Vec::new(),
             restart_policy: RestartPolicy::default(),
             notifier: Arc::new(LogNotifier),
+            ladder: Ladder::default(),
         }
     }
 }
@@ -83,6 +88,9 @@ pub struct RunningApp {
     server: JoinHandle<std::io::Result<()>>,
     guard: Arc<Guard>,
     shell: tokio::sync::broadcast::Sender<ShellCommand>,
+    runs: Runs,
+    /// Cancelled after the runs were stopped (their output is flushed until then).
+    runs_cancel: CancellationToken,
     _lock: DataDirLock,
 }
 
@@ -154,6 +162,8 @@ impl App {
             Ok(Serving { bound, db, cancel }) => Ok(RunningApp {
                 guard: bound.guard,
                 shell: bound.shell,
+                runs: bound.runs,
+                runs_cancel: bound.runs_cancel,
                 url: bound.url,
                 token,
                 addr: bound.addr,
@@ -214,7 +224,19 @@ impl App {
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let guard = Arc::new(Guard::new(token.to_string(), addr, &[]));
         let (shell, _) = tokio::sync::broadcast::channel(8);
+        let runs_cancel = CancellationToken::new();
+        let runs = Runs::start(RunsConfig {
+            db: db.clone(),
+            feed: feed.clone(),
+            notifier: config.notifier.clone(),
+            config_dir: paths.config_dir.clone(),
+            data_dir: paths.data_dir.clone(),
+            shutdown: runs_cancel.clone(),
+            ladder: config.ladder,
+        })
+        .await?;
         let state = ApiState {
+            runs: runs.clone(),
             db: db.clone(),
             feed,
             status,
@@ -239,11 +261,13 @@ impl App {
             version: viban_core::VERSION.into(),
         };
         if let Err(source) = file.write(&paths.server_json()) {
+            runs.shutdown().await;
+            runs_cancel.cancel();
             cancel.cancel();
             let _ = server.await;
             return Err(StartError::Write { path: paths.server_json(), source });
         }
-        Ok(Bound { url, addr, server, guard, shell })
+        Ok(Bound { url, addr, server, guard, shell, runs, runs_cancel })
     }
 }
 
@@ -253,6 +277,8 @@ struct Bound {
     server: JoinHandle<std::io::Result<()>>,
     guard: Arc<Guard>,
     shell: tokio::sync::broadcast::Sender<ShellCommand>,
+    runs: Runs,
+    runs_cancel: CancellationToken,
 }
 
 /// What `serve` hands back; completed into a `RunningApp` by `start`.
@@ -286,9 +312,17 @@ impl RunningApp {
         self.supervisor.restart().await;
     }
 
-    /// Ordered shutdown, each step under a deadline. Returns whether every step finished in time.
+    /// The agent runs (the tray lists and stops them).
+    pub fn runs(&self) -> &Runs {
+        &self.runs
+    }
+
+    /// Ordered shutdown, each step under a deadline: agents first (their output is stored until they are gone),
+    /// then the API, the pool and PostgreSQL. Returns whether every step finished in time.
     pub async fn shutdown(self) -> bool {
         let mut clean = true;
+        self.runs.shutdown().await;
+        self.runs_cancel.cancel();
         self.cancel.cancel();
         match tokio::time::timeout(Duration::from_secs(4), self.server).await {
             Ok(Ok(Ok(()))) => {}

@@ -11,4 +11,5 @@ pub mod watch_status;
 
 pub use app::{App, Config, RunningApp, StartError};
 pub use server_file::ServerFile;
+pub use viban_agents::Ladder;
 pub use viban_api::ShellCommand;

@@ -1,11 +1,14 @@
+pub mod agents;
 pub mod app;
 pub mod events;
 pub mod health;
 pub mod projects;
+pub mod pty;
+pub mod runs;
 pub mod tasks;
 
 use axum::Router;
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 
 use crate::ApiState;
 
@@ -13,7 +16,21 @@ use crate::ApiState;
 pub fn api_router() -> Router<ApiState> {
     Router::new()
         .route("/projects", get(projects::list).post(projects::create))
-        .route("/projects/{id}", axum::routing::delete(projects::delete))
+        .route("/projects/{id}", axum::routing::delete(projects::delete).patch(projects::update))
+        .route("/projects/{id}/runs", get(runs::project_runs))
+        .route("/tasks/{id}/runs", get(runs::task_runs).post(runs::start))
+        .route("/runs", get(runs::active))
+        .route("/runs/{id}", get(runs::get))
+        .route("/runs/{id}/follow-up", post(runs::follow_up))
+        .route("/runs/{id}/stop", post(runs::stop))
+        .route("/runs/{id}/input", post(runs::input))
+        .route("/runs/{id}/resize", post(runs::resize))
+        .route("/runs/{id}/screen", get(runs::screen))
+        .route("/runs/{id}/worktree", axum::routing::delete(runs::remove_worktree))
+        .route("/runs/{id}/transcript.cast", get(runs::cast))
+        .route("/runs/{id}/pty", get(pty::upgrade))
+        .route("/agents", get(agents::list))
+        .route("/agents/config", get(agents::get_config).put(agents::put_config))
         .route("/projects/{id}/board", get(projects::board))
         .route("/projects/{id}/tasks", axum::routing::post(tasks::create))
         .route("/tasks/{id}", patch(tasks::update).get(tasks::get).delete(tasks::delete))

@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use viban_core::{ApiErrorBody, Board, ChangeTable, CreateProject, Project};
+use viban_core::{ApiErrorBody, Board, ChangeTable, CreateProject, Project, UpdateProject};
 use viban_db::NewProject;
 
 use crate::error::{ApiJson, parse_id};
@@ -46,6 +46,21 @@ pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> Re
 }
 
 /// The five columns with their tasks, in order. Served from a cache kept fresh by the change feed.
+/// Renames a project or changes how its worktrees are prepared (setup script, files to copy).
+#[utoipa::path(patch, path = "/api/projects/{id}", tag = "projects", params(("id" = String, Path)),
+    request_body = UpdateProject,
+    responses((status = 200, body = Project), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+pub async fn update(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateProject>,
+) -> Result<Json<Project>, ApiError> {
+    let id = parse_id("project", &id)?;
+    let project = state.db.update_project(id, body).await.map_err(|e| not_found_as(e, "project", id))?;
+    state.cache.invalidate_for(ChangeTable::Project, Some(id));
+    Ok(Json(project))
+}
+
 #[utoipa::path(get, path = "/api/projects/{id}/board", tag = "projects", params(("id" = String, Path)),
     responses((status = 200, body = Board), (status = 404, body = ApiErrorBody)))]
 pub async fn board(

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::Parser;
 
 #[derive(Parser, Debug)]
-#[command(name = "fake-agent", about = "A scripted stand-in for a coding-agent CLI (tests only)")]
+#[command(name = "fake-agent", version, about = "A scripted stand-in for a coding-agent CLI (tests only)")]
 struct Args {
     /// The prompt, printed back as the agent's task.
     prompt: Option<String>,
@@ -25,9 +25,12 @@ struct Args {
     /// Start a grandchild that sleeps (a helper that may outlive a careless stop).
     #[arg(long)]
     grandchild: bool,
-    /// Keep running through SIGTERM (only SIGKILL stops it then).
+    /// Keep running through SIGINT, SIGTERM and SIGHUP (only SIGKILL stops it then), like an agent busy in a tool.
     #[arg(long)]
     ignore_sigterm: bool,
+    /// Start a helper in a session of its own that leaves the process group (as Codex's background daemon does).
+    #[arg(long)]
+    daemon: bool,
     /// Print this many MiB of coloured text as fast as possible.
     #[arg(long, value_name = "MIB")]
     flood: Option<u64>,
@@ -63,8 +66,10 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> std::io::Result<()> {
     let terminated = Arc::new(AtomicBool::new(false));
     if args.ignore_sigterm {
-        // A registered handler replaces the default action (terminate): SIGTERM is noted and ignored.
-        signal_hook::flag::register(signal_hook::consts::SIGTERM, terminated.clone())?;
+        // A registered handler replaces the default action (terminate): the signal is noted and ignored.
+        for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP] {
+            signal_hook::flag::register(sig, terminated.clone())?;
+        }
     }
     let mut out = std::io::stdout().lock();
     if args.tui {
@@ -84,6 +89,18 @@ fn run(args: &Args) -> std::io::Result<()> {
     if args.grandchild {
         let child = std::process::Command::new(std::env::current_exe()?).arg("--sleeper").spawn()?;
         writeln!(out, "started helper {}", child.id())?;
+    }
+    if args.daemon {
+        // setsid(1) -f forks into a new session: the helper is reparented to init, out of our process group.
+        std::process::Command::new("setsid")
+            .arg("-f")
+            .arg(std::env::current_exe()?)
+            .arg("--sleeper")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()?;
+        writeln!(out, "started daemon")?;
     }
     for w in &args.writes {
         let (file, content) = w.split_once('=').unwrap_or((w.as_str(), ""));

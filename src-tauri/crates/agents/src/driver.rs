@@ -1,0 +1,235 @@
+//! One run from leaving the queue to its recorded end: setup script, spawn in a PTY, ledger entry, output to the
+//! store, `wait()`, leftovers stopped, status and notification.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+use viban_core::{Run, RunStatus, TaskStatus};
+use viban_db::{DbError, RunEnd};
+
+use crate::live::{LiveRun, StoreTrouble, store_output};
+use crate::procs::{self, Ladder, MARKER_VAR};
+use crate::pty::{Exit, SpawnSpec};
+use crate::service::{Runs, lock};
+use crate::terminal::Terminal;
+
+/// Setup script output kept in the transcript at most.
+const MAX_SETUP_OUTPUT: usize = 1024 * 1024;
+/// After the agent exited, how long output may still drain (grandchildren can hold the PTY).
+const DRAIN: Duration = Duration::from_secs(5);
+
+struct Trouble(Runs);
+
+impl StoreTrouble for Trouble {
+    fn paused(&self, run: Uuid, error: &DbError) {
+        tracing::error!(%run, %error, "storing output failed; the agent's output is paused until it works again");
+        if matches!(error, DbError::DiskFull(_)) {
+            self.0.inner.notifier.notify(
+                "Disk full: an agent is paused",
+                "viban cannot store its output. Free some disk space; it continues on its own, nothing is lost.",
+            );
+        }
+    }
+    fn resumed(&self, run: Uuid) {
+        tracing::info!(%run, "storing output works again");
+    }
+}
+
+impl Runs {
+    pub(crate) async fn drive(&self, id: Uuid) {
+        let end = match self.prepare_and_spawn(id).await {
+            Ok(live) => self.supervise(live.0, live.1, live.2).await,
+            Err(message) => {
+                RunEnd { status: RunStatus::Failed, exit_code: None, error: Some(message), output_bytes: 0 }
+            }
+        };
+        let end =
+            if lock(&self.inner.cancelled).remove(&id) && end.status == RunStatus::Failed && end.exit_code.is_none() {
+                RunEnd { status: RunStatus::Stopped, error: None, ..end }
+            } else {
+                end
+            };
+        self.record_end(id, end).await;
+    }
+
+    async fn record_end(&self, id: Uuid, end: RunEnd) {
+        if let Err(e) = self.inner.db.finish_run(id, &end).await {
+            tracing::error!(run = %id, error = %e, "recording the run's end failed");
+        }
+        let live = lock(&self.inner.live).remove(&id);
+        if let Some(live) = live {
+            live.close();
+        }
+        lock(&self.inner.queue).release(id);
+        self.bump_active();
+        let _ = self.inner.finished.send(id);
+        if let Ok(run) = self.inner.db.get_run(id).await {
+            self.after_end(&run).await;
+        }
+        self.pump();
+    }
+
+    /// A run that never got a process (stopped while queued, or failed before spawning).
+    pub(crate) async fn finish_unstarted(&self, id: Uuid, status: RunStatus, why: &str) {
+        let end = RunEnd { status, exit_code: None, error: Some(why.to_string()), output_bytes: 0 };
+        self.record_end(id, end).await;
+    }
+
+    async fn after_end(&self, run: &Run) {
+        self.recount(Path::new(&run.worktree_path)).await;
+        let title = self.inner.db.get_task(run.task_id).await.map(|t| t.title).unwrap_or_default();
+        match run.status {
+            RunStatus::Succeeded => {
+                self.move_task(run.task_id, &[TaskStatus::InProgress], TaskStatus::InReview).await;
+                self.inner.notifier.notify(&format!("{} finished", run.agent), &format!("{title}: ready for review"));
+            }
+            RunStatus::Failed => {
+                let why = run.error.clone().unwrap_or_else(|| "failed".into());
+                self.inner.notifier.notify(&format!("{} failed", run.agent), &format!("{title}: {why}"));
+            }
+            _ => {}
+        }
+    }
+
+    /// Recomputes a worktree's changed-file count (from the watcher, or when a run ends).
+    pub(crate) async fn recount(&self, worktree: &Path) {
+        let Ok(Some(run_id)) = self.inner.db.latest_run_in_worktree(&worktree.display().to_string()).await else {
+            return;
+        };
+        let Ok(base) = self.inner.db.run_base_commit(run_id).await else { return };
+        let dir = worktree.to_path_buf();
+        let count = tokio::task::spawn_blocking(move || viban_git::changed_files(&dir, &base)).await;
+        if let Ok(Ok(n)) = count {
+            let _ = self.inner.db.set_changed_files(&worktree.display().to_string(), n as i32).await;
+        }
+    }
+
+    /// Up to the spawned process; errors are the words the run's `error` shows.
+    async fn prepare_and_spawn(
+        &self,
+        id: Uuid,
+    ) -> Result<
+        (Arc<LiveRun>, tokio::sync::mpsc::Receiver<crate::pty::OutputChunk>, tokio::sync::oneshot::Receiver<Exit>),
+        String,
+    > {
+        let db = &self.inner.db;
+        let run = db.get_run(id).await.map_err(|e| e.to_string())?;
+        db.set_run_starting(id).await.map_err(|e| e.to_string())?;
+        let project = db.get_project(run.project_id).await.map_err(|e| e.to_string())?;
+        let catalog = self.inner.catalog.clone();
+        let (agent, prompt, follow_up) = (run.agent.clone(), run.prompt.clone(), run.follow_up_of.is_some());
+        let (argv, env) = tokio::task::spawn_blocking(move || {
+            let profiles = catalog.profiles().map_err(|e| e.to_string())?;
+            let profile = profiles.get(&agent).ok_or_else(|| format!("there is no agent profile {agent:?}"))?;
+            let path = catalog.path_var(false);
+            let program = profile.program().unwrap_or_default();
+            let found = crate::detect::which(program, &path)
+                .ok_or_else(|| format!("{}: `{program}` was not found on your login shell's PATH", profile.name))?;
+            let argv = profile
+                .argv(&found.to_string_lossy(), &prompt, follow_up)
+                .ok_or_else(|| profile.problem.clone().unwrap_or_default())?;
+            let mut env: Vec<(String, String)> = profile.env.clone().into_iter().collect();
+            env.push(("PATH".into(), path));
+            Ok::<_, String>((argv, env))
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        let mut env = env;
+        env.push((MARKER_VAR.into(), id.to_string()));
+        env.push(("VIBAN_TASK_ID".into(), run.task_id.to_string()));
+        let cwd = PathBuf::from(&run.worktree_path);
+        let (cols, rows) = (run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
+        let mut terminal = Terminal::new(cols, rows);
+        let mut setup_bytes = Vec::new();
+        if !follow_up && !project.setup_script.trim().is_empty() {
+            setup_bytes = self.run_setup(id, &project.setup_script, &cwd, &env).await?;
+            terminal.process(&setup_bytes);
+        }
+        if lock(&self.inner.cancelled).contains(&id) {
+            return Err("stopped before it started".into());
+        }
+        let spec = SpawnSpec { argv, cwd, env, cols, rows };
+        let (control, output, exit, pid) = crate::pty::spawn(&spec, terminal).map_err(|e| e.to_string())?.control();
+        let ticks = procs::start_ticks(pid).unwrap_or(0);
+        let live = Arc::new(LiveRun::new(
+            (id, run.task_id, run.project_id),
+            pid,
+            control.clone(),
+            control.terminal(),
+            Instant::now(),
+        ));
+        live.seed(setup_bytes.len() as u64);
+        if let Err(e) = db.set_run_running(id, pid, ticks, &procs::boot_id()).await {
+            // Not in the ledger means nobody could reap it after a crash: do not let it run.
+            let ladder = self.inner.ladder;
+            let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder)).await;
+            return Err(format!("could not record the run: {e}"));
+        }
+        lock(&self.inner.live).insert(id, live.clone());
+        self.bump_active();
+        Ok((live, output, exit))
+    }
+
+    /// The setup script, output into the transcript from offset 0. Stops with the run.
+    async fn run_setup(&self, id: Uuid, script: &str, cwd: &Path, env: &[(String, String)]) -> Result<Vec<u8>, String> {
+        let mut cmd = tokio::process::Command::new("/bin/sh");
+        cmd.arg("-c").arg(script).current_dir(cwd).envs(env.iter().cloned()).kill_on_drop(true);
+        cmd.stdin(std::process::Stdio::null());
+        let out = cmd.output().await.map_err(|e| format!("the setup script could not start: {e}"))?;
+        let mut text = b"\x1b[2m$ setup script\x1b[0m\r\n".to_vec();
+        for part in [&out.stdout, &out.stderr] {
+            let part = &part[..part.len().min(MAX_SETUP_OUTPUT / 2)];
+            text.extend(String::from_utf8_lossy(part).replace('\n', "\r\n").into_bytes());
+        }
+        let _ = self.inner.db.append_chunk(id, 0, 0, &text).await;
+        if !out.status.success() {
+            return Err(format!("the project's setup script failed ({}); the agent was not started", out.status));
+        }
+        Ok(text)
+    }
+
+    /// From spawn to the end: store output, wait for the exit, stop leftovers, let the output drain.
+    async fn supervise(
+        &self,
+        live: Arc<LiveRun>,
+        output: tokio::sync::mpsc::Receiver<crate::pty::OutputChunk>,
+        exit: tokio::sync::oneshot::Receiver<Exit>,
+    ) -> RunEnd {
+        let trouble: Arc<dyn StoreTrouble> = Arc::new(Trouble(self.clone()));
+        let store = tokio::spawn(store_output(
+            self.inner.db.clone(),
+            live.clone(),
+            output,
+            trouble,
+            self.inner.shutdown.child_token(),
+        ));
+        let exit = exit.await.unwrap_or(Exit { code: None, signal: None });
+        // Anything the agent left behind (grandchildren, daemons) goes with it.
+        let (pgid, run) = (live.pgid, live.id.to_string());
+        let quick = Ladder {
+            after_int: Duration::from_millis(300),
+            after_term: Duration::from_millis(1000),
+            after_kill: self.inner.ladder.after_kill,
+        };
+        let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pgid), &run, quick)).await;
+        let stored = match tokio::time::timeout(DRAIN, store).await {
+            Ok(Ok(end)) => end,
+            _ => {
+                tracing::warn!(run = %live.id, "output did not end after the agent exited; closing the run");
+                live.stored_bytes()
+            }
+        };
+        let stopped = live.stop_requested.load(Ordering::SeqCst);
+        let (status, error) = match (&exit, stopped) {
+            (_, true) => (RunStatus::Stopped, None),
+            (Exit { code: Some(0), .. }, false) => (RunStatus::Succeeded, None),
+            (Exit { code: Some(c), .. }, false) => (RunStatus::Failed, Some(format!("the agent exited with code {c}"))),
+            (Exit { signal: Some(s), .. }, false) => (RunStatus::Failed, Some(format!("the agent was killed ({s})"))),
+            _ => (RunStatus::Failed, Some("the agent ended without an exit status".into())),
+        };
+        RunEnd { status, exit_code: exit.code, error, output_bytes: stored as i64 }
+    }
+}

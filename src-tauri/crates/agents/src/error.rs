@@ -1,0 +1,59 @@
+use viban_db::DbError;
+use viban_git::GitError;
+
+/// What can go wrong with a run, each with a stable code for the API.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("there is no agent profile {0:?}; see the Agents settings for the ones available")]
+    UnknownAgent(String),
+    #[error("{0}")]
+    NotInstalled(String),
+    #[error("{0}")]
+    BadProfile(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("the run is not running")]
+    NotRunning,
+    #[error("the run is not active (it already finished)")]
+    NotActive,
+    #[error("a run is still active in this worktree: stop it or wait until it ends")]
+    RunActive,
+    #[error("the run's worktree was removed: start a new run instead")]
+    WorktreeRemoved,
+    #[error("the agent is not reading its input; wait a moment")]
+    InputBacklog,
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl RunError {
+    /// The API's code for it (the HTTP status is chosen by the API).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownAgent(_) => "unknown_agent",
+            Self::NotInstalled(_) => "agent_not_installed",
+            Self::BadProfile(_) => "invalid_profile",
+            Self::Git(g) => match g {
+                GitError::Busy(..) => "repo_busy",
+                GitError::BadBase(_) => "bad_base",
+                GitError::NoCommits => "repo_has_no_commits",
+                GitError::BranchExists(_) => "branch_exists",
+                GitError::PathTaken(_) => "worktree_exists",
+                GitError::Dirty(_) => "worktree_dirty",
+                _ => "git_failed",
+            },
+            Self::Db(_) => "database",
+            Self::NotRunning => "run_not_running",
+            Self::NotActive => "run_not_active",
+            Self::RunActive => "run_active",
+            Self::WorktreeRemoved => "worktree_removed",
+            Self::InputBacklog => "input_backlog",
+            Self::Validation(_) => "validation",
+            Self::Io(_) => "io",
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Agents: profiles and detection, PTY runs with a server-side terminal, the stop ladder and process ledger,
+//! transcripts (stored in PostgreSQL, exported as asciicast v2) and the run queue.
+
+pub mod cast;
+pub mod catalog;
+pub mod detect;
+mod driver;
+mod error;
+mod lifecycle;
+pub mod live;
+pub mod procs;
+pub mod profile;
+pub mod pty;
+mod queue;
+mod service;
+pub mod terminal;
+
+pub use error::RunError;
+pub use live::{AttachStart, Attachment, StoredChunk};
+pub use procs::Ladder;
+pub use service::{MAX_PROMPT_BYTES, Runs, RunsConfig};

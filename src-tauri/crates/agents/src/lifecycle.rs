@@ -1,0 +1,186 @@
+//! Starting and stopping the runs service: reaping what a crashed app left (through the ledger), re-queueing
+//! waiting runs, the worktree watcher, the activity ticker; at shutdown every live run is stopped.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use uuid::Uuid;
+use viban_core::{ChangeEvent, RunActivity};
+use viban_db::DbError;
+use viban_git::WorktreeWatcher;
+
+use crate::procs::{self, Ladder};
+use crate::service::{Runs, RunsConfig, lock};
+
+/// How often cards get the agents' screen tails.
+const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
+/// Quiet this long, a run shows as probably waiting for input.
+const WAITING_AFTER: Duration = Duration::from_secs(3);
+
+impl Runs {
+    /// Starts the service. Runs the previous process left live are reaped and marked `interrupted` before
+    /// anything new starts.
+    pub async fn start(cfg: RunsConfig) -> Result<Self, DbError> {
+        let (changed_tx, changed_rx) = tokio::sync::mpsc::unbounded_channel();
+        let watcher = match WorktreeWatcher::start(changed_tx) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "worktree watcher unavailable; changed-file counts update when runs end");
+                None
+            }
+        };
+        let runs = Runs::new(cfg, watcher);
+        runs.reap_previous().await?;
+        for run in runs.inner.db.active_runs().await? {
+            lock(&runs.inner.queue).push(run.id, run.project_id);
+        }
+        if let Some(w) = &runs.inner.watcher {
+            for (path, _) in runs.inner.db.live_worktrees().await? {
+                if std::path::Path::new(&path).is_dir() {
+                    w.watch(std::path::Path::new(&path));
+                }
+            }
+        }
+        runs.spawn_recounter(changed_rx);
+        runs.spawn_activity();
+        runs.pump();
+        Ok(runs)
+    }
+
+    /// Ledger entries of this boot whose process is still the one recorded (same start time) are stopped, as is
+    /// anything carrying a live run's marker; then those runs are `interrupted`.
+    async fn reap_previous(&self) -> Result<(), DbError> {
+        let ledger = self.inner.db.ledger(&procs::boot_id()).await?;
+        let live: Vec<Uuid> = self
+            .inner
+            .db
+            .active_runs()
+            .await?
+            .into_iter()
+            .filter(|r| r.status != viban_core::RunStatus::Queued)
+            .map(|r| r.id)
+            .collect();
+        if live.is_empty() {
+            return Ok(());
+        }
+        let quick = Ladder {
+            after_int: Duration::from_millis(200),
+            after_term: Duration::from_millis(1000),
+            after_kill: Duration::from_secs(2),
+        };
+        let reaped = tokio::task::spawn_blocking(move || {
+            let mut n = 0;
+            for id in &live {
+                let entry = ledger.iter().find(|e| e.run_id == *id);
+                // A pid is only ours if it started when we recorded: otherwise it was reused — leave it alone.
+                let pgid = entry.filter(|e| procs::start_ticks(e.pid) == Some(e.start_ticks)).map(|e| e.pid);
+                if procs::stop_ladder(pgid, &id.to_string(), quick) != procs::StopOutcome::AlreadyGone {
+                    n += 1;
+                }
+            }
+            n
+        })
+        .await
+        .unwrap_or(0);
+        let interrupted = self.inner.db.interrupt_live_runs().await?;
+        tracing::warn!(runs = interrupted.len(), reaped, "runs left live by the previous process are interrupted");
+        Ok(())
+    }
+
+    fn spawn_recounter(&self, mut changed: tokio::sync::mpsc::UnboundedReceiver<PathBuf>) {
+        let runs = self.clone();
+        let cancel = self.inner.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let root = tokio::select! {
+                    r = changed.recv() => match r { Some(r) => r, None => return },
+                    () = cancel.cancelled() => return,
+                };
+                runs.recount(&root).await;
+            }
+        });
+    }
+
+    /// Once a second: each live run's screen tail and idleness to the cards, and the "waiting" notification.
+    fn spawn_activity(&self) {
+        let runs = self.clone();
+        let cancel = self.inner.shutdown.clone();
+        tokio::spawn(async move {
+            let mut sent: HashMap<Uuid, RunActivity> = HashMap::new();
+            let mut notified: HashMap<Uuid, u64> = HashMap::new();
+            let mut tick = tokio::time::interval(ACTIVITY_EVERY);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = cancel.cancelled() => return,
+                }
+                let idle_notify = runs.inner.catalog.profiles().map(|p| p.runs.idle_notify_secs()).unwrap_or(60);
+                let live: Vec<_> = lock(&runs.inner.live).values().cloned().collect();
+                sent.retain(|id, _| live.iter().any(|l| l.id == *id));
+                notified.retain(|id, _| live.iter().any(|l| l.id == *id));
+                for l in live {
+                    let idle = l.idle();
+                    let activity = RunActivity {
+                        run_id: l.id,
+                        task_id: l.task_id,
+                        project_id: l.project_id,
+                        last_lines: l.last_lines(3),
+                        output_bytes: l.stored_bytes(),
+                        idle_ms: idle.as_millis() as u64,
+                        waiting: idle >= WAITING_AFTER,
+                    };
+                    let previous = sent.get(&l.id);
+                    let changed = previous.is_none_or(|p| {
+                        p.last_lines != activity.last_lines
+                            || p.waiting != activity.waiting
+                            || p.output_bytes != activity.output_bytes
+                    });
+                    if changed {
+                        runs.inner.feed.publish(ChangeEvent::RunActivity(activity.clone()));
+                    }
+                    // One notification per quiet spell: keyed by how much output there was when it began.
+                    if idle.as_secs() >= idle_notify && notified.get(&l.id) != Some(&activity.output_bytes) {
+                        notified.insert(l.id, activity.output_bytes);
+                        let title = runs.inner.db.get_task(l.task_id).await.map(|t| t.title).unwrap_or_default();
+                        let question = activity.last_lines.last().cloned().unwrap_or_default();
+                        runs.inner.notifier.notify(&format!("An agent may be waiting: {title}"), &question);
+                    }
+                    sent.insert(l.id, activity);
+                }
+            }
+        });
+    }
+
+    /// Stops every live run (the ladder, in parallel) and waits for them to be recorded. Queued runs stay queued
+    /// for the next start.
+    pub async fn shutdown(&self) {
+        let live: Vec<_> = lock(&self.inner.live).values().cloned().collect();
+        for l in &live {
+            l.stop_requested.store(true, Ordering::SeqCst);
+            lock(&self.inner.cancelled).insert(l.id);
+        }
+        let ladder = self.inner.ladder;
+        let stops: Vec<_> = live
+            .iter()
+            .map(|l| {
+                let (pgid, id) = (l.pgid, l.id.to_string());
+                tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pgid), &id, ladder))
+            })
+            .collect();
+        for s in stops {
+            let _ = s.await;
+        }
+        self.inner.tasks.close();
+        let deadline = ladder.after_int + ladder.after_term + ladder.after_kill + Duration::from_secs(8);
+        if tokio::time::timeout(deadline, self.inner.tasks.wait()).await.is_err() {
+            tracing::error!("some runs did not finish recording before shutdown");
+        }
+    }
+
+    /// Live runs right now (for the tray): (run, task, agent).
+    pub fn live_ids(&self) -> Vec<Uuid> {
+        lock(&self.inner.live).keys().copied().collect()
+    }
+}

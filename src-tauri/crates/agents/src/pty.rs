@@ -1,0 +1,263 @@
+//! One agent process in a PTY. Three plain threads do the blocking work portable-pty needs: a reader (output →
+//! emulator → bounded channel), a writer (keystrokes and query answers → PTY) and a waiter (`wait()`, since
+//! grandchildren can keep the PTY open long after the agent exited).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::terminal::Terminal;
+
+/// Output read at once at most; also the unit the store coalesces.
+const READ_BUF: usize = 64 * 1024;
+/// Chunks in flight between the reader and the store. When the store falls behind, the reader waits and the
+/// agent blocks on its writes: memory stays bounded whatever the agent prints.
+const OUTPUT_QUEUE: usize = 32;
+/// Keystroke writes waiting for the agent to read them.
+const INPUT_QUEUE: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("the working directory {0} does not exist or is not a directory")]
+    BadCwd(PathBuf),
+    #[error("could not open a PTY: {0}")]
+    Pty(String),
+    #[error("could not start {program}: {message}")]
+    Spawn { program: String, message: String },
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct SpawnSpec {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+/// A piece of output as read, with its offset in the run's output.
+#[derive(Debug)]
+pub struct OutputChunk {
+    pub offset: u64,
+    pub at: Instant,
+    pub data: Vec<u8>,
+}
+
+/// How the agent process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    pub code: Option<i32>,
+    pub signal: Option<String>,
+}
+
+/// Input could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("the agent is not reading its input")]
+    Backlog,
+    #[error("the agent's terminal is closed")]
+    Closed,
+}
+
+/// A live PTY process. Dropping it closes the PTY (the agent sees a hangup).
+pub struct PtyProcess {
+    pub pid: i32,
+    pub terminal: Arc<Mutex<Terminal>>,
+    pub output: mpsc::Receiver<OutputChunk>,
+    pub exit: oneshot::Receiver<Exit>,
+    input: SyncSender<Vec<u8>>,
+    master: Mutex<Box<dyn MasterPty + Send>>,
+}
+
+impl std::fmt::Debug for PtyProcess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PtyProcess").field("pid", &self.pid).finish_non_exhaustive()
+    }
+}
+
+/// The handle kept after the receivers were taken: input and resize.
+#[derive(Clone)]
+pub struct PtyControl {
+    input: SyncSender<Vec<u8>>,
+    master: Arc<Mutex<Box<dyn MasterPty + Send>>>,
+    terminal: Arc<Mutex<Terminal>>,
+}
+
+impl std::fmt::Debug for PtyControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PtyControl")
+    }
+}
+
+impl PtyControl {
+    pub fn write(&self, bytes: Vec<u8>) -> Result<(), InputError> {
+        self.input.try_send(bytes).map_err(|e| match e {
+            TrySendError::Full(_) => InputError::Backlog,
+            TrySendError::Disconnected(_) => InputError::Closed,
+        })
+    }
+
+    pub fn terminal(&self) -> Arc<Mutex<Terminal>> {
+        self.terminal.clone()
+    }
+
+    pub fn resize(&self, cols: u16, rows: u16) {
+        let size = PtySize { rows, cols, pixel_width: 0, pixel_height: 0 };
+        if let Err(e) = self.master.lock().unwrap_or_else(PoisonError::into_inner).resize(size) {
+            tracing::warn!(error = %e, "resizing the PTY failed");
+        }
+        self.terminal.lock().unwrap_or_else(PoisonError::into_inner).resize(cols, rows);
+    }
+}
+
+impl PtyProcess {
+    /// Splits off the control handle (the process keeps its receivers).
+    pub fn control(self) -> (PtyControl, mpsc::Receiver<OutputChunk>, oneshot::Receiver<Exit>, i32) {
+        let control = PtyControl { input: self.input, master: Arc::new(self.master), terminal: self.terminal };
+        (control, self.output, self.exit, self.pid)
+    }
+}
+
+fn check_cwd(cwd: &Path) -> Result<(), SpawnError> {
+    // portable-pty silently falls back to $HOME for a bad cwd: an agent must never run anywhere but its worktree.
+    if cwd.is_dir() { Ok(()) } else { Err(SpawnError::BadCwd(cwd.to_path_buf())) }
+}
+
+/// Starts `spec` in a new PTY (the child is a session leader: its pid is its process group).
+pub fn spawn(spec: &SpawnSpec, terminal: Terminal) -> Result<PtyProcess, SpawnError> {
+    check_cwd(&spec.cwd)?;
+    let program = spec.argv.first().cloned().unwrap_or_default();
+    let pair = native_pty_system()
+        .openpty(PtySize { rows: spec.rows, cols: spec.cols, pixel_width: 0, pixel_height: 0 })
+        .map_err(|e| SpawnError::Pty(e.to_string()))?;
+    let mut cmd = CommandBuilder::from_argv(spec.argv.iter().map(Into::into).collect());
+    cmd.cwd(&spec.cwd);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("COLORTERM", "truecolor");
+    for (k, v) in &spec.env {
+        cmd.env(k, v);
+    }
+    let mut child = pair
+        .slave
+        .spawn_command(cmd)
+        .map_err(|e| SpawnError::Spawn { program: program.clone(), message: e.to_string() })?;
+    // The slave must go, or the reader never sees EOF.
+    drop(pair.slave);
+    let pid = child.process_id().map(|p| p as i32).unwrap_or(-1);
+    let reader = pair.master.try_clone_reader().map_err(|e| SpawnError::Pty(e.to_string()))?;
+    let writer = pair.master.take_writer().map_err(|e| SpawnError::Pty(e.to_string()))?;
+
+    let terminal = Arc::new(Mutex::new(terminal));
+    let (input_tx, input_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(INPUT_QUEUE);
+    let (out_tx, out_rx) = mpsc::channel(OUTPUT_QUEUE);
+    let (exit_tx, exit_rx) = oneshot::channel();
+
+    std::thread::Builder::new()
+        .name(format!("pty-write-{pid}"))
+        .spawn(move || write_loop(writer, input_rx))
+        .map_err(|e| SpawnError::Pty(e.to_string()))?;
+    let (term, answers) = (terminal.clone(), input_tx.clone());
+    std::thread::Builder::new()
+        .name(format!("pty-read-{pid}"))
+        .spawn(move || read_loop(reader, term, answers, out_tx))
+        .map_err(|e| SpawnError::Pty(e.to_string()))?;
+    std::thread::Builder::new()
+        .name(format!("pty-wait-{pid}"))
+        .spawn(move || {
+            let exit = match child.wait() {
+                Ok(status) => Exit {
+                    code: status.signal().is_none().then(|| status.exit_code() as i32),
+                    signal: status.signal().map(str::to_string),
+                },
+                Err(e) => {
+                    tracing::warn!(pid, error = %e, "waiting for the agent failed");
+                    Exit { code: None, signal: None }
+                }
+            };
+            let _ = exit_tx.send(exit);
+        })
+        .map_err(|e| SpawnError::Pty(e.to_string()))?;
+
+    Ok(PtyProcess { pid, terminal, output: out_rx, exit: exit_rx, input: input_tx, master: Mutex::new(pair.master) })
+}
+
+fn write_loop(mut writer: Box<dyn Write + Send>, input: std::sync::mpsc::Receiver<Vec<u8>>) {
+    while let Ok(bytes) = input.recv() {
+        if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
+            break;
+        }
+    }
+}
+
+fn read_loop(
+    mut reader: Box<dyn Read + Send>,
+    terminal: Arc<Mutex<Terminal>>,
+    answers: SyncSender<Vec<u8>>,
+    out: mpsc::Sender<OutputChunk>,
+) {
+    let mut buf = vec![0u8; READ_BUF];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // EIO once every slave is closed: that is the end of output.
+            Err(_) => break,
+        };
+        let data = buf[..n].to_vec();
+        let (offset, reply) = {
+            let mut t = terminal.lock().unwrap_or_else(PoisonError::into_inner);
+            let offset = t.offset();
+            (offset, t.process(&data))
+        };
+        if !reply.is_empty() {
+            let _ = answers.try_send(reply);
+        }
+        if out.blocking_send(OutputChunk { offset, at: Instant::now(), data }).is_err() {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_cwd_is_refused_not_replaced_by_home() {
+        let spec = SpawnSpec {
+            argv: vec!["true".into()],
+            cwd: "/nonexistent/viban-test".into(),
+            env: vec![],
+            cols: 80,
+            rows: 24,
+        };
+        assert!(matches!(spawn(&spec, Terminal::new(80, 24)), Err(SpawnError::BadCwd(_))));
+    }
+
+    #[tokio::test]
+    async fn output_offsets_are_contiguous_and_exit_is_reported() -> anyhow::Result<()> {
+        let spec = SpawnSpec {
+            argv: vec!["sh".into(), "-c".into(), "printf 'a%.0s' $(seq 1 5000); exit 3".into()],
+            cwd: std::env::temp_dir(),
+            env: vec![],
+            cols: 80,
+            rows: 24,
+        };
+        let (_control, mut output, exit, _pid) = spawn(&spec, Terminal::new(80, 24))?.control();
+        let mut next = 0;
+        while let Some(c) = output.recv().await {
+            assert_eq!(c.offset, next);
+            next += c.data.len() as u64;
+        }
+        assert_eq!(next, 5000);
+        assert_eq!(exit.await?, Exit { code: Some(3), signal: None });
+        Ok(())
+    }
+}

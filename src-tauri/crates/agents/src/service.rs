@@ -1,0 +1,451 @@
+//! `Runs`: what the API and the shells call. Starting a run creates its worktree at once (so mistakes are
+//! reported to the request) and queues it; the queue starts it when a slot is free (see `driver`).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+use viban_core::{FollowUp, Notifier, Run, RunScreen, RunStatus, StartRun, TaskStatus, UpdateTask};
+use viban_db::{ChangeFeed, Chunk, Db, NewRun};
+use viban_git::WorktreeWatcher;
+
+use crate::catalog::Catalog;
+use crate::error::RunError;
+use crate::live::{AttachStart, Attachment, LiveRun};
+use crate::procs::Ladder;
+use crate::queue::Queue;
+use crate::terminal::Terminal;
+
+/// Longest prompt accepted (it becomes one argv element; Linux allows 128 KiB per argument).
+pub const MAX_PROMPT_BYTES: usize = 100_000;
+/// Output replayed to rebuild the last screen of a finished run.
+const SCREEN_REPLAY_BYTES: i64 = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct RunsConfig {
+    pub db: Db,
+    pub feed: ChangeFeed,
+    pub notifier: Arc<dyn Notifier>,
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub shutdown: CancellationToken,
+    pub ladder: Ladder,
+}
+
+pub(crate) struct Inner {
+    pub db: Db,
+    pub feed: ChangeFeed,
+    pub notifier: Arc<dyn Notifier>,
+    pub catalog: Catalog,
+    pub data_dir: PathBuf,
+    pub ladder: Ladder,
+    pub shutdown: CancellationToken,
+    pub live: Mutex<HashMap<Uuid, Arc<LiveRun>>>,
+    pub queue: Mutex<Queue>,
+    /// Runs asked to stop before their process existed.
+    pub cancelled: Mutex<HashSet<Uuid>>,
+    /// Each finished run's id (stop waits for it).
+    pub finished: broadcast::Sender<Uuid>,
+    /// Bumped whenever the set of active runs changes (the tray follows it).
+    pub active_changed: watch::Sender<u64>,
+    pub watcher: Option<WorktreeWatcher>,
+    pub tasks: TaskTracker,
+}
+
+/// The agent runs of this app. Cheap to clone.
+#[derive(Clone)]
+pub struct Runs {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Runs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Runs")
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, RunError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| RunError::Io(format!("background task failed: {e}")))
+}
+
+impl Runs {
+    pub(crate) fn new(cfg: RunsConfig, watcher: Option<WorktreeWatcher>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db: cfg.db,
+                feed: cfg.feed,
+                notifier: cfg.notifier,
+                catalog: Catalog::new(&cfg.config_dir),
+                data_dir: cfg.data_dir,
+                ladder: cfg.ladder,
+                shutdown: cfg.shutdown,
+                live: Default::default(),
+                queue: Default::default(),
+                cancelled: Default::default(),
+                finished: broadcast::channel(256).0,
+                active_changed: watch::channel(0).0,
+                watcher,
+                tasks: TaskTracker::new(),
+            }),
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// Follows changes to the set of active runs.
+    pub fn active_changes(&self) -> watch::Receiver<u64> {
+        self.inner.active_changed.subscribe()
+    }
+
+    pub(crate) fn bump_active(&self) {
+        self.inner.active_changed.send_modify(|n| *n += 1);
+    }
+
+    pub(crate) fn live(&self, id: Uuid) -> Option<Arc<LiveRun>> {
+        lock(&self.inner.live).get(&id).cloned()
+    }
+
+    fn worktree_root(&self) -> PathBuf {
+        self.inner
+            .catalog
+            .profiles()
+            .ok()
+            .and_then(|p| p.runs.worktree_root)
+            .unwrap_or_else(|| self.inner.data_dir.join("worktrees"))
+    }
+
+    /// Fills in what only memory knows: queue place and live output size.
+    pub(crate) fn decorate(&self, mut run: Run) -> Run {
+        if run.status == RunStatus::Queued {
+            run.queue_position = lock(&self.inner.queue).position(run.id).map(|p| p as i32);
+        }
+        if let Some(live) = self.live(run.id) {
+            run.output_bytes = live.stored_bytes() as i64;
+        }
+        run
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<Run, RunError> {
+        Ok(self.decorate(self.inner.db.get_run(id).await?))
+    }
+
+    pub async fn task_runs(&self, task_id: Uuid) -> Result<Vec<Run>, RunError> {
+        self.inner.db.get_task(task_id).await?;
+        Ok(self.inner.db.task_runs(task_id).await?.into_iter().map(|r| self.decorate(r)).collect())
+    }
+
+    pub async fn project_runs(&self, project_id: Uuid) -> Result<Vec<Run>, RunError> {
+        self.inner.db.get_project(project_id).await?;
+        Ok(self.inner.db.project_latest_runs(project_id).await?.into_iter().map(|r| self.decorate(r)).collect())
+    }
+
+    pub async fn active(&self) -> Result<Vec<Run>, RunError> {
+        let mut runs: Vec<Run> = self.inner.db.active_runs().await?.into_iter().map(|r| self.decorate(r)).collect();
+        runs.reverse();
+        Ok(runs)
+    }
+
+    /// Checks that the agent can run here and now; the binary is looked up again when the run starts.
+    async fn check_agent(&self, agent: &str) -> Result<(), RunError> {
+        let catalog = self.inner.catalog.clone();
+        let agent = agent.to_string();
+        blocking(move || {
+            let profiles = catalog.profiles().map_err(|e| RunError::BadProfile(e.to_string()))?;
+            let profile = profiles.get(&agent).ok_or_else(|| RunError::UnknownAgent(agent.clone()))?;
+            if let Some(problem) = &profile.problem {
+                return Err(RunError::BadProfile(format!("{}: {problem}", profile.name)));
+            }
+            let program = profile.program().unwrap_or_default().to_string();
+            if crate::detect::which(&program, &catalog.path_var(false)).is_none() {
+                let hint =
+                    profile.install_hint.as_deref().map(|h| format!(" Install it with: {h}")).unwrap_or_default();
+                return Err(RunError::NotInstalled(format!(
+                    "{} is not installed: `{program}` was not found on your login shell's PATH.{hint}",
+                    profile.name
+                )));
+            }
+            Ok(())
+        })
+        .await?
+    }
+
+    /// A new attempt: a worktree and branch of its own, queued to start.
+    pub async fn start_run(&self, task_id: Uuid, req: StartRun) -> Result<Run, RunError> {
+        check_prompt(&req.prompt)?;
+        let task = self.inner.db.get_task(task_id).await?;
+        let project = self.inner.db.get_project(task.project_id).await?;
+        self.check_agent(&req.agent).await?;
+        let id = Uuid::now_v7();
+        let short = id.simple().to_string()[24..].to_string();
+        let slug = viban_git::slug(&task.title);
+        let branch = format!("viban/{slug}-{short}");
+        let project_dir = format!("{}-{}", viban_git::slug(&project.name), &project.id.simple().to_string()[24..]);
+        let path = self.worktree_root().join(project_dir).join(format!("{slug}-{short}"));
+        let repo = PathBuf::from(&project.repo_path);
+        let base = req.base.clone().filter(|b| !b.trim().is_empty()).or(project.default_branch.clone());
+        let (base_ref, base_commit, warnings) = {
+            let (repo, path, branch, copy) = (repo.clone(), path.clone(), branch.clone(), project.copy_files.clone());
+            blocking(move || create_worktree(&repo, &path, &branch, base, &copy)).await??
+        };
+        let new = NewRun {
+            id,
+            task_id,
+            project_id: project.id,
+            agent: req.agent,
+            prompt: req.prompt,
+            follow_up_of: None,
+            worktree_path: path.display().to_string(),
+            branch: branch.clone(),
+            base_ref,
+            base_commit,
+            cols: req.cols.unwrap_or(120).clamp(20, 500),
+            rows: req.rows.unwrap_or(32).clamp(5, 300),
+            warnings,
+        };
+        let run = match self.inner.db.insert_run(&new).await {
+            Ok(r) => r,
+            Err(e) => {
+                let (repo, path) = (repo.clone(), path.clone());
+                let _ = blocking(move || viban_git::discard_worktree(&repo, &path, &branch)).await;
+                return Err(e.into());
+            }
+        };
+        if let Some(w) = &self.inner.watcher {
+            w.watch(&path);
+        }
+        self.move_task(task_id, &[TaskStatus::Todo, TaskStatus::InReview, TaskStatus::Done], TaskStatus::InProgress)
+            .await;
+        self.enqueue(run.id, run.project_id);
+        self.get(run.id).await
+    }
+
+    /// Another run in the same worktree, with the profile's follow-up form.
+    pub async fn follow_up(&self, run_id: Uuid, req: FollowUp) -> Result<Run, RunError> {
+        check_prompt(&req.prompt)?;
+        let prev = self.inner.db.get_run(run_id).await?;
+        if self.inner.db.worktree_removed(run_id).await? || !Path::new(&prev.worktree_path).is_dir() {
+            return Err(RunError::WorktreeRemoved);
+        }
+        if self.inner.db.active_run_in_worktree(&prev.worktree_path).await?.is_some() {
+            return Err(RunError::RunActive);
+        }
+        let agent = req.agent.unwrap_or_else(|| prev.agent.clone());
+        self.check_agent(&agent).await?;
+        let new = NewRun {
+            id: Uuid::now_v7(),
+            task_id: prev.task_id,
+            project_id: prev.project_id,
+            agent,
+            prompt: req.prompt,
+            follow_up_of: Some(prev.id),
+            worktree_path: prev.worktree_path.clone(),
+            branch: prev.branch.clone(),
+            base_ref: prev.base_ref.clone(),
+            base_commit: self.inner.db.run_base_commit(run_id).await?,
+            cols: prev.cols.clamp(20, 500) as u16,
+            rows: prev.rows.clamp(5, 300) as u16,
+            warnings: vec![],
+        };
+        let run = self.inner.db.insert_run(&new).await?;
+        self.move_task(
+            prev.task_id,
+            &[TaskStatus::Todo, TaskStatus::InReview, TaskStatus::Done],
+            TaskStatus::InProgress,
+        )
+        .await;
+        self.enqueue(run.id, run.project_id);
+        self.get(run.id).await
+    }
+
+    /// Moves the task to `to` if it is in one of `from` (the user's own moves win otherwise).
+    pub(crate) async fn move_task(&self, task_id: Uuid, from: &[TaskStatus], to: TaskStatus) {
+        let Ok(task) = self.inner.db.get_task(task_id).await else { return };
+        if from.contains(&task.status)
+            && let Err(e) =
+                self.inner.db.update_task(task_id, UpdateTask { status: Some(to), ..Default::default() }).await
+        {
+            tracing::warn!(task = %task_id, error = %e, "moving the task failed");
+        }
+    }
+
+    pub(crate) fn enqueue(&self, run: Uuid, project: Uuid) {
+        lock(&self.inner.queue).push(run, project);
+        self.bump_active();
+        self.pump();
+    }
+
+    /// Starts what the limits allow.
+    pub(crate) fn pump(&self) {
+        if self.inner.shutdown.is_cancelled() {
+            return;
+        }
+        let settings = self.inner.catalog.profiles().map(|p| p.runs).unwrap_or_default();
+        let startable = lock(&self.inner.queue).take_startable(settings.max_concurrent(), settings.max_per_project());
+        for id in startable {
+            let runs = self.clone();
+            self.inner.tasks.spawn(async move { runs.drive(id).await });
+        }
+    }
+
+    /// Stops a run and returns it once its processes are gone (a queued run is just dropped).
+    pub async fn stop(&self, id: Uuid) -> Result<Run, RunError> {
+        let run = self.inner.db.get_run(id).await?;
+        if !run.status.is_active() {
+            return Err(RunError::NotActive);
+        }
+        let mut finished = self.inner.finished.subscribe();
+        if lock(&self.inner.queue).remove(id) {
+            self.finish_unstarted(id, RunStatus::Stopped, "stopped before it started").await;
+            return self.get(id).await;
+        }
+        lock(&self.inner.cancelled).insert(id);
+        if let Some(live) = self.live(id) {
+            live.stop_requested.store(true, std::sync::atomic::Ordering::SeqCst);
+            let (pgid, ladder) = (live.pgid, self.inner.ladder);
+            tokio::task::spawn_blocking(move || crate::procs::stop_ladder(Some(pgid), &id.to_string(), ladder));
+        }
+        let wait = async {
+            loop {
+                match finished.recv().await {
+                    Ok(done) if done == id => break,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => {}
+                }
+            }
+        };
+        let deadline = self.inner.ladder.after_int + self.inner.ladder.after_term + self.inner.ladder.after_kill;
+        if tokio::time::timeout(deadline + std::time::Duration::from_secs(10), wait).await.is_err() {
+            tracing::error!(run = %id, "the run did not finish after its stop");
+        }
+        self.get(id).await
+    }
+
+    pub fn input(&self, id: Uuid, bytes: Vec<u8>) -> Result<(), RunError> {
+        let live = self.live(id).ok_or(RunError::NotRunning)?;
+        live.control.write(bytes).map_err(|e| match e {
+            crate::pty::InputError::Backlog => RunError::InputBacklog,
+            crate::pty::InputError::Closed => RunError::NotRunning,
+        })
+    }
+
+    pub fn resize(&self, id: Uuid, cols: u16, rows: u16) -> Result<(), RunError> {
+        if !(2..=1000).contains(&cols) || !(2..=1000).contains(&rows) {
+            return Err(RunError::Validation("cols and rows must be between 2 and 1000".into()));
+        }
+        self.live(id).ok_or(RunError::NotRunning)?.control.resize(cols, rows);
+        Ok(())
+    }
+
+    /// A viewer: the live stream of a running agent, or where to replay a finished one from.
+    pub async fn attach(&self, id: Uuid, from: Option<u64>) -> Result<Attachment, RunError> {
+        if let Some(live) = self.live(id) {
+            return Ok(live.attach(from));
+        }
+        self.inner.db.get_run(id).await?;
+        Ok(Attachment { start: AttachStart::From(from.unwrap_or(0)), live: None })
+    }
+
+    /// Stored chunks covering output from `from` on.
+    pub async fn chunks_from(&self, id: Uuid, from: u64, limit: i64) -> Result<Vec<Chunk>, RunError> {
+        Ok(self.inner.db.chunks_from(id, from as i64, limit).await?)
+    }
+
+    /// The current screen (live), or the last one rebuilt from the end of the transcript (finished).
+    pub async fn screen(&self, id: Uuid) -> Result<RunScreen, RunError> {
+        let text = match self.live(id) {
+            Some(live) => live.screen(),
+            None => {
+                let run = self.inner.db.get_run(id).await?;
+                let mut term = Terminal::new(run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
+                let from = (run.output_bytes - SCREEN_REPLAY_BYTES).max(0);
+                let mut next = from;
+                loop {
+                    let chunks = self.inner.db.chunks_from(id, next, 64).await?;
+                    let Some(last) = chunks.last() else { break };
+                    let end = last.byte_offset + last.data.len() as i64;
+                    for c in &chunks {
+                        let skip = (next - c.byte_offset).clamp(0, c.data.len() as i64) as usize;
+                        term.process(&c.data[skip..]);
+                    }
+                    if end <= next {
+                        break;
+                    }
+                    next = end;
+                }
+                term.text()
+            }
+        };
+        Ok(RunScreen {
+            cols: text.cols,
+            rows: text.rows,
+            lines: text.lines,
+            cursor_row: text.cursor.0,
+            cursor_col: text.cursor.1,
+            offset: text.offset,
+        })
+    }
+
+    /// Removes the run's worktree folder (the branch stays). Refuses uncommitted changes unless `force`.
+    pub async fn remove_worktree(&self, id: Uuid, force: bool) -> Result<(), RunError> {
+        let run = self.inner.db.get_run(id).await?;
+        if self.inner.db.active_run_in_worktree(&run.worktree_path).await?.is_some() {
+            return Err(RunError::RunActive);
+        }
+        let project = self.inner.db.get_project(run.project_id).await?;
+        let path = PathBuf::from(&run.worktree_path);
+        if let Some(w) = &self.inner.watcher {
+            w.unwatch(&path);
+        }
+        let repo = PathBuf::from(project.repo_path);
+        let p = path.clone();
+        blocking(move || viban_git::remove_worktree(&repo, &p, force)).await??;
+        self.inner.db.set_worktree_removed(&run.worktree_path).await?;
+        Ok(())
+    }
+}
+
+fn check_prompt(prompt: &str) -> Result<(), RunError> {
+    if prompt.len() > MAX_PROMPT_BYTES {
+        return Err(RunError::Validation(format!("a prompt may have at most {MAX_PROMPT_BYTES} bytes")));
+    }
+    if prompt.contains('\0') {
+        return Err(RunError::Validation("a prompt cannot contain NUL characters".into()));
+    }
+    Ok(())
+}
+
+/// Checks the repository, resolves the base and creates the worktree; returns (base name, base commit, warnings).
+fn create_worktree(
+    repo: &Path,
+    path: &Path,
+    branch: &str,
+    base: Option<String>,
+    copy: &[String],
+) -> Result<(String, String, Vec<String>), RunError> {
+    viban_git::check_not_busy(repo)?;
+    let base = match base {
+        Some(b) => b,
+        None => viban_git::current_branch(repo).ok_or(viban_git::GitError::NoCommits)?,
+    };
+    let commit = viban_git::resolve_commit(repo, &base)?;
+    let mut warnings = Vec::new();
+    if viban_git::is_dirty(repo)? {
+        warnings.push(format!(
+            "{} has uncommitted changes; they are not in this run's worktree (it starts from {base})",
+            repo.display()
+        ));
+    }
+    viban_git::add_worktree(repo, path, branch, &commit)?;
+    warnings.extend(viban_git::copy_files(repo, path, copy));
+    Ok((base, commit, warnings))
+}

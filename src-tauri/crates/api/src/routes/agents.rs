@@ -1,0 +1,61 @@
+//! Agent profiles: what is installed, and the user's profile file.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use viban_agents::catalog::{Catalog, CatalogError};
+use viban_core::{AgentConfig, AgentInfo, ApiErrorBody};
+
+use crate::error::ApiJson;
+use crate::{ApiError, ApiState};
+
+#[derive(Debug, Deserialize)]
+pub struct Refresh {
+    #[serde(default)]
+    refresh: bool,
+}
+
+fn catalog_error(e: CatalogError) -> ApiError {
+    match e {
+        CatalogError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_profile", m.to_string()),
+        CatalogError::Io(m) => {
+            tracing::error!(error = %m, "agent profile file");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "io", m)
+        }
+    }
+}
+
+async fn list_blocking(catalog: Catalog, refresh: bool) -> Result<Vec<AgentInfo>, ApiError> {
+    tokio::task::spawn_blocking(move || catalog.list(refresh))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(catalog_error)
+}
+
+/// Every profile with what detection found (`?refresh=true` re-reads the login-shell PATH and re-detects).
+#[utoipa::path(get, path = "/api/agents", tag = "agents", params(("refresh" = Option<bool>, Query)),
+    responses((status = 200, body = Vec<AgentInfo>), (status = 422, body = ApiErrorBody)))]
+pub async fn list(State(state): State<ApiState>, Query(q): Query<Refresh>) -> Result<Json<Vec<AgentInfo>>, ApiError> {
+    Ok(Json(list_blocking(state.runs.catalog().clone(), q.refresh).await?))
+}
+
+/// The user's profile file (a commented template when there is none yet).
+#[utoipa::path(get, path = "/api/agents/config", tag = "agents", responses((status = 200, body = AgentConfig)))]
+pub async fn get_config(State(state): State<ApiState>) -> Result<Json<AgentConfig>, ApiError> {
+    let catalog = state.runs.catalog();
+    let text = catalog.text().map_err(catalog_error)?;
+    Ok(Json(AgentConfig { path: catalog.file().display().to_string(), text }))
+}
+
+/// Replaces the profile file; nothing is written unless it parses. Returns the agents as now configured.
+#[utoipa::path(put, path = "/api/agents/config", tag = "agents", request_body = AgentConfig,
+    responses((status = 200, body = Vec<AgentInfo>), (status = 422, body = ApiErrorBody)))]
+pub async fn put_config(
+    State(state): State<ApiState>,
+    ApiJson(body): ApiJson<AgentConfig>,
+) -> Result<Json<Vec<AgentInfo>>, ApiError> {
+    let catalog = state.runs.catalog().clone();
+    catalog.save(&body.text).map_err(catalog_error)?;
+    Ok(Json(list_blocking(catalog, false).await?))
+}

@@ -1,0 +1,190 @@
+//! One debounced file watcher for every worktree. Directories are watched one by one (not recursively), skipping
+//! `.git/`, `node_modules/`, `target/` and what `.gitignore` ignores, so a worktree with a big dependency tree
+//! costs only the inotify watches of its own sources. New directories are added as they appear.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ignore::gitignore::Gitignore;
+use notify::{EventKind, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+
+/// Never watched, whatever `.gitignore` says.
+const SKIPPED: [&str; 3] = [".git", "node_modules", "target"];
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+enum Command {
+    Watch(PathBuf),
+    Unwatch(PathBuf),
+    Events(Vec<(PathBuf, bool)>),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not start the file watcher: {0}")]
+pub struct WatchError(String);
+
+/// Handle to the watcher thread. Changed worktree roots arrive on the channel given to `start`.
+#[derive(Debug, Clone)]
+pub struct WorktreeWatcher {
+    commands: mpsc::Sender<Command>,
+}
+
+impl WorktreeWatcher {
+    /// Starts the watcher thread; each debounced batch of relevant changes sends the affected worktree roots.
+    pub fn start(changed: tokio::sync::mpsc::UnboundedSender<PathBuf>) -> Result<Self, WatchError> {
+        let (tx, rx) = mpsc::channel();
+        let events = tx.clone();
+        let debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
+            let Ok(batch) = result else { return };
+            let paths = batch
+                .iter()
+                .flat_map(|e| {
+                    let created = matches!(e.kind, EventKind::Create(_));
+                    e.paths.iter().map(move |p| (p.clone(), created))
+                })
+                .collect();
+            let _ = events.send(Command::Events(paths));
+        })
+        .map_err(|e| WatchError(e.to_string()))?;
+        std::thread::Builder::new()
+            .name("worktree-watch".into())
+            .spawn(move || run(debouncer, rx, changed))
+            .map_err(|e| WatchError(e.to_string()))?;
+        Ok(Self { commands: tx })
+    }
+
+    pub fn watch(&self, root: &Path) {
+        let _ = self.commands.send(Command::Watch(root.to_path_buf()));
+    }
+
+    pub fn unwatch(&self, root: &Path) {
+        let _ = self.commands.send(Command::Unwatch(root.to_path_buf()));
+    }
+}
+
+struct Root {
+    ignore: Gitignore,
+    dirs: HashSet<PathBuf>,
+}
+
+fn skipped(name: &std::ffi::OsStr) -> bool {
+    SKIPPED.iter().any(|s| name == *s)
+}
+
+/// Directories under `dir` worth watching.
+fn watchable_dirs(dir: &Path) -> Vec<PathBuf> {
+    ignore::WalkBuilder::new(dir)
+        .hidden(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .filter_entry(|e| !skipped(e.file_name()))
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_dir()))
+        .map(ignore::DirEntry::into_path)
+        .collect()
+}
+
+fn run<W: notify::Watcher, C: notify_debouncer_full::FileIdCache>(
+    mut debouncer: notify_debouncer_full::Debouncer<W, C>,
+    commands: mpsc::Receiver<Command>,
+    changed: tokio::sync::mpsc::UnboundedSender<PathBuf>,
+) {
+    let mut roots: BTreeMap<PathBuf, Root> = BTreeMap::new();
+    let add_dirs = |debouncer: &mut notify_debouncer_full::Debouncer<W, C>, root: &mut Root, dir: &Path| {
+        for d in watchable_dirs(dir) {
+            if !root.dirs.contains(&d) && debouncer.watch(&d, RecursiveMode::NonRecursive).is_ok() {
+                root.dirs.insert(d);
+            }
+        }
+    };
+    while let Ok(cmd) = commands.recv() {
+        match cmd {
+            Command::Watch(path) => {
+                let (ignore, _) = Gitignore::new(path.join(".gitignore"));
+                let mut root = Root { ignore, dirs: HashSet::new() };
+                add_dirs(&mut debouncer, &mut root, &path);
+                tracing::debug!(root = %path.display(), dirs = root.dirs.len(), "watching worktree");
+                roots.insert(path, root);
+            }
+            Command::Unwatch(path) => {
+                if let Some(root) = roots.remove(&path) {
+                    for d in root.dirs {
+                        let _ = debouncer.unwatch(&d);
+                    }
+                }
+            }
+            Command::Events(paths) => {
+                let mut touched = HashSet::new();
+                for (p, created) in paths {
+                    let Some((root_path, root)) = roots.iter_mut().rev().find(|(r, _)| p.starts_with(r)) else {
+                        continue;
+                    };
+                    let Ok(rel) = p.strip_prefix(root_path) else { continue };
+                    if rel.components().any(|c| skipped(c.as_os_str())) {
+                        continue;
+                    }
+                    let is_dir = p.is_dir();
+                    if root.ignore.matched_path_or_any_parents(rel, is_dir).is_ignore() {
+                        continue;
+                    }
+                    if created && is_dir {
+                        add_dirs(&mut debouncer, root, &p);
+                    }
+                    touched.insert(root_path.clone());
+                }
+                for root in touched {
+                    let _ = changed.send(root);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_dependency_and_git_folders_and_gitignored_ones() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        for d in ["src/a", "node_modules/x/y", "target/debug", ".git/objects", "build/out"] {
+            std::fs::create_dir_all(dir.path().join(d))?;
+        }
+        std::fs::write(dir.path().join(".gitignore"), "build/\n")?;
+        let mut dirs: Vec<String> = watchable_dirs(dir.path())
+            .iter()
+            .filter_map(|d| d.strip_prefix(dir.path()).ok().map(|r| r.display().to_string()))
+            .collect();
+        dirs.sort();
+        assert_eq!(dirs, vec!["", "src", "src/a"]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn reports_changes_in_new_folders_but_not_in_ignored_ones() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().canonicalize()?;
+        std::fs::create_dir_all(root.join("node_modules"))?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let w = WorktreeWatcher::start(tx)?;
+        w.watch(&root);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        std::fs::write(root.join("node_modules/junk.js"), "x")?;
+        let quiet = tokio::time::timeout(Duration::from_millis(800), rx.recv()).await;
+        assert!(quiet.is_err(), "a change in node_modules was reported");
+        std::fs::create_dir_all(root.join("src/deep"))?;
+        let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await?;
+        assert_eq!(first, Some(root.clone()));
+        // The new folder is watched too.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        while rx.try_recv().is_ok() {}
+        std::fs::write(root.join("src/deep/file.rs"), "fn main() {}")?;
+        let second = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await?;
+        assert_eq!(second, Some(root));
+        Ok(())
+    }
+}

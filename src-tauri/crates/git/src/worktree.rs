@@ -1,0 +1,188 @@
+//! Worktrees and branches through the host's own `git` (the user's config, hooks and credentials apply).
+//! Blocking: call from a blocking thread.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("git could not be run: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("`git {args}` failed: {stderr}")]
+    Failed { args: String, stderr: String },
+    #[error("{0} is in the middle of a {1}: finish or abort it first")]
+    Busy(PathBuf, &'static str),
+    #[error("{0:?} is not a branch or commit in this repository")]
+    BadBase(String),
+    #[error("the repository has no commits yet: commit something first")]
+    NoCommits,
+    #[error("branch {0} already exists")]
+    BranchExists(String),
+    #[error("{0} already exists")]
+    PathTaken(PathBuf),
+    #[error("{0} has uncommitted changes")]
+    Dirty(PathBuf),
+    #[error("{0}")]
+    Io(String),
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<Output, GitError> {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        // Never take the index lock for reads: we run while the agent works in the same tree.
+        .arg("--no-optional-locks")
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .map_err(GitError::Spawn)
+}
+
+fn git_ok(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    let out = git(dir, args)?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    } else {
+        Err(GitError::Failed { args: args.join(" "), stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() })
+    }
+}
+
+/// Refuses a repository in the middle of a rebase, merge, cherry-pick or bisect.
+pub fn check_not_busy(repo: &Path) -> Result<(), GitError> {
+    let git_dir = PathBuf::from(git_ok(repo, &["rev-parse", "--absolute-git-dir"])?);
+    for (marker, what) in [
+        ("rebase-merge", "rebase"),
+        ("rebase-apply", "rebase"),
+        ("MERGE_HEAD", "merge"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("BISECT_LOG", "bisect"),
+    ] {
+        if git_dir.join(marker).exists() {
+            return Err(GitError::Busy(repo.to_path_buf(), what));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the work tree has uncommitted changes (untracked files included).
+pub fn is_dirty(dir: &Path) -> Result<bool, GitError> {
+    Ok(!git_ok(dir, &["status", "--porcelain"])?.is_empty())
+}
+
+/// The commit `rev` names.
+pub fn resolve_commit(repo: &Path, rev: &str) -> Result<String, GitError> {
+    if git(repo, &["rev-parse", "--verify", "-q", "HEAD"])?.stdout.is_empty() {
+        return Err(GitError::NoCommits);
+    }
+    if rev.starts_with('-') {
+        return Err(GitError::BadBase(rev.to_string()));
+    }
+    git_ok(repo, &["rev-parse", "--verify", "-q", &format!("{rev}^{{commit}}")])
+        .map_err(|_| GitError::BadBase(rev.into()))
+}
+
+/// The branch HEAD is on (None when detached or unborn).
+pub fn current_branch(repo: &Path) -> Option<String> {
+    git_ok(repo, &["symbolic-ref", "-q", "--short", "HEAD"]).ok().filter(|b| !b.is_empty())
+}
+
+pub fn branch_exists(repo: &Path, branch: &str) -> Result<bool, GitError> {
+    Ok(git(repo, &["show-ref", "--verify", "-q", &format!("refs/heads/{branch}")])?.status.success())
+}
+
+/// Creates `path` as a worktree on a new `branch` at `commit`.
+pub fn add_worktree(repo: &Path, path: &Path, branch: &str, commit: &str) -> Result<(), GitError> {
+    if path.exists() {
+        return Err(GitError::PathTaken(path.to_path_buf()));
+    }
+    if branch_exists(repo, branch)? {
+        return Err(GitError::BranchExists(branch.to_string()));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| GitError::Io(format!("creating {}: {e}", parent.display())))?;
+    }
+    let p = path.to_string_lossy();
+    git_ok(repo, &["worktree", "add", "-q", "-b", branch, &p, commit]).map(|_| ())
+}
+
+/// Removes the worktree folder (the branch and its commits stay). Refuses uncommitted changes unless `force`.
+pub fn remove_worktree(repo: &Path, path: &Path, force: bool) -> Result<(), GitError> {
+    if path.exists() && !force && is_dirty(path)? {
+        return Err(GitError::Dirty(path.to_path_buf()));
+    }
+    let p = path.to_string_lossy();
+    let mut args = vec!["worktree", "remove"];
+    if force {
+        args.push("--force");
+    }
+    args.push(&p);
+    if path.exists() {
+        git_ok(repo, &args)?;
+    }
+    git_ok(repo, &["worktree", "prune"]).map(|_| ())
+}
+
+/// Removes a worktree and its branch after a start that failed half-way (nothing of the user's is in them yet).
+pub fn discard_worktree(repo: &Path, path: &Path, branch: &str) {
+    let _ = remove_worktree(repo, path, true);
+    let _ = git(repo, &["branch", "-D", branch]);
+}
+
+/// Files that differ from `base`: tracked changes (committed or not) plus untracked files that are not ignored.
+pub fn changed_files(dir: &Path, base: &str) -> Result<usize, GitError> {
+    let mut files = std::collections::BTreeSet::new();
+    let diff = git_ok(dir, &["diff", "--name-only", "-z", base])?;
+    files.extend(diff.split('\0').filter(|f| !f.is_empty()).map(str::to_string));
+    let untracked = git_ok(dir, &["ls-files", "--others", "--exclude-standard", "-z"])?;
+    files.extend(untracked.split('\0').filter(|f| !f.is_empty()).map(str::to_string));
+    Ok(files.len())
+}
+
+/// Copies the listed files (relative to the repository, e.g. `.env`) into the worktree; missing ones are
+/// reported, not fatal. Paths that leave the repository are refused.
+pub fn copy_files(repo: &Path, worktree: &Path, files: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for f in files {
+        let rel = Path::new(f);
+        if rel.is_absolute() || rel.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            problems.push(format!("{f}: only paths inside the repository can be copied"));
+            continue;
+        }
+        let (from, to) = (repo.join(rel), worktree.join(rel));
+        if let Some(parent) = to.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        if let Err(e) = std::fs::copy(&from, &to) {
+            problems.push(format!("{f}: not copied ({e})"));
+        }
+    }
+    problems
+}
+
+/// A branch- and folder-safe slug of a title: lowercase ASCII words joined by `-`, at most 40 characters.
+pub fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for word in title.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+        if out.len() + word.len() + 1 > 40 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    if out.is_empty() { "task".into() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_for_branches() {
+        assert_eq!(slug("Fix the login bug!"), "fix-the-login-bug");
+        assert_eq!(slug("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slug("日本語"), "task");
+        assert!(slug(&"word ".repeat(50)).len() <= 40);
+    }
+}
