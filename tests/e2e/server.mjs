@@ -2,7 +2,7 @@
 // Readiness is polled against deadlines; nothing here sleeps for a fixed time.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,10 +48,16 @@ export function checkPrerequisites() {
  * Starts the server and resolves once it printed its listening line and wrote server.json.
  * Returns { url, token, pid, version, home, api(path, init), logs(), stop({ keepHome }) }.
  * `home` and `bind` restart a stopped server on the same data and address (stop it with keepHome first).
+ * `files` ({ 'config/agents.toml': text, … }, paths relative to the home) are written before the server starts.
  */
-export async function startServer({ home: reuseHome, bind = '127.0.0.1:0' } = {}) {
+export async function startServer({ home: reuseHome, bind = '127.0.0.1:0', files = {} } = {}) {
   checkPrerequisites();
   const home = reuseHome ?? (await mkdtemp(join(tmpdir(), 'viban-e2e-home-')));
+  for (const [relative, content] of Object.entries(files)) {
+    const path = join(home, relative);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+  }
   const output = [];
   const child = spawn(SERVER_BIN, ['serve', '--bind', bind], {
     env: { ...process.env, VIBAN_HOME: home, VIBAN_UI_DIR: UI_DIR, RUST_BACKTRACE: '1' },

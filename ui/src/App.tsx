@@ -1,9 +1,12 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { ChangeEvent, Project, Task, TaskStatus } from './api/generated/types';
-import { onUnauthorized } from './api/client';
+import { api, errorMessage, onUnauthorized } from './api/client';
+import { AgentsSettings } from './features/agents/AgentsSettings';
 import { Board } from './features/board/Board';
-import { countTasks, filterColumns } from './features/board/logic';
+import { countTasks, filterColumns, findTask, shortId } from './features/board/logic';
+import { activityFromEvent, noticeMessage, noticeToastKind, type RunNotice } from './features/board/runs';
 import { useBoard } from './features/board/useBoard';
+import { useProjectRuns } from './features/board/useProjectRuns';
 import { ConnectionStatus } from './features/connection/ConnectionStatus';
 import { SignedOut } from './features/connection/SignedOut';
 import { useLiveEvents } from './features/connection/useLiveEvents';
@@ -15,7 +18,7 @@ import { useProjects } from './features/projects/useProjects';
 import { HelpOverlay } from './features/shortcuts/HelpOverlay';
 import { useShortcuts } from './features/shortcuts/useShortcuts';
 import { TaskPanel, type PanelMode } from './features/tasks/TaskPanel';
-import { ToastProvider } from './features/toasts/ToastProvider';
+import { ToastProvider, useToast } from './features/toasts/ToastProvider';
 
 export function App() {
   return (
@@ -45,6 +48,7 @@ function Main() {
   const [panel, setPanel] = useState<PanelMode | null>(null);
   const [addingProject, setAddingProject] = useState(false);
   const [helpOpen, setHelpOpen] = useState(false);
+  const [agentsOpen, setAgentsOpen] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
 
   const selectProject = useCallback((id: string | null) => {
@@ -60,25 +64,71 @@ function Main() {
     if (boardMissing) reloadProjects();
   }, [boardMissing, reloadProjects]);
 
+  // Opens a task's panel from outside the board (a run toast): from the board when it holds the task, else fetched.
+  // The user may have switched projects since the toast appeared: go back to the task's project first.
+  const notify = useToast();
+  const boardColumnsRef = useRef(board.columns);
+  boardColumnsRef.current = board.columns;
+  const projectIdRef = useRef(projectId);
+  projectIdRef.current = projectId;
+  const openTaskById = useCallback(
+    (taskId: string, taskProjectId: string) => {
+      const sameProject = taskProjectId === projectIdRef.current;
+      if (!sameProject) selectProject(taskProjectId);
+      const held = sameProject && boardColumnsRef.current ? findTask(boardColumnsRef.current, taskId) : null;
+      if (held) {
+        setPanel({ kind: 'edit', task: held.task });
+        return;
+      }
+      api
+        .getTask(taskId)
+        .then((task) => setPanel({ kind: 'edit', task }))
+        .catch((e: unknown) => notify('error', `Cannot open the task: ${errorMessage(e)}`));
+    },
+    [notify, selectProject],
+  );
+
+  // Runs finishing or waiting for input, in the project on screen: a toast that opens the task when clicked.
+  const onRunNotice = useCallback(
+    (notice: RunNotice) => {
+      const held = boardColumnsRef.current ? findTask(boardColumnsRef.current, notice.taskId) : null;
+      const title = held ? held.task.title : `#${shortId(notice.taskId)}`;
+      notify(noticeToastKind(notice), noticeMessage(notice, title), {
+        onClick: () => openTaskById(notice.taskId, notice.projectId),
+      });
+    },
+    [notify, openTaskById],
+  );
+  const projectRuns = useProjectRuns(projectId, onRunNotice);
+
   // The database's state from the change feed: anything but ready shows a banner.
   const [database, setDatabase] = useState('ready');
   const onEvent = (event: ChangeEvent) => {
     if (event.type === 'status') setDatabase(event.database);
+    if (event.type === 'run_activity') {
+      if (event.project_id === projectId) projectRuns.applyActivity(activityFromEvent(event));
+      return;
+    }
     if (event.type !== 'change') return;
+    const inThisProject = event.project_id === null || event.project_id === projectId;
     if (event.table === 'project') {
       projects.scheduleReload();
       if (event.id === projectId) board.scheduleReload();
-    } else if (event.project_id === null || event.project_id === projectId) {
+    } else if (event.table === 'run') {
+      // A run's status or files changed; the task moves it causes arrive as task changes of their own.
+      if (inThisProject) projectRuns.scheduleReload();
+    } else if (inThisProject) {
       board.scheduleReload();
     }
   };
   const onResync = () => {
     projects.scheduleReload();
     board.scheduleReload();
+    projectRuns.scheduleReload();
   };
   const connection = useLiveEvents({ onEvent, onResync }, !signedOut);
 
-  const anyDialog = panel !== null || addingProject || helpOpen;
+  const anyDialog = panel !== null || addingProject || helpOpen || agentsOpen;
   const openNew = useCallback((status: TaskStatus) => setPanel({ kind: 'create', status }), []);
   const openTask = useCallback((task: Task) => setPanel({ kind: 'edit', task }), []);
 
@@ -88,6 +138,12 @@ function Main() {
         if (helpOpen) setHelpOpen(false);
         else if (panel) setPanel(null);
         else if (addingProject) setAddingProject(false);
+        else if (agentsOpen) setAgentsOpen(false);
+        return;
+      case 'open-agents':
+        if (anyDialog) return;
+        e.preventDefault();
+        setAgentsOpen(true);
         return;
       case 'help':
         e.preventDefault();
@@ -164,6 +220,9 @@ function Main() {
         >
           New task
         </button>
+        <button type="button" className="button" data-testid="open-agents" title="Agents settings (,)" onClick={() => setAgentsOpen(true)}>
+          Agents
+        </button>
         <button type="button" className="icon-button help-button" aria-label="Keyboard shortcuts" title="Shortcuts (?)" onClick={() => setHelpOpen(true)}>
           ?
         </button>
@@ -206,6 +265,9 @@ function Main() {
               columns={board.columns}
               visible={visible}
               filtered={filtered}
+              runs={projectRuns.runs}
+              activity={projectRuns.activity}
+              anyActiveRun={projectRuns.anyActive}
               onMove={board.moveTask}
               onOpen={openTask}
               onNew={openNew}
@@ -231,6 +293,7 @@ function Main() {
         />
       )}
       {addingProject && <AddProjectDialog onClose={() => setAddingProject(false)} onCreated={onProjectCreated} />}
+      {agentsOpen && <AgentsSettings onClose={() => setAgentsOpen(false)} />}
       {helpOpen && <HelpOverlay onClose={() => setHelpOpen(false)} />}
     </div>
   );

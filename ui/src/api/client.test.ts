@@ -106,6 +106,28 @@ describe('parseChangeEvent', () => {
     expect(parseChangeEvent(42)).toBeNull();
   });
 
+  it('parses run changes and run_activity frames', () => {
+    expect(parseChangeEvent('{"type":"change","table":"run","op":"insert","id":"r","project_id":"p"}')).toEqual({
+      type: 'change',
+      table: 'run',
+      op: 'insert',
+      id: 'r',
+      project_id: 'p',
+    });
+    const activity = {
+      run_id: 'r',
+      task_id: 't',
+      project_id: 'p',
+      last_lines: ['Proceed? [y/N]'],
+      output_bytes: 120,
+      idle_ms: 61000,
+      waiting: true,
+    };
+    expect(parseChangeEvent(JSON.stringify({ type: 'run_activity', ...activity }))).toEqual({ type: 'run_activity', ...activity });
+    expect(parseChangeEvent(JSON.stringify({ type: 'run_activity', ...activity, last_lines: [1] }))).toBeNull();
+    expect(parseChangeEvent(JSON.stringify({ type: 'run_activity', ...activity, waiting: 'yes' }))).toBeNull();
+  });
+
   it('parses hello and resync', () => {
     expect(parseChangeEvent('{"type":"hello","version":"0.1.0"}')).toEqual({ type: 'hello', version: '0.1.0' });
     expect(parseChangeEvent('{"type":"resync"}')).toEqual({ type: 'resync' });

@@ -55,7 +55,7 @@ export function errorFromResponse(status: number, statusText: string, text: stri
   return status === 401 ? new UnauthorizedError(body) : new ApiError(status, body);
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type Fetcher = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -143,7 +143,7 @@ export function parseChangeEvent(data: unknown): ChangeEvent | null {
     case 'status':
       return typeof o.database === 'string' ? { type: 'status', database: o.database } : null;
     case 'change':
-      if ((o.table !== 'project' && o.table !== 'task') || typeof o.id !== 'string') return null;
+      if ((o.table !== 'project' && o.table !== 'task' && o.table !== 'run') || typeof o.id !== 'string') return null;
       if (o.op !== 'insert' && o.op !== 'update' && o.op !== 'delete') return null;
       return {
         type: 'change',
@@ -152,9 +152,20 @@ export function parseChangeEvent(data: unknown): ChangeEvent | null {
         id: o.id,
         project_id: typeof o.project_id === 'string' ? o.project_id : null,
       };
+    case 'run_activity':
+      return parseRunActivity(o);
     default:
       return null;
   }
+}
+
+/** A `run_activity` frame (the cards' live line), or null when a field is missing or has the wrong type. */
+function parseRunActivity(o: Record<string, unknown>): ChangeEvent | null {
+  const { run_id, task_id, project_id, last_lines, output_bytes, idle_ms, waiting } = o;
+  if (typeof run_id !== 'string' || typeof task_id !== 'string' || typeof project_id !== 'string') return null;
+  if (!Array.isArray(last_lines) || !last_lines.every((l): l is string => typeof l === 'string')) return null;
+  if (typeof output_bytes !== 'number' || typeof idle_ms !== 'number' || typeof waiting !== 'boolean') return null;
+  return { type: 'run_activity', run_id, task_id, project_id, last_lines, output_bytes, idle_ms, waiting };
 }
 
 /** What a caller shows for any thrown value. */

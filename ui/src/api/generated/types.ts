@@ -10,7 +10,15 @@ repo_path: string,
 /**
  * Detected at creation (`origin/HEAD`, else the current branch); null for a repository without commits.
  */
-default_branch: string | null, created_at: string, updated_at: string, };
+default_branch: string | null, 
+/**
+ * Run by `/bin/sh -c` in each new worktree before the agent starts (e.g. `npm ci`); empty for none.
+ */
+setup_script: string, 
+/**
+ * Files copied from the repository into each new worktree (relative paths, e.g. `.env`).
+ */
+copy_files: Array<string>, created_at: string, updated_at: string, };
 
 export type Task = { id: string, project_id: string, title: string, 
 /**
@@ -31,6 +39,8 @@ export type Board = { project: Project,
 columns: Array<BoardColumn>, };
 
 export type CreateProject = { name: string, repo_path: string, };
+
+export type UpdateProject = { name?: string, setup_script?: string, copy_files?: Array<string>, };
 
 export type CreateTask = { title: string, description?: string, status?: TaskStatus, };
 

@@ -14,8 +14,10 @@ import {
 import { sortableKeyboardCoordinates } from '@dnd-kit/sortable';
 import type { Task, TaskStatus } from '../../api/generated/types';
 import { BoardColumn } from './BoardColumn';
+import { ElapsedClock } from './ElapsedClock';
 import { boardAnnouncements, boardCollisionDetection, dndData, dropPlacement, samePlacement, screenReaderInstructions } from './dnd';
 import { STATUSES, findTask, resolveDrop, type Columns, type DropPlacement, type MoveTarget } from './logic';
+import { activityOfRun, type ActivityByTask, type RunsByTask } from './runs';
 import { TaskCardView } from './TaskCard';
 
 type Props = {
@@ -24,6 +26,11 @@ type Props = {
   /** What is shown (filtered by the search box). */
   visible: Columns;
   filtered: boolean;
+  /** The newest run of each task and the latest activity frames (see useProjectRuns). */
+  runs: RunsByTask;
+  activity: ActivityByTask;
+  /** Some run is active: the elapsed clock ticks. */
+  anyActiveRun: boolean;
   onMove: (taskId: string, target: MoveTarget) => void;
   onOpen: (task: Task) => void;
   onNew: (status: TaskStatus) => void;
@@ -31,7 +38,7 @@ type Props = {
 
 const measuring = { droppable: { strategy: MeasuringStrategy.Always } };
 
-export function Board({ columns, visible, filtered, onMove, onOpen, onNew }: Props) {
+export function Board({ columns, visible, filtered, runs, activity, anyActiveRun, onMove, onOpen, onNew }: Props) {
   const [activeId, setActiveId] = useState<string | null>(null);
   const [hint, setHint] = useState<DropPlacement | null>(null);
   const hintRef = useRef<DropPlacement | null>(null);
@@ -107,6 +114,7 @@ export function Board({ columns, visible, filtered, onMove, onOpen, onNew }: Pro
   );
 
   const activeTask = activeId ? (findTask(columns, activeId)?.task ?? null) : null;
+  const activeRun = activeTask ? runs.get(activeTask.id) : undefined;
 
   return (
     <DndContext
@@ -119,22 +127,30 @@ export function Board({ columns, visible, filtered, onMove, onOpen, onNew }: Pro
       onDragEnd={onDragEnd}
       onDragCancel={endDrag}
     >
-      <div className="board" data-testid="board">
-        {STATUSES.map((status) => (
-          <BoardColumn
-            key={status}
-            status={status}
-            tasks={visible[status]}
-            total={columns[status].length}
-            filtered={filtered}
-            activeId={activeId}
-            hint={hint?.status === status ? hint : null}
-            onOpen={open}
-            onNew={onNew}
-          />
-        ))}
-      </div>
-      <DragOverlay dropAnimation={null}>{activeTask ? <TaskCardView task={activeTask} overlay /> : null}</DragOverlay>
+      <ElapsedClock ticking={anyActiveRun}>
+        <div className="board" data-testid="board">
+          {STATUSES.map((status) => (
+            <BoardColumn
+              key={status}
+              status={status}
+              tasks={visible[status]}
+              total={columns[status].length}
+              filtered={filtered}
+              runs={runs}
+              activity={activity}
+              activeId={activeId}
+              hint={hint?.status === status ? hint : null}
+              onOpen={open}
+              onNew={onNew}
+            />
+          ))}
+        </div>
+        <DragOverlay dropAnimation={null}>
+          {activeTask ? (
+            <TaskCardView task={activeTask} run={activeRun} activity={activityOfRun(activeRun, activity.get(activeTask.id))} overlay />
+          ) : null}
+        </DragOverlay>
+      </ElapsedClock>
     </DndContext>
   );
 }

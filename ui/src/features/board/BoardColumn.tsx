@@ -5,6 +5,7 @@ import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/rea
 import type { Task, TaskStatus } from '../../api/generated/types';
 import { columnDndId } from './dnd';
 import { STATUS_LABELS, type DropPlacement } from './logic';
+import { activityOfRun, type ActivityByTask, type RunsByTask } from './runs';
 import { SortableTaskCard } from './TaskCard';
 
 /** Estimated card height including the gap below it; real heights are measured. */
@@ -17,6 +18,9 @@ type Props = {
   /** All cards in the column, for the count when filtered. */
   total: number;
   filtered: boolean;
+  /** The newest run and latest activity of each task (most tasks have neither). */
+  runs: RunsByTask;
+  activity: ActivityByTask;
   activeId: string | null;
   /** Cross-column drop indicator while dragging. */
   hint: DropPlacement | null;
@@ -29,7 +33,7 @@ type Props = {
  * column of 10,000 tasks costs about as much as one of 20. The whole column is a drop target, so dropping
  * onto its empty space or onto an empty column works.
  */
-export const BoardColumn = memo(function BoardColumn({ status, tasks, total, filtered, activeId, hint, onOpen, onNew }: Props) {
+export const BoardColumn = memo(function BoardColumn({ status, tasks, total, filtered, runs, activity, activeId, hint, onOpen, onNew }: Props) {
   const headingId = useId();
   const scrollRef = useRef<HTMLDivElement | null>(null);
   const { setNodeRef, isOver } = useDroppable({ id: columnDndId(status), data: { type: 'column', status } });
@@ -96,9 +100,17 @@ export const BoardColumn = memo(function BoardColumn({ status, tasks, total, fil
                 const task = tasks[row.index];
                 if (!task) return null;
                 const dropHint = hintHere && hintHere.anchorId === task.id ? hintHere.place : null;
+                const run = runs.get(task.id);
                 return (
                   <div key={row.key} className="column-row" data-index={row.index} ref={virtualizer.measureElement} style={{ top: row.start }}>
-                    <SortableTaskCard task={task} status={status} dropHint={dropHint} onOpen={onOpen} />
+                    <SortableTaskCard
+                      task={task}
+                      run={run}
+                      activity={activityOfRun(run, activity.get(task.id))}
+                      status={status}
+                      dropHint={dropHint}
+                      onOpen={onOpen}
+                    />
                   </div>
                 );
               })}

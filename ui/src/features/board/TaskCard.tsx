@@ -1,11 +1,17 @@
 import { memo, type CSSProperties, type HTMLAttributes, type KeyboardEvent, type Ref } from 'react';
 import { useSortable } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
-import type { Task, TaskStatus } from '../../api/generated/types';
+import type { Run, RunActivity, Task, TaskStatus } from '../../api/generated/types';
+import { CardRun } from './CardRun';
 import { firstLine, shortId } from './logic';
+import { RUN_STATUS_LABELS } from './runs';
 
 type ViewProps = {
   task: Task;
+  /** The task's newest run, if it has one. */
+  run?: Run | undefined;
+  /** The latest activity frame of that run (only when it belongs to `run`). */
+  activity?: RunActivity | undefined;
   className?: string;
   style?: CSSProperties;
   nodeRef?: Ref<HTMLDivElement>;
@@ -13,7 +19,7 @@ type ViewProps = {
 } & Omit<HTMLAttributes<HTMLDivElement>, 'style' | 'className'>;
 
 /** The card as drawn (in a column and in the drag overlay). */
-export function TaskCardView({ task, className, style, nodeRef, overlay, ...rest }: ViewProps) {
+export function TaskCardView({ task, run, activity, className, style, nodeRef, overlay, ...rest }: ViewProps) {
   const summary = firstLine(task.description);
   return (
     <div
@@ -29,19 +35,22 @@ export function TaskCardView({ task, className, style, nodeRef, overlay, ...rest
       <div className="card-meta">
         <span className="card-id">#{shortId(task.id)}</span>
       </div>
+      {run && <CardRun run={run} activity={activity} />}
     </div>
   );
 }
 
 type SortableProps = {
   task: Task;
+  run: Run | undefined;
+  activity: RunActivity | undefined;
   status: TaskStatus;
   dropHint: 'before' | 'after' | null;
   onOpen: (task: Task) => void;
 };
 
 /** A card that can be dragged (pointer or keyboard) and sorted. Enter opens it, Space picks it up. */
-export const SortableTaskCard = memo(function SortableTaskCard({ task, status, dropHint, onOpen }: SortableProps) {
+export const SortableTaskCard = memo(function SortableTaskCard({ task, run, activity, status, dropHint, onOpen }: SortableProps) {
   const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({
     id: task.id,
     data: { type: 'card', status },
@@ -59,12 +68,14 @@ export const SortableTaskCard = memo(function SortableTaskCard({ task, status, d
   return (
     <TaskCardView
       task={task}
+      run={run}
+      activity={activity}
       nodeRef={setNodeRef}
       style={style}
       className={classes}
       {...attributes}
       {...listeners}
-      aria-label={`${task.title} (#${shortId(task.id)})`}
+      aria-label={`${task.title} (#${shortId(task.id)})${run ? `, ${run.agent}: ${RUN_STATUS_LABELS[run.status]}` : ''}`}
       onKeyDown={onKeyDown}
       onClick={() => onOpen(task)}
     />

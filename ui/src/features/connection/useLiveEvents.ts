@@ -32,6 +32,22 @@ export type LiveHandlers = {
   onResync: () => void;
 };
 
+// Components deeper in the tree (e.g. a task's runs) see the same feed through useLiveSubscription instead of
+// opening a second socket.
+const subscribers = new Set<{ current: LiveHandlers }>();
+
+/** Receives every change-feed event and resync of the app's one connection while the component is mounted. */
+export function useLiveSubscription(handlers: LiveHandlers): void {
+  const ref = useRef(handlers);
+  ref.current = handlers;
+  useEffect(() => {
+    subscribers.add(ref);
+    return () => {
+      subscribers.delete(ref);
+    };
+  }, []);
+}
+
 /** Keeps one change-feed WebSocket open for the app's lifetime and reports its state. */
 export function useLiveEvents(handlers: LiveHandlers, enabled: boolean): ConnectionState {
   const [state, setState] = useState<ConnectionState>('reconnecting');
@@ -45,10 +61,15 @@ export function useLiveEvents(handlers: LiveHandlers, enabled: boolean): Connect
       createSocket: browserSocket,
       checkHealth,
       onState: setState,
-      onOpen: () => ref.current.onResync(),
+      onOpen: () => {
+        ref.current.onResync();
+        for (const s of subscribers) s.current.onResync();
+      },
       onEvent: (event) => {
-        if (event.type === 'resync') ref.current.onResync();
-        else ref.current.onEvent(event);
+        for (const h of [ref.current, ...[...subscribers].map((s) => s.current)]) {
+          if (event.type === 'resync') h.onResync();
+          else h.onEvent(event);
+        }
       },
     });
     const onOnline = () => conn.retryNow();

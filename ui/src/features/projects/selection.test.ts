@@ -7,6 +7,8 @@ const project = (id: string): Project => ({
   name: id,
   repo_path: `/r/${id}`,
   default_branch: null,
+  setup_script: "",
+  copy_files: [],
   created_at: '',
   updated_at: '',
 });

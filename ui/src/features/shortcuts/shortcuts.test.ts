@@ -14,6 +14,7 @@ describe('matchShortcut', () => {
     expect(matchShortcut(key('n'), false)).toBe('new-task');
     expect(matchShortcut(key('/'), false)).toBe('focus-search');
     expect(matchShortcut(key('?'), false)).toBe('help');
+    expect(matchShortcut(key(','), false)).toBe('open-agents');
     expect(matchShortcut(key('Escape'), false)).toBe('escape');
     expect(matchShortcut(key('x'), false)).toBeNull();
   });
@@ -21,6 +22,7 @@ describe('matchShortcut', () => {
   it('ignores letters while typing or with modifiers, but never Escape', () => {
     expect(matchShortcut(key('n'), true)).toBeNull();
     expect(matchShortcut(key('/'), true)).toBeNull();
+    expect(matchShortcut(key(','), true)).toBeNull();
     expect(matchShortcut(key('n', { ctrlKey: true }), false)).toBeNull();
     expect(matchShortcut(key('n', { metaKey: true }), false)).toBeNull();
     expect(matchShortcut(key('Escape'), true)).toBe('escape');

@@ -1,12 +1,14 @@
 // Global keyboard shortcuts (pure part): what a key press means, and when to ignore it.
-export type ShortcutAction = 'new-task' | 'focus-search' | 'help' | 'escape';
+export type ShortcutAction = 'new-task' | 'focus-search' | 'help' | 'open-agents' | 'escape';
 
 export const SHORTCUTS: readonly { keys: string[]; description: string }[] = [
   { keys: ['n'], description: 'New task' },
   { keys: ['/'], description: 'Focus the search box' },
   { keys: ['?'], description: 'Show this help' },
+  { keys: [','], description: 'Agents settings' },
   { keys: ['Esc'], description: 'Close the open dialog or panel' },
   { keys: ['Ctrl', 'Enter'], description: 'Save the task being edited (⌘ Enter on macOS)' },
+  { keys: ['Ctrl', 'S'], description: 'In agents settings: save the agents file (⌘ S on macOS)' },
   { keys: ['Space'], description: 'On a focused card: pick up / drop it; arrows move it' },
   { keys: ['Enter'], description: 'On a focused card: open it' },
 ];
@@ -42,6 +44,8 @@ export function matchShortcut(e: KeyLike, typing: boolean): ShortcutAction | nul
       return 'focus-search';
     case '?':
       return 'help';
+    case ',':
+      return 'open-agents';
     default:
       return null;
   }

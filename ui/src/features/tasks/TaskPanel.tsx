@@ -9,6 +9,8 @@ import { TaskHistory } from './TaskHistory';
 import { taskChanges } from './taskForm';
 
 const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
+// Agent runs bring xterm.js along: loaded only when a saved task is opened.
+const RunsPanel = lazy(() => import('../runs/RunsPanel'));
 
 export type PanelMode = { kind: 'create'; status: TaskStatus } | { kind: 'edit'; task: Task };
 
@@ -87,7 +89,14 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
   const heading = mode.kind === 'create' ? 'New task' : `Task ${shortId(mode.task.id)}`;
 
   return (
-    <Modal title={heading} onClose={onClose} variant="side" testId="task-panel" onKeyDown={onKeyDown}>
+    <Modal
+      title={heading}
+      onClose={onClose}
+      variant="side"
+      className={mode.kind === 'edit' ? 'task-panel-with-runs' : undefined}
+      testId="task-panel"
+      onKeyDown={onKeyDown}
+    >
       <form className="form task-form" onSubmit={onSubmit} noValidate>
         <label className="field">
           <span>Title</span>
@@ -185,6 +194,11 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
         </div>
       </form>
       {mode.kind === 'edit' && <TaskHistory taskId={mode.task.id} version={mode.task.updated_at} />}
+      {mode.kind === 'edit' && (
+        <Suspense fallback={<p className="muted small">Loading agent runs…</p>}>
+          <RunsPanel task={mode.task} />
+        </Suspense>
+      )}
     </Modal>
   );
 }

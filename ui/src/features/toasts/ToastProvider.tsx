@@ -1,11 +1,13 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { pushToast, toastDuration, type Toast, type ToastKind } from './toasts';
 
-type Notify = (kind: ToastKind, message: string) => void;
+export type ToastOptions = { onClick?: () => void };
+
+type Notify = (kind: ToastKind, message: string, options?: ToastOptions) => void;
 
 const ToastContext = createContext<Notify>(() => {});
 
-/** `const notify = useToast(); notify('error', 'Could not save')`. */
+/** `const notify = useToast(); notify('error', 'Could not save')`; `notify('info', 'Done', { onClick })` is clickable. */
 export function useToast(): Notify {
   return useContext(ToastContext);
 }
@@ -15,9 +17,9 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const nextId = useRef(1);
 
   const dismiss = useCallback((id: number) => setToasts((l) => l.filter((t) => t.id !== id)), []);
-  const notify = useCallback<Notify>((kind, message) => {
+  const notify = useCallback<Notify>((kind, message, options) => {
     const id = nextId.current++;
-    setToasts((l) => pushToast(l, { id, kind, message }));
+    setToasts((l) => pushToast(l, { id, kind, message, onClick: options?.onClick }));
   }, []);
   const value = useMemo(() => notify, [notify]);
 
@@ -46,7 +48,20 @@ function ToastItem({ toast, onDismiss }: { toast: Toast; onDismiss: (id: number)
       data-testid="toast"
       data-kind={toast.kind}
     >
-      <span className="toast-message">{toast.message}</span>
+      {toast.onClick ? (
+        <button
+          type="button"
+          className="toast-message toast-action"
+          onClick={() => {
+            toast.onClick?.();
+            onDismiss(toast.id);
+          }}
+        >
+          {toast.message}
+        </button>
+      ) : (
+        <span className="toast-message">{toast.message}</span>
+      )}
       <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => onDismiss(toast.id)}>
         ×
       </button>

@@ -1,7 +1,13 @@
 // Toast queue rules (pure): bounded length, errors stay longer.
 export type ToastKind = 'error' | 'info' | 'success';
 
-export type Toast = { id: number; kind: ToastKind; message: string };
+export type Toast = {
+  id: number;
+  kind: ToastKind;
+  message: string;
+  /** Makes the message a button (e.g. open the task a run belongs to); the toast closes when clicked. */
+  onClick?: () => void;
+};
 
 export const MAX_TOASTS = 4;
 

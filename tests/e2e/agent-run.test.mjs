@@ -1,0 +1,128 @@
+// An agent run in a real browser against a real viban-server, with the scripted `fake-agent` as the agent: start
+// it from the task panel, answer its question by typing into the live terminal, and see the run succeed, the card
+// move to In Review and the API report the exit code and the file the agent wrote.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { addProject, byTestId, card, createTask, launchBrowser, signIn } from './browser.mjs';
+import { REPO_ROOT, makeGitRepo, startServer, until } from './server.mjs';
+
+const FAKE_AGENT = process.env.VIBAN_FAKE_AGENT_BIN || join(REPO_ROOT, 'target', 'debug', 'fake-agent');
+const PROJECT = 'agent-project';
+const TITLE = 'Write the output file';
+
+// JSON string escaping is valid TOML basic-string escaping, so any path quotes safely.
+const AGENTS_TOML = `[agents.fake]
+name = "Fake agent"
+command = ${JSON.stringify(FAKE_AGENT)}
+args = ["--ask", "Proceed?", "--write", "agent-output.txt=done", "{prompt}"]
+`;
+
+let server;
+let browser;
+let repo;
+
+before(async () => {
+  if (!existsSync(FAKE_AGENT)) {
+    throw new Error(`fake-agent not found at ${FAKE_AGENT}: build it (cargo build -p viban-test-support) or set VIBAN_FAKE_AGENT_BIN.`);
+  }
+  server = await startServer({ files: { 'config/agents.toml': AGENTS_TOML } });
+  browser = await launchBrowser();
+  repo = await makeGitRepo();
+});
+
+after(async () => {
+  await browser?.close();
+  const exit = await server?.stop();
+  if (repo) await rm(repo, { recursive: true, force: true });
+  if (exit && exit.code !== 0 && exit.signal === null) console.log(`viban-server exited with ${exit.code}\n${server.logs()}`);
+});
+
+async function json(path) {
+  const res = await server.api(path);
+  assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}`);
+  return res.json();
+}
+
+async function taskIdByTitle(title) {
+  const projects = await json('/api/projects');
+  const project = projects.find((p) => p.name === PROJECT);
+  assert.ok(project, `project missing from /api/projects: ${JSON.stringify(projects)}`);
+  const board = await json(`/api/projects/${project.id}/board`);
+  const task = board.columns.flatMap((c) => c.tasks).find((t) => t.title === title);
+  assert.ok(task, `task "${title}" missing from the board`);
+  return task.id;
+}
+
+test('start the fake agent on a task, answer it in the terminal, see it succeed', async (t) => {
+  const page = await browser.newPage();
+  t.after(async () => {
+    if (t.passed === false || browser.problems.length) {
+      console.log(`screenshot: ${await browser.screenshot(page, 'agent-run')}`);
+      console.log(browser.problems.join('\n'));
+      console.log(server.logs());
+    }
+  });
+
+  await signIn(page, server);
+  await until(async () => (await page.locator(byTestId('connection-status')).getAttribute('data-state')) === 'connected', {
+    what: 'the live connection',
+  });
+  await addProject(page, { path: repo, name: PROJECT });
+  await page.locator(byTestId('add-project-dialog')).waitFor({ state: 'detached' });
+  await createTask(page, TITLE);
+
+  // Open the task: the runs section offers the fake agent (installed) with the prompt prefilled from the task.
+  await card(page, 'todo', TITLE).click();
+  await page.locator(byTestId('task-panel')).waitFor();
+  const agentSelect = page.locator(byTestId('run-agent-select'));
+  const fakeOption = agentSelect.locator('option', { hasText: 'Fake agent' });
+  await until(async () => (await fakeOption.count()) === 1 && !(await fakeOption.isDisabled()), {
+    what: 'the fake agent to be listed as installed',
+  });
+  await agentSelect.selectOption({ label: 'Fake agent' });
+  assert.equal(await page.locator(byTestId('run-prompt')).inputValue(), TITLE);
+  await page.locator(byTestId('run-start')).click();
+
+  // The live terminal shows the agent's question. xterm only draws while on screen, so bring it into view.
+  const terminal = page.locator(byTestId('run-terminal'));
+  await terminal.waitFor();
+  await terminal.scrollIntoViewIfNeeded();
+  await terminal.locator('.xterm-rows', { hasText: 'Proceed?' }).waitFor({ timeout: 30_000 });
+  assert.equal(await terminal.getAttribute('data-state'), 'live');
+  assert.equal(await terminal.locator('.xterm-rows', { hasText: TITLE }).count(), 1, 'the agent printed its prompt');
+
+  // Answer by typing into the terminal.
+  await terminal.locator('.xterm-screen').click();
+  await page.keyboard.type('yes');
+  await page.keyboard.press('Enter');
+
+  await terminal.locator('.xterm-rows', { hasText: 'you said: yes' }).waitFor({ timeout: 30_000 });
+  const runRow = page.locator(`${byTestId('runs-panel')} ${byTestId('run-row')}`);
+  await runRow.locator(byTestId('run-status'), { hasText: /^succeeded$/ }).waitFor({ timeout: 30_000 });
+  assert.equal(await runRow.count(), 1);
+  assert.equal(await runRow.locator(byTestId('run-exit-code')).textContent(), 'exit 0');
+  await until(async () => (await terminal.getAttribute('data-state')) === 'ended', { what: 'the terminal to end' });
+  await card(page, 'in_review', TITLE).waitFor({ timeout: 15_000 });
+
+  // The API agrees, and the agent's file is in the run's worktree (not in the project's checkout).
+  const taskId = await taskIdByTitle(TITLE);
+  const runs = await json(`/api/tasks/${taskId}/runs`);
+  assert.equal(runs.length, 1, JSON.stringify(runs));
+  const [run] = runs;
+  assert.equal(run.status, 'succeeded');
+  assert.equal(run.exit_code, 0);
+  assert.equal(run.agent, 'fake');
+  assert.ok(run.changed_files >= 1, `changed_files = ${run.changed_files}`);
+  assert.equal(await readFile(join(run.worktree_path, 'agent-output.txt'), 'utf8'), 'done\n');
+  assert.equal(existsSync(join(repo, 'agent-output.txt')), false, 'the main checkout is untouched');
+
+  // Esc from inside the terminal still closes the panel.
+  await terminal.locator('.xterm-screen').click();
+  await page.keyboard.press('Escape');
+  await page.locator(byTestId('task-panel')).waitFor({ state: 'detached' });
+
+  assert.deepEqual(browser.problems.filter((p) => !p.includes('favicon')), []);
+});

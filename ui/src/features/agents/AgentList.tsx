@@ -1,0 +1,57 @@
+import { memo } from 'react';
+import type { AgentInfo } from '../../api/generated/types';
+import { installStatus } from './agents';
+
+/** The detected agents, one row each (already sorted by the caller). */
+export function AgentList({ agents, busy }: { agents: readonly AgentInfo[]; busy: boolean }) {
+  if (agents.length === 0) return <p className="muted">No agents are configured.</p>;
+  return (
+    <ul className="agent-list" aria-busy={busy} data-testid="agent-list">
+      {agents.map((agent) => (
+        <AgentRow key={agent.id} agent={agent} />
+      ))}
+    </ul>
+  );
+}
+
+const AgentRow = memo(function AgentRow({ agent }: { agent: AgentInfo }) {
+  return (
+    <li className={`agent-row ${agent.installed ? 'agent-installed' : 'agent-missing'}`} data-testid="agent-row" data-agent-id={agent.id} data-installed={agent.installed}>
+      <div className="agent-heading">
+        <span className="agent-name">{agent.name}</span>
+        <code className="agent-id">{agent.id}</code>
+        {!agent.builtin && <span className="agent-tag">custom profile</span>}
+        <span className="agent-status" data-testid="agent-installed">
+          {installStatus(agent)}
+        </span>
+      </div>
+      <dl className="agent-details">
+        {agent.path && (
+          <>
+            <dt>Path</dt>
+            <dd>
+              <code>{agent.path}</code>
+            </dd>
+          </>
+        )}
+        <dt>Runs</dt>
+        <dd>
+          <code>{agent.command_line}</code>
+        </dd>
+        {!agent.installed && agent.install_hint && (
+          <>
+            <dt>Install</dt>
+            <dd>
+              <code className="agent-install-hint">{agent.install_hint}</code>
+            </dd>
+          </>
+        )}
+      </dl>
+      {agent.problem && (
+        <p className="agent-problem" data-testid="agent-problem">
+          {agent.problem}
+        </p>
+      )}
+    </li>
+  );
+});

@@ -1,0 +1,160 @@
+// Starts an agent on the task: which agent, the prompt (prefilled from the task), and optionally the base.
+import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { AgentInfo, Run, Task } from '../../api/generated/types';
+import { errorMessage } from '../../api/client';
+import { isSaveCombo } from '../shortcuts/shortcuts';
+import { startRun } from './api';
+import { agentHint, initialPrompt, installedAgents, pickAgent } from './runFormat';
+
+const LAST_AGENT_KEY = 'viban.lastAgent';
+
+function lastUsedAgent(): string | null {
+  try {
+    return localStorage.getItem(LAST_AGENT_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function rememberAgent(id: string): void {
+  try {
+    localStorage.setItem(LAST_AGENT_KEY, id);
+  } catch {
+    // Storage can be unavailable (private mode); the form then starts from the first installed agent.
+  }
+}
+
+type Props = {
+  task: Task;
+  agents: AgentInfo[] | null;
+  agentsError: string | null;
+  onStarted: (run: Run) => void;
+};
+
+export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
+  const [picked, setPicked] = useState<string | null>(null);
+  const [prompt, setPrompt] = useState(() => initialPrompt(task));
+  const [base, setBase] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const agentId = agents ? pickAgent(agents, picked, lastUsedAgent()) : '';
+  const unavailable = agents?.filter((a) => !a.installed) ?? [];
+  const noneInstalled = agents !== null && installedAgents(agents).length === 0;
+
+  const start = async () => {
+    if (busy) return;
+    if (!agentId) {
+      setError('Pick an installed agent first.');
+      return;
+    }
+    if (!prompt.trim()) {
+      setError('Write a prompt for the agent.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const trimmedBase = base.trim();
+      const run = await startRun(task.id, { agent: agentId, prompt, ...(trimmedBase ? { base: trimmedBase } : {}) });
+      rememberAgent(agentId);
+      onStarted(run);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void start();
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLFormElement>) => {
+    if (!isSaveCombo(e)) return;
+    // Ctrl/Cmd+Enter here starts the run; the task panel around it must not take it as "save the task".
+    e.preventDefault();
+    e.stopPropagation();
+    void start();
+  };
+
+  return (
+    <form className="form run-start" onSubmit={onSubmit} onKeyDown={onKeyDown} noValidate aria-label="Start an agent">
+      <div className="run-start-row">
+        <label className="field run-agent-field">
+          <span>Agent</span>
+          <select
+            data-testid="run-agent-select"
+            value={agentId}
+            onChange={(e) => setPicked(e.target.value)}
+            disabled={!agents || noneInstalled}
+          >
+            {!agents && <option value="">{agentsError ? 'Agents unavailable' : 'Loading agents…'}</option>}
+            {noneInstalled && <option value="">No agent installed</option>}
+            {agents?.map((a) => (
+              <option key={a.id} value={a.id} disabled={!a.installed} title={a.installed ? (a.version ?? a.command_line) : agentHint(a)}>
+                {a.installed ? a.name : `${a.name} (not installed)`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field run-base-field">
+          <span>Base</span>
+          <input
+            data-testid="run-base"
+            value={base}
+            onChange={(e) => setBase(e.target.value)}
+            placeholder="default branch"
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </label>
+      </div>
+      {agentsError && <p className="muted small">Could not load the agents: {agentsError}</p>}
+      {unavailable.length > 0 && (
+        <details className="run-agent-hints" open={noneInstalled}>
+          <summary className="muted small">
+            {unavailable.length === 1 ? '1 agent is' : `${unavailable.length} agents are`} not available
+          </summary>
+          <ul data-testid="run-agent-hints">
+            {unavailable.map((a) => (
+              <li key={a.id} className="small">
+                <strong>{a.name}</strong>: <span className="muted">{agentHint(a)}</span>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      <label className="field">
+        <span>Prompt</span>
+        <textarea
+          className="run-prompt"
+          data-testid="run-prompt"
+          value={prompt}
+          onChange={(e) => setPrompt(e.target.value)}
+          rows={4}
+          placeholder="What should the agent do?"
+        />
+      </label>
+      {error && (
+        <div className="form-error" role="alert" data-testid="run-error">
+          {error}
+        </div>
+      )}
+      <div className="form-actions">
+        <span className="muted small">Runs in a new worktree and branch; the task moves to In Progress.</span>
+        <span className="spacer" />
+        <button
+          type="submit"
+          className="button button-primary"
+          data-testid="run-start"
+          disabled={busy || !agentId}
+          title="Ctrl+Enter"
+        >
+          {busy ? 'Starting…' : 'Start'}
+        </button>
+      </div>
+    </form>
+  );
+}
