@@ -28,7 +28,7 @@ pub fn run<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
                 tracing::error!(error = %e, path = %entry.display(), "could not change start at login");
             }
         }
-        MenuId::Quit => lifecycle::quit(app),
+        MenuId::Quit => lifecycle::quit_asking(app),
         MenuId::DatabaseStatus | MenuId::ApiStatus => {}
     }
 }

@@ -2,6 +2,7 @@
 //! path as the headless server. Everything that can run without a display lives in the headless crates.
 
 mod actions;
+mod agents_menu;
 mod autostart;
 mod lifecycle;
 pub mod menu;
@@ -72,6 +73,7 @@ fn run(
             let has_tray = tray::available();
             let url = running.as_ref().map(|r| r.url.clone()).unwrap_or_default();
             let status = running.as_ref().map(|r| r.status());
+            let run_changes = running.as_ref().map(|r| r.runs().active_changes());
             let shell_commands = running.as_ref().map(|r| r.shell_commands());
             let first_login = running.as_ref().map(|r| r.login_url());
             let start_at_login = autostart::is_enabled(&autostart::entry(&paths));
@@ -82,14 +84,16 @@ fn run(
                 quitting: false.into(),
                 has_tray,
             });
-            let (Some(status), Some(mut commands), Some(login)) = (status, shell_commands, first_login) else {
+            let (Some(status), Some(mut commands), Some(login), Some(run_changes)) =
+                (status, shell_commands, first_login, run_changes)
+            else {
                 window::start_error(&handle, failure.as_deref().unwrap_or("unknown error"))?;
                 return Ok(());
             };
             if has_tray {
                 let menu = menu::build(&handle, start_at_login)?;
                 let icon = tray::build(&handle, &menu)?;
-                tray::follow(&handle, icon, menu, status);
+                tray::follow(&handle, icon, menu, status, run_changes);
             } else {
                 use viban_core::Notifier;
                 notifier.notify(

@@ -90,3 +90,53 @@ pub fn on_signals<R: Runtime>(app: &AppHandle<R>) {
         quit(&app);
     });
 }
+
+/// The tray's Quit: asks first when agents are running (quitting stops them), then takes the quit path.
+pub fn quit_asking<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let live = {
+            let shell = app.state::<Shell>();
+            let guard = shell.running.lock().await;
+            guard.as_ref().map(|r| r.runs().live_ids().len()).unwrap_or(0)
+        };
+        if live == 0 {
+            quit(&app);
+            return;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let ask = move || {
+            let _ = tx.send(confirm_quit(live));
+        };
+        if app.run_on_main_thread(ask).is_err() {
+            return;
+        }
+        if rx.await.unwrap_or(false) {
+            quit(&app);
+        }
+    });
+}
+
+/// A native question on the GTK main thread: quit and stop `agents` running agents?
+fn confirm_quit(agents: usize) -> bool {
+    use gtk::prelude::*;
+    let what = if agents == 1 { "An agent is running".to_string() } else { format!("{agents} agents are running") };
+    let dialog = gtk::MessageDialog::new(
+        None::<&gtk::Window>,
+        gtk::DialogFlags::MODAL,
+        gtk::MessageType::Question,
+        gtk::ButtonsType::None,
+        &what,
+    );
+    dialog.set_title("Quit viban?");
+    dialog.set_secondary_text(Some(
+        "Quitting stops them (their output and worktrees are kept). Close the window instead to keep them \
+         running in the tray.",
+    ));
+    dialog.add_button("Keep running", gtk::ResponseType::Cancel);
+    dialog.add_button("Stop agents and quit", gtk::ResponseType::Accept);
+    dialog.set_default_response(gtk::ResponseType::Accept);
+    let answer = dialog.run();
+    dialog.close();
+    answer == gtk::ResponseType::Accept
+}

@@ -1,7 +1,7 @@
 //! The tray menu. On Linux only menu events fire (no clicks on the icon), so everything is reachable from here.
 //! Item ids live in one enum.
 
-use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{Manager, Runtime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,8 @@ pub struct TrayMenu<R: Runtime> {
     pub database: MenuItem<R>,
     pub api: MenuItem<R>,
     pub start_at_login: CheckMenuItem<R>,
+    /// Running agents, each with a Stop item (filled by `agents_menu`).
+    pub agents: Submenu<R>,
 }
 
 fn item<R: Runtime, M: Manager<R>>(app: &M, id: MenuId, text: &str, enabled: bool) -> tauri::Result<MenuItem<R>> {
@@ -69,10 +71,14 @@ pub fn build<R: Runtime, M: Manager<R>>(app: &M, start_at_login: bool) -> tauri:
     let login =
         CheckMenuItem::with_id(app, MenuId::StartAtLogin.id(), "Start at login", true, start_at_login, None::<&str>)?;
     let quit = item(app, MenuId::Quit, "Quit viban", true)?;
+    let agents = Submenu::with_id(app, "agents", crate::agents_menu::title(0, 0), true)?;
+    crate::agents_menu::fill(app.app_handle(), &agents, &[], &crate::agents_menu::title(0, 0))?;
     let menu = Menu::with_items(
         app,
         &[
             &open,
+            &PredefinedMenuItem::separator(app)?,
+            &agents,
             &PredefinedMenuItem::separator(app)?,
             &database,
             &api,
@@ -85,7 +91,7 @@ pub fn build<R: Runtime, M: Manager<R>>(app: &M, start_at_login: bool) -> tauri:
             &quit,
         ],
     )?;
-    Ok(TrayMenu { menu, database, api, start_at_login: login })
+    Ok(TrayMenu { menu, database, api, start_at_login: login, agents })
 }
 
 #[cfg(test)]

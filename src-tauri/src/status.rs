@@ -5,7 +5,7 @@ use viban_runtime::{ServiceState, Status};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrayState {
     Healthy,
-    /// Agents are running (used once agents exist).
+    /// Agents are running.
     Working,
     Degraded,
     Down,
@@ -18,6 +18,11 @@ impl TrayState {
             ServiceState::Starting | ServiceState::Degraded(_) => Self::Degraded,
             ServiceState::Down(_) | ServiceState::Stopped => Self::Down,
         }
+    }
+
+    /// Healthy services with agents at work show as working.
+    pub fn working(self, agents_running: bool) -> Self {
+        if self == Self::Healthy && agents_running { Self::Working } else { self }
     }
 
     pub fn icon(self) -> &'static [u8] {

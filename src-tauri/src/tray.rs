@@ -32,19 +32,35 @@ pub fn build<R: Runtime>(app: &AppHandle<R>, menu: &TrayMenu<R>) -> tauri::Resul
         .on_menu_event(|app, event| {
             if let Some(id) = MenuId::from_id(event.id().as_ref()) {
                 actions::run(app, id);
+            } else if let Some(action) = crate::agents_menu::AgentAction::from_id(event.id().as_ref()) {
+                crate::agents_menu::act(app, action);
             }
         })
         .build(app)
 }
 
-/// Keeps the icon and the status lines in step with the services until the channel closes.
-pub fn follow<R: Runtime>(app: &AppHandle<R>, tray: TrayIcon<R>, menu: TrayMenu<R>, mut rx: watch::Receiver<Status>) {
+/// Keeps the icon, the status lines and the agents submenu in step with the services and the runs until the
+/// channels close.
+pub fn follow<R: Runtime>(
+    app: &AppHandle<R>,
+    tray: TrayIcon<R>,
+    menu: TrayMenu<R>,
+    mut rx: watch::Receiver<Status>,
+    mut runs: watch::Receiver<u64>,
+) {
     let url = app.state::<Shell>().url.clone();
+    let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let mut shown = None;
+        let (mut shown, mut agents_running, mut rebuild) = (None, false, true);
         loop {
+            if rebuild {
+                if let Some(running) = refresh_agents(&app, &menu).await {
+                    agents_running = running > 0;
+                }
+                rebuild = false;
+            }
             let status = rx.borrow_and_update().clone();
-            let state = TrayState::of(&status);
+            let state = TrayState::of(&status).working(agents_running);
             if shown != Some(state) {
                 if let Ok(icon) = Image::from_bytes(state.icon()) {
                     let _ = tray.set_icon(Some(icon));
@@ -54,9 +70,29 @@ pub fn follow<R: Runtime>(app: &AppHandle<R>, tray: TrayIcon<R>, menu: TrayMenu<
             }
             let _ = menu.database.set_text(database_line(&status));
             let _ = menu.api.set_text(api_line(&url, &status));
-            if rx.changed().await.is_err() {
-                return;
+            tokio::select! {
+                r = rx.changed() => if r.is_err() { return },
+                r = runs.changed() => {
+                    if r.is_err() {
+                        return;
+                    }
+                    rebuild = true;
+                }
             }
         }
     });
+}
+
+/// Rebuilds the agents submenu; returns how many agents run (None once the services are gone).
+async fn refresh_agents<R: Runtime>(app: &AppHandle<R>, menu: &TrayMenu<R>) -> Option<usize> {
+    let shell = app.state::<Shell>();
+    let (lines, running, queued) = {
+        let guard = shell.running.lock().await;
+        crate::agents_menu::lines(guard.as_ref()?).await
+    };
+    let title = crate::agents_menu::title(running, queued);
+    if let Err(e) = crate::agents_menu::fill(app, &menu.agents, &lines, &title) {
+        tracing::warn!(error = %e, "updating the agents menu");
+    }
+    Some(running)
 }

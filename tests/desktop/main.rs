@@ -1,6 +1,7 @@
 //! The real desktop app on a virtual display: window, tray, lifecycle, WebDriver. One app at a time.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agents;
 mod harness;
 mod webdriver;
 
@@ -199,4 +200,11 @@ async fn without_a_display_or_a_usable_home_it_says_why() -> anyhow::Result<()> 
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await??;
     assert_eq!(status.code(), Some(1), "closing the error window exits 1");
     Ok(())
+}
+
+#[tokio::test]
+async fn the_tray_lists_and_stops_agents_and_quit_asks_before_stopping_them() -> anyhow::Result<()> {
+    let bin = desktop_or_skip!();
+    let _display = DISPLAY_LOCK.lock().await;
+    agents::tray_stops_agents_and_quit_asks_first(&bin).await
 }
