@@ -1,6 +1,7 @@
 // An agent run in a real browser against a real viban-server, with the scripted `fake-agent` as the agent: start
 // it from the task panel, answer its question by typing into the live terminal, and see the run succeed, the card
-// move to In Review and the API report the exit code and the file the agent wrote.
+// (and the open panel's status) move to In Review and the API report the exit code and the file the agent wrote.
+// A second agent fails on purpose: the run row says why, with the exit code and the worktree warnings.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -18,6 +19,11 @@ const AGENTS_TOML = `[agents.fake]
 name = "Fake agent"
 command = ${JSON.stringify(FAKE_AGENT)}
 args = ["--ask", "Proceed?", "--write", "agent-output.txt=done", "{prompt}"]
+
+[agents.failing]
+name = "Failing agent"
+command = ${JSON.stringify(FAKE_AGENT)}
+args = ["--exit", "3", "{prompt}"]
 `;
 
 let server;
@@ -89,10 +95,18 @@ test('start the fake agent on a task, answer it in the terminal, see it succeed'
   // The live terminal shows the agent's question. xterm only draws while on screen, so bring it into view.
   const terminal = page.locator(byTestId('run-terminal'));
   await terminal.waitFor();
+  // Tag the element: the same one must stay mounted (and connected) while the run goes queued → running → done.
+  await terminal.evaluate((el) => {
+    el.dataset.e2eMounted = 'first';
+  });
   await terminal.scrollIntoViewIfNeeded();
   await terminal.locator('.xterm-rows', { hasText: 'Proceed?' }).waitFor({ timeout: 30_000 });
   assert.equal(await terminal.getAttribute('data-state'), 'live');
   assert.equal(await terminal.locator('.xterm-rows', { hasText: TITLE }).count(), 1, 'the agent printed its prompt');
+
+  // The open panel follows the task: the run moved it to In Progress.
+  const statusSelect = page.locator(byTestId('task-status-select'));
+  await until(async () => (await statusSelect.inputValue()) === 'in_progress', { what: 'the panel status to follow to In Progress' });
 
   // Answer by typing into the terminal.
   await terminal.locator('.xterm-screen').click();
@@ -106,6 +120,8 @@ test('start the fake agent on a task, answer it in the terminal, see it succeed'
   assert.equal(await runRow.locator(byTestId('run-exit-code')).textContent(), 'exit 0');
   await until(async () => (await terminal.getAttribute('data-state')) === 'ended', { what: 'the terminal to end' });
   await card(page, 'in_review', TITLE).waitFor({ timeout: 15_000 });
+  await until(async () => (await statusSelect.inputValue()) === 'in_review', { what: 'the panel status to follow to In Review' });
+  assert.equal(await terminal.getAttribute('data-e2e-mounted'), 'first', 'the terminal was mounted again during the run');
 
   // The API agrees, and the agent's file is in the run's worktree (not in the project's checkout).
   const taskId = await taskIdByTitle(TITLE);
@@ -124,5 +140,72 @@ test('start the fake agent on a task, answer it in the terminal, see it succeed'
   await page.keyboard.press('Escape');
   await page.locator(byTestId('task-panel')).waitFor({ state: 'detached' });
 
+  assert.deepEqual(browser.problems.filter((p) => !p.includes('favicon')), []);
+});
+
+test('a failing run shows its error, exit code and warnings in the run row', async (t) => {
+  const page = await browser.newPage();
+  t.after(async () => {
+    if (t.passed === false) {
+      console.log(`screenshot: ${await browser.screenshot(page, 'agent-run-failing')}`);
+      console.log(browser.problems.join('\n'));
+      console.log(server.logs());
+    }
+  });
+  const title = 'Fail on purpose';
+  // Each new worktree gets a file that does not exist copied into it: the run carries a warning about it.
+  const projects = await json('/api/projects');
+  const project = projects.find((p) => p.name === PROJECT);
+  assert.ok(project, 'the first test created the project');
+  const patched = await server.api(`/api/projects/${project.id}`, {
+    method: 'PATCH',
+    body: JSON.stringify({ copy_files: ['missing.env'] }),
+  });
+  assert.equal(patched.status, 200, await patched.clone().text());
+
+  await page.goto(server.url);
+  await page.locator(byTestId('column-todo')).waitFor();
+  await createTask(page, title);
+  await card(page, 'todo', title).click();
+  await page.locator(byTestId('task-panel')).waitFor();
+  const agentSelect = page.locator(byTestId('run-agent-select'));
+  await until(async () => (await agentSelect.locator('option', { hasText: 'Failing agent' }).count()) === 1, {
+    what: 'the failing agent to be listed',
+  });
+  await agentSelect.selectOption({ label: 'Failing agent' });
+  await page.locator(byTestId('run-start')).click();
+
+  const row = page.locator(`${byTestId('runs-panel')} ${byTestId('run-row')}`);
+  await row.locator(byTestId('run-status'), { hasText: /^failed$/ }).waitFor({ timeout: 30_000 });
+  await row.locator(byTestId('run-failure')).waitFor();
+  assert.match(await row.locator(byTestId('run-failure')).textContent(), /exited with code 3/);
+  assert.equal(await row.locator(byTestId('run-exit-code')).textContent(), 'exit 3');
+  assert.match(await row.locator(byTestId('run-warning')).first().textContent(), /missing\.env/);
+  await until(async () => (await page.locator(byTestId('run-terminal')).getAttribute('data-state')) === 'ended', {
+    what: 'the terminal to end',
+  });
+
+  // A setup script that fails: the agent never starts, so there is no exit code, only the reason.
+  const withSetup = await server.api(`/api/projects/${project.id}`, {
+    method: 'PATCH',
+    body: JSON.stringify({ setup_script: 'echo preparing; exit 4', copy_files: [] }),
+  });
+  assert.equal(withSetup.status, 200, await withSetup.clone().text());
+  await page.locator(byTestId('run-start')).click();
+  await until(async () => (await row.count()) === 2, { what: 'the second run to be listed' });
+  const newest = row.first();
+  await newest.locator(byTestId('run-status'), { hasText: /^failed$/ }).waitFor({ timeout: 30_000 });
+  await newest.locator(byTestId('run-failure')).waitFor();
+  assert.match(await newest.locator(byTestId('run-failure')).textContent(), /setup script failed/);
+  assert.equal(await newest.locator(byTestId('run-warning')).count(), 0);
+
+  const runs = await json(`/api/tasks/${await taskIdByTitle(title)}/runs`);
+  assert.deepEqual(
+    runs.map((r) => [r.status, r.exit_code]),
+    [
+      ['failed', null],
+      ['failed', 3],
+    ],
+  );
   assert.deepEqual(browser.problems.filter((p) => !p.includes('favicon')), []);
 });

@@ -12,6 +12,7 @@ import { SignedOut } from './features/connection/SignedOut';
 import { useLiveEvents } from './features/connection/useLiveEvents';
 import { AddProjectDialog } from './features/projects/AddProjectDialog';
 import { NoProjects } from './features/projects/NoProjects';
+import { ProjectSettingsDialog } from './features/projects/ProjectSettingsDialog';
 import { ProjectSwitcher } from './features/projects/ProjectSwitcher';
 import { pickProjectId, rememberProjectId, rememberedProjectId } from './features/projects/selection';
 import { useProjects } from './features/projects/useProjects';
@@ -47,6 +48,7 @@ function Main() {
 
   const [panel, setPanel] = useState<PanelMode | null>(null);
   const [addingProject, setAddingProject] = useState(false);
+  const [projectSettingsOpen, setProjectSettingsOpen] = useState(false);
   const [helpOpen, setHelpOpen] = useState(false);
   const [agentsOpen, setAgentsOpen] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
@@ -55,6 +57,7 @@ function Main() {
     setWantedId(id);
     rememberProjectId(id);
     setPanel(null);
+    setProjectSettingsOpen(false);
   }, []);
 
   // A board that disappeared (project deleted elsewhere): refresh the list, which picks another project.
@@ -128,7 +131,12 @@ function Main() {
   };
   const connection = useLiveEvents({ onEvent, onResync }, !signedOut);
 
-  const anyDialog = panel !== null || addingProject || helpOpen || agentsOpen;
+  // The panel opened with a snapshot of the task; while the board holds the task, the panel gets the board's
+  // current copy, so changes from the server (a run moving it to In Progress) reach the open form.
+  const liveTask = panel?.kind === 'edit' && board.columns ? (findTask(board.columns, panel.task.id)?.task ?? null) : null;
+  const panelMode: PanelMode | null = panel?.kind === 'edit' && liveTask ? { kind: 'edit', task: liveTask } : panel;
+
+  const anyDialog = panel !== null || addingProject || projectSettingsOpen || helpOpen || agentsOpen;
   const openNew = useCallback((status: TaskStatus) => setPanel({ kind: 'create', status }), []);
   const openTask = useCallback((task: Task) => setPanel({ kind: 'edit', task }), []);
 
@@ -138,6 +146,7 @@ function Main() {
         if (helpOpen) setHelpOpen(false);
         else if (panel) setPanel(null);
         else if (addingProject) setAddingProject(false);
+        else if (projectSettingsOpen) setProjectSettingsOpen(false);
         else if (agentsOpen) setAgentsOpen(false);
         return;
       case 'open-agents':
@@ -163,6 +172,13 @@ function Main() {
     }
   });
 
+  const currentProject = projects.projects?.find((p) => p.id === projectId) ?? null;
+  const onProjectSaved = (project: Project) => {
+    projects.addLocal(project);
+    board.scheduleReload();
+    setProjectSettingsOpen(false);
+  };
+
   const onProjectCreated = (project: Project) => {
     projects.addLocal(project);
     selectProject(project.id);
@@ -187,6 +203,17 @@ function Main() {
     <div className="app">
       <Header>
         <ProjectSwitcher projects={projects.projects ?? []} selectedId={projectId} onSelect={selectProject} />
+        <button
+          type="button"
+          className="icon-button project-settings-button"
+          data-testid="open-project-settings"
+          aria-label="Project settings"
+          title="Project settings"
+          onClick={() => setProjectSettingsOpen(true)}
+          disabled={!currentProject}
+        >
+          ⚙
+        </button>
         <button type="button" className="button" data-testid="add-project-button" onClick={() => setAddingProject(true)}>
           + Project
         </button>
@@ -276,11 +303,11 @@ function Main() {
         )}
       </main>
 
-      {panel && projectId && (
+      {panelMode && projectId && (
         <TaskPanel
-          key={panel.kind === 'edit' ? panel.task.id : `new-${panel.status}`}
+          key={panelMode.kind === 'edit' ? panelMode.task.id : `new-${panelMode.status}`}
           projectId={projectId}
-          mode={panel}
+          mode={panelMode}
           onClose={() => setPanel(null)}
           onSaved={(task, created) => {
             board.upsertTask(task, created);
@@ -290,6 +317,14 @@ function Main() {
             board.dropTask(id);
             setPanel(null);
           }}
+        />
+      )}
+      {projectSettingsOpen && currentProject && (
+        <ProjectSettingsDialog
+          key={currentProject.id}
+          project={currentProject}
+          onClose={() => setProjectSettingsOpen(false)}
+          onSaved={onProjectSaved}
         />
       )}
       {addingProject && <AddProjectDialog onClose={() => setAddingProject(false)} onCreated={onProjectCreated} />}

@@ -10,6 +10,7 @@ import type {
   Project,
   Task,
   TaskEvent,
+  UpdateProject,
   UpdateTask,
 } from './generated/types';
 
@@ -108,6 +109,7 @@ export const api = {
   health: () => request<Health>('GET', '/api/health'),
   listProjects: () => request<Project[]>('GET', '/api/projects'),
   createProject: (body: CreateProject) => request<Project>('POST', '/api/projects', body),
+  updateProject: (id: string, body: UpdateProject) => request<Project>('PATCH', `/api/projects/${enc(id)}`, body),
   deleteProject: (id: string) => request<void>('DELETE', `/api/projects/${enc(id)}`),
   getBoard: (projectId: string) => request<Board>('GET', `/api/projects/${enc(projectId)}/board`),
   createTask: (projectId: string, body: CreateTask) =>

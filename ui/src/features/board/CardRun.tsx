@@ -1,7 +1,8 @@
 import { memo } from 'react';
 import type { Run, RunActivity } from '../../api/generated/types';
+import { isActive } from '../runs/runFormat';
 import { LiveElapsed } from './ElapsedClock';
-import { RUN_STATUS_LABELS, isActiveRun, lastScreenLine, runDetail } from './runs';
+import { RUN_STATUS_LABELS, lastScreenLine, runDetail } from './runs';
 
 type Props = {
   run: Run;
@@ -11,7 +12,7 @@ type Props = {
 
 /** The run strip at the bottom of a card: agent, status, time/queue/exit code, changed files, and the live line. */
 export const CardRun = memo(function CardRun({ run, activity }: Props) {
-  const active = isActiveRun(run.status);
+  const active = isActive(run.status);
   const waiting = run.status === 'running' && activity?.waiting === true;
   const detail = runDetail(run);
   const files = run.changed_files;

@@ -1,5 +1,5 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
-import { formatDuration, runElapsedMs } from './runs';
+import { formatDuration, runDurationMs } from '../runs/runFormat';
 
 const NowContext = createContext<number>(0);
 
@@ -23,7 +23,7 @@ export function LiveElapsed({ startedAt }: { startedAt: string }) {
   // The context only says when to redraw; the time itself is read now, so a card scrolled into view (or a clock
   // that only just started ticking) never shows a stale value for a second.
   useContext(NowContext);
-  const ms = runElapsedMs({ started_at: startedAt, finished_at: null }, Date.now());
+  const ms = runDurationMs({ started_at: startedAt, finished_at: null }, Date.now());
   return (
     <span className="card-run-elapsed" data-testid="card-run-elapsed">
       {ms === null ? '' : formatDuration(ms)}

@@ -4,7 +4,6 @@ import {
   activityFromEvent,
   activityOfRun,
   anyActiveRun,
-  formatDuration,
   indexRuns,
   lastScreenLine,
   noticeMessage,
@@ -12,7 +11,6 @@ import {
   outcomeNotices,
   recordActivity,
   runDetail,
-  runElapsedMs,
   type ActivityByTask,
   type RunNotice,
 } from './runs';
@@ -153,24 +151,6 @@ describe('recordActivity', () => {
 });
 
 describe('formatting', () => {
-  it('formats durations', () => {
-    expect(formatDuration(0)).toBe('0s');
-    expect(formatDuration(999)).toBe('0s');
-    expect(formatDuration(42_000)).toBe('42s');
-    expect(formatDuration(187_000)).toBe('3m 07s');
-    expect(formatDuration(3_840_000)).toBe('1h 04m');
-    expect(formatDuration(-5)).toBe('0s');
-    expect(formatDuration(Number.NaN)).toBe('0s');
-  });
-
-  it('measures elapsed time to now, or to the finish', () => {
-    const start = Date.parse('2024-05-01T10:00:00Z');
-    expect(runElapsedMs(run('a'), start + 65_000)).toBe(65_000);
-    expect(runElapsedMs(run('a', { finished_at: '2024-05-01T10:02:00Z' }), start + 999_999)).toBe(120_000);
-    expect(runElapsedMs(run('a', { started_at: null }), start)).toBeNull();
-    expect(runElapsedMs(run('a'), start - 5000)).toBe(0);
-  });
-
   it('picks the detail a card shows after the status', () => {
     expect(runDetail(run('a', { status: 'queued', queue_position: 2 }))).toBe('#2 in queue');
     expect(runDetail(run('a', { status: 'failed', exit_code: 1, finished_at: '2024-05-01T10:01:00Z' }))).toBe('exit 1');

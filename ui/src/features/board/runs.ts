@@ -1,6 +1,8 @@
 // Runs on the cards (pure part): indexing the newest run of each task, the live activity map, which status
-// changes deserve a toast, and how durations read. No React here, so every rule is unit-tested (runs.test.ts).
+// changes deserve a toast, and what cards and toasts say. Durations and "active" come from runs/runFormat.ts,
+// shared with the runs panel. No React here, so every rule is unit-tested (runs.test.ts).
 import type { ChangeEvent, Run, RunActivity, RunStatus } from '../../api/generated/types';
+import { exitLabel, formatDuration, isActive, runDurationMs } from '../runs/runFormat';
 import type { ToastKind } from '../toasts/toasts';
 
 export const RUN_STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
@@ -12,11 +14,6 @@ export const RUN_STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
   stopped: 'Stopped',
   interrupted: 'Interrupted',
 };
-
-/** Queued, starting or running: the run still holds (or waits for) an agent process. */
-export function isActiveRun(status: RunStatus): boolean {
-  return status === 'queued' || status === 'starting' || status === 'running';
-}
 
 /** The newest run of each task, by task id. */
 export type RunsByTask = ReadonlyMap<string, Run>;
@@ -51,7 +48,7 @@ export function indexRuns(runs: readonly Run[], previous: RunsByTask | null): Ru
 
 /** True when any run is queued, starting or running (the elapsed clock only ticks then). */
 export function anyActiveRun(runs: RunsByTask): boolean {
-  for (const run of runs.values()) if (isActiveRun(run.status)) return true;
+  for (const run of runs.values()) if (isActive(run.status)) return true;
   return false;
 }
 
@@ -131,38 +128,18 @@ export function screenText(lines: readonly string[]): string {
     .join(' ');
 }
 
-/** "42s", "3m 07s", "1h 04m". Negative or non-finite values read as 0s. */
-export function formatDuration(ms: number): string {
-  const total = Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = total % 60;
-  if (hours > 0) return `${hours}h ${String(minutes).padStart(2, '0')}m`;
-  if (minutes > 0) return `${minutes}m ${String(seconds).padStart(2, '0')}s`;
-  return `${seconds}s`;
-}
-
-/** Time from start to finish, or to `now` while it runs; null before it started or when a time does not parse. */
-export function runElapsedMs(run: Pick<Run, 'started_at' | 'finished_at'>, now: number): number | null {
-  if (!run.started_at) return null;
-  const start = Date.parse(run.started_at);
-  const end = run.finished_at ? Date.parse(run.finished_at) : now;
-  if (Number.isNaN(start) || Number.isNaN(end)) return null;
-  return Math.max(0, end - start);
-}
-
 /** The short fact after the status on a card: queue place, exit code, or how long a finished run took. */
 export function runDetail(run: Run): string | null {
   switch (run.status) {
     case 'queued':
       return run.queue_position !== null ? `#${run.queue_position} in queue` : 'in queue';
     case 'failed':
-      return run.exit_code !== null ? `exit ${run.exit_code}` : null;
+      return exitLabel(run.exit_code) || null;
     case 'starting':
     case 'running':
       return null; // the live timer shows instead
     default: {
-      const ms = run.finished_at ? runElapsedMs(run, 0) : null;
+      const ms = run.finished_at ? runDurationMs(run, 0) : null;
       return ms === null ? null : formatDuration(ms);
     }
   }
@@ -179,7 +156,7 @@ export function noticeMessage(notice: RunNotice, title: string): string {
   let text: string;
   switch (notice.kind) {
     case 'succeeded': {
-      const ms = runElapsedMs(notice.run, Date.now());
+      const ms = runDurationMs(notice.run, Date.now());
       text = `“${title}”: ${notice.run.agent} finished${ms === null ? '' : ` in ${formatDuration(ms)}`}`;
       break;
     }

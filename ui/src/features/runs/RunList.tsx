@@ -52,6 +52,8 @@ type RowProps = Omit<ListProps, 'runs' | 'agentNames' | 'selectedId' | 'latestId
 function RunRow({ run, agentName, selected, latest, worktreeRemoved, now, onSelect, ...actions }: RowProps) {
   const duration = runDurationMs(run, now);
   const exit = exitLabel(run.exit_code);
+  const failedExit = run.exit_code !== null && run.exit_code !== 0;
+  const failure = failureText(run);
   return (
     <li className={`run-row${selected ? ' run-row-selected' : ''}`} data-testid="run-row" data-run-id={run.id}>
       <button type="button" className="run-row-head" aria-pressed={selected} onClick={() => onSelect(run.id)} title="Show this run">
@@ -72,7 +74,7 @@ function RunRow({ run, agentName, selected, latest, worktreeRemoved, now, onSele
           </span>
         )}
         {exit && (
-          <span className="muted small" data-testid="run-exit-code">
+          <span className={`small run-exit${failedExit ? ' run-exit-failed' : ' muted'}`} data-testid="run-exit-code">
             {exit}
           </span>
         )}
@@ -95,19 +97,27 @@ function RunRow({ run, agentName, selected, latest, worktreeRemoved, now, onSele
           {run.changed_files === 1 ? '1 file' : `${run.changed_files} files`}
         </dd>
       </dl>
-      {run.error && (
+      {failure && (
         <p className="run-message run-message-error" data-testid="run-failure">
-          {run.error}
+          {failure}
         </p>
       )}
       {run.warnings.map((w) => (
         <p key={w} className="run-message run-message-warn" data-testid="run-warning">
+          <span aria-hidden="true">⚠ </span>
           {w}
         </p>
       ))}
       <RunActions run={run} latest={latest} worktreeRemoved={worktreeRemoved} {...actions} />
     </li>
   );
+}
+
+/** Why a run did not succeed, as the server put it; a failed run without a reason still shows its exit code. */
+function failureText(run: Run): string | null {
+  if (run.error) return run.error;
+  if (run.status === 'failed' && run.exit_code !== null) return `The agent exited with code ${run.exit_code}.`;
+  return null;
 }
 
 type ActionProps = Pick<ListProps, 'onReplay' | 'onChanged' | 'onStarted' | 'onWorktreeRemoved'> & {

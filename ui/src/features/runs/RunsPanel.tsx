@@ -85,15 +85,21 @@ export default function RunsPanel({ task }: { task: Task }) {
 
 type SelectedRunProps = { run: Run; replaying: boolean; onCloseReplay: () => void; onEnded: () => void };
 
+/**
+ * The replay, or the run's terminal. The terminal is keyed by the run alone: refetches of the runs list (status
+ * flips, counters) only change its props, so it stays mounted and connected from queued to finished.
+ */
 function SelectedRun({ run, replaying, onCloseReplay, onEnded }: SelectedRunProps) {
   if (replaying) return <Replay key={run.id} runId={run.id} onClose={onCloseReplay} />;
-  if (run.status === 'queued')
-    return (
-      <div className="run-terminal run-terminal-waiting" data-testid="run-terminal" data-state="queued">
-        <p className="muted">
-          Queued{run.queue_position !== null ? ` (#${run.queue_position})` : ''}: the terminal opens when the run starts.
-        </p>
-      </div>
-    );
-  return <Terminal key={run.id} runId={run.id} active={isActive(run.status)} cols={run.cols} rows={run.rows} onEnded={onEnded} />;
+  return (
+    <Terminal
+      key={run.id}
+      runId={run.id}
+      status={run.status}
+      queuePosition={run.queue_position}
+      cols={run.cols}
+      rows={run.rows}
+      onEnded={onEnded}
+    />
+  );
 }

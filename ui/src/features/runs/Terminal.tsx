@@ -1,17 +1,20 @@
 // A run's terminal: xterm.js bound to the run's PTY WebSocket (ptySocket.ts). While the run is active the view
 // fits its container and the PTY follows (the last viewer to resize wins); a finished run is shown at the size
-// it ran at, so full-screen output lays out as it did.
+// it ran at, so full-screen output lays out as it did. One Terminal serves a run for its whole life: a queued run
+// connects at once (the server holds the socket until the agent starts), so nothing re-mounts when it starts.
 import { useEffect, useRef, useState } from 'react';
 import { FitAddon } from '@xterm/addon-fit';
 import type { RunStatus } from '../../api/generated/types';
-import { exitLabel } from './runFormat';
+import { exitLabel, isActive } from './runFormat';
 import { PtyClient, browserPtySocket, ptyUrl, type ErrorFrame, type ExitFrame, type PtyState } from './ptySocket';
 import { createXterm } from './xterm';
 
 type Props = {
   runId: string;
-  /** queued/starting/running: keystrokes and size go to the agent. */
-  active: boolean;
+  /** The run's status as last loaded; while queued/starting/running keystrokes and size go to the agent. */
+  status: RunStatus;
+  /** Place in the queue while queued. */
+  queuePosition: number | null;
   /** The PTY size the run used (for showing a finished run). */
   cols: number;
   rows: number;
@@ -23,7 +26,8 @@ type Props = {
 const RESIZE_SETTLE_MS = 120;
 const FINISHED_RUN_RETRIES = 4;
 
-export function Terminal({ runId, active, cols, rows, onEnded }: Props) {
+export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: Props) {
+  const active = isActive(status);
   const screenRef = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<PtyState>('connecting');
   const [exit, setExit] = useState<ExitFrame | null>(null);
@@ -106,9 +110,15 @@ export function Terminal({ runId, active, cols, rows, onEnded }: Props) {
   }, [runId]);
 
   return (
-    <div className="run-terminal" data-testid="run-terminal" data-state={state}>
+    <div className="run-terminal" data-testid="run-terminal" data-state={state} data-run-status={status}>
       <div className="run-terminal-bar">
-        <TerminalState state={state} exit={exit} failure={failure} />
+        {status === 'queued' && state !== 'ended' ? (
+          <span className="run-terminal-state" role="status" data-testid="run-terminal-queued">
+            Queued{queuePosition !== null ? ` (#${queuePosition})` : ''}: the agent starts when a slot frees up.
+          </span>
+        ) : (
+          <TerminalState state={state} exit={exit} failure={failure} />
+        )}
         <span className="spacer" />
         {active && state !== 'ended' && (
           <span className="muted small">

@@ -48,10 +48,26 @@ describe('runFormat', () => {
     expect(runDurationMs({ started_at: start, finished_at: null }, Date.parse(start) + 3_500)).toBe(3_500);
   });
 
+  it('measures to now, not below zero, and not with times that do not parse', () => {
+    const start = Date.parse('2024-05-01T10:00:00Z');
+    const r = { started_at: '2024-05-01T10:00:00Z', finished_at: null };
+    expect(runDurationMs(r, start + 65_000)).toBe(65_000);
+    expect(runDurationMs({ ...r, finished_at: '2024-05-01T10:02:00Z' }, start + 999_999)).toBe(120_000);
+    expect(runDurationMs(r, start - 5000)).toBe(0);
+    expect(runDurationMs({ started_at: 'soon', finished_at: null }, start)).toBeNull();
+  });
+
   it('formats durations', () => {
     expect(formatDuration(4_900)).toBe('4s');
     expect(formatDuration(125_000)).toBe('2m 05s');
     expect(formatDuration(3_720_000)).toBe('1h 02m');
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(999)).toBe('0s');
+    expect(formatDuration(42_000)).toBe('42s');
+    expect(formatDuration(187_000)).toBe('3m 07s');
+    expect(formatDuration(3_840_000)).toBe('1h 04m');
+    expect(formatDuration(-5)).toBe('0s');
+    expect(formatDuration(Number.NaN)).toBe('0s');
   });
 
   it('upserts newest first', () => {

@@ -1,4 +1,5 @@
-// Pure helpers for showing runs: which are active, how long they took, what the start form prefills.
+// Pure helpers for showing runs: which are active, how long they took, what the start form prefills. Shared by
+// the runs panel and the board's cards (features/board/runs.ts), so both read the same.
 import type { AgentInfo, Run, RunStatus, Task } from '../../api/generated/types';
 
 const ACTIVE: readonly RunStatus[] = ['queued', 'starting', 'running'];
@@ -23,13 +24,15 @@ export function runDurationMs(run: Pick<Run, 'started_at' | 'finished_at'>, now:
   return Math.max(0, end - start);
 }
 
-/** 4s, 2m 05s, 1h 02m. */
+/** "4s", "2m 05s", "1h 02m". Negative or non-finite values read as 0s. */
 export function formatDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+  const total = Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (hours > 0) return `${hours}h ${String(minutes).padStart(2, '0')}m`;
+  if (minutes > 0) return `${minutes}m ${String(seconds).padStart(2, '0')}s`;
+  return `${seconds}s`;
 }
 
 /** Newest first (the server's order), so a locally added run lands where a refetch would put it. */

@@ -6,12 +6,13 @@ import { STATUSES, STATUS_LABELS, shortId } from '../board/logic';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { useToast } from '../toasts/ToastProvider';
 import { TaskHistory } from './TaskHistory';
-import { taskChanges } from './taskForm';
+import { followServer, formOf, olderCopy, sameForm, taskChanges, type TaskForm } from './taskForm';
 
 const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
 // Agent runs bring xterm.js along: loaded only when a saved task is opened.
 const RunsPanel = lazy(() => import('../runs/RunsPanel'));
 
+/** `task` of an edit is kept current by the caller (the board's copy), so the form can follow server changes. */
 export type PanelMode = { kind: 'create'; status: TaskStatus } | { kind: 'edit'; task: Task };
 
 type Props = {
@@ -24,10 +25,27 @@ type Props = {
 
 export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Props) {
   const notify = useToast();
-  const initial = mode.kind === 'edit' ? mode.task : null;
-  const [title, setTitle] = useState(initial?.title ?? '');
-  const [description, setDescription] = useState(initial?.description ?? '');
-  const [status, setStatus] = useState<TaskStatus>(initial?.status ?? (mode.kind === 'create' ? mode.status : 'todo'));
+  const task = mode.kind === 'edit' ? mode.task : null;
+  const [form, setForm] = useState<TaskForm>(() =>
+    mode.kind === 'edit' ? formOf(mode.task) : { title: '', description: '', status: mode.status },
+  );
+  const { title, description, status } = form;
+  const setField = <K extends keyof TaskForm>(field: K, value: TaskForm[K]) => setForm((f) => ({ ...f, [field]: value }));
+
+  // `mode.task` is the live task (the board refetches it on every change event). What the form was last synced
+  // with is kept, so a field the user has not touched follows changes made elsewhere (a run moving the task to
+  // In Progress, another tab renaming it) while an edited field keeps the user's value. An older copy (the
+  // snapshot the panel opened with, when the board no longer holds the task) is not followed back.
+  const [synced, setSynced] = useState<{ form: TaskForm; at: string } | null>(() =>
+    task ? { form: formOf(task), at: task.updated_at } : null,
+  );
+  if (task && synced && !olderCopy(task.updated_at, synced.at)) {
+    const server = formOf(task);
+    if (!sameForm(server, synced.form)) {
+      setSynced({ form: server, at: task.updated_at });
+      setForm((f) => followServer(f, synced.form, server));
+    }
+  }
   const [tab, setTab] = useState<'write' | 'preview'>('write');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -104,7 +122,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
             data-testid="task-title-input"
             data-autofocus
             value={title}
-            onChange={(e) => setTitle(e.target.value)}
+            onChange={(e) => setField('title', e.target.value)}
             placeholder="What needs doing?"
             autoComplete="off"
             maxLength={500}
@@ -133,7 +151,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
               data-testid="task-description-input"
               aria-label="Description (markdown)"
               value={description}
-              onChange={(e) => setDescription(e.target.value)}
+              onChange={(e) => setField('description', e.target.value)}
               placeholder="Markdown supported"
               rows={10}
             />
@@ -152,7 +170,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
 
         <label className="field">
           <span>Status</span>
-          <select data-testid="task-status-select" value={status} onChange={(e) => setStatus(e.target.value as TaskStatus)}>
+          <select data-testid="task-status-select" value={status} onChange={(e) => setField('status', e.target.value as TaskStatus)}>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
                 {STATUS_LABELS[s]}

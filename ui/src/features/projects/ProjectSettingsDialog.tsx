@@ -1,0 +1,129 @@
+// A project's settings: its name, and how each new run's worktree is prepared before the agent starts (a setup
+// script, files copied from the repository). Saved with PATCH /api/projects/{id}.
+import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { Project } from '../../api/generated/types';
+import { ApiError, api, errorMessage } from '../../api/client';
+import { Modal } from '../../components/Modal';
+import { isSaveCombo } from '../shortcuts/shortcuts';
+import { projectChanges, settingsForm, type ProjectSettingsForm } from './projectSettings';
+
+type Props = {
+  project: Project;
+  onClose: () => void;
+  onSaved: (project: Project) => void;
+};
+
+export function ProjectSettingsDialog({ project: current, onClose, onSaved }: Props) {
+  // Changes are computed against the project as it was when the dialog opened, so a field left alone is not sent
+  // (and cannot undo a change someone else made meanwhile).
+  const [project] = useState(current);
+  const [form, setForm] = useState<ProjectSettingsForm>(() => settingsForm(project));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const setupHelpId = useId();
+  const filesHelpId = useId();
+
+  const set = (field: keyof ProjectSettingsForm) => (value: string) => setForm((f) => ({ ...f, [field]: value }));
+
+  const save = async () => {
+    if (busy) return;
+    if (!form.name.trim()) {
+      setError('A project needs a name.');
+      return;
+    }
+    const patch = projectChanges(project, form);
+    if (!patch) {
+      onClose();
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      onSaved(await api.updateProject(project.id, patch));
+    } catch (e) {
+      // 400 validation names the offending value (an empty name, a path outside the repository): shown as is.
+      setError(e instanceof ApiError && e.code === 'validation' ? e.message : `Could not save: ${errorMessage(e)}`);
+      setBusy(false);
+    }
+  };
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void save();
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (isSaveCombo(e)) {
+      e.preventDefault();
+      void save();
+    }
+  };
+
+  return (
+    <Modal title="Project settings" onClose={onClose} testId="project-settings" onKeyDown={onKeyDown}>
+      <form className="form" onSubmit={onSubmit} noValidate>
+        <p className="muted small project-settings-path" title={project.repo_path}>
+          <code>{project.repo_path}</code>
+        </p>
+        <label className="field">
+          <span>Name</span>
+          <input
+            data-testid="project-settings-name"
+            data-autofocus
+            value={form.name}
+            onChange={(e) => set('name')(e.target.value)}
+            autoComplete="off"
+            maxLength={200}
+          />
+        </label>
+        <label className="field">
+          <span>Setup script</span>
+          <textarea
+            className="project-settings-script"
+            data-testid="project-settings-setup-script"
+            aria-describedby={setupHelpId}
+            value={form.setupScript}
+            onChange={(e) => set('setupScript')(e.target.value)}
+            placeholder="npm ci"
+            spellCheck={false}
+            rows={5}
+          />
+          <small className="muted" id={setupHelpId}>
+            Runs with <code>/bin/sh -c</code> in each new worktree before the agent starts, e.g. <code>npm ci</code>. If it
+            fails, the run fails and the agent is not started. Leave empty for none.
+          </small>
+        </label>
+        <label className="field">
+          <span>Files to copy</span>
+          <textarea
+            className="project-settings-files"
+            data-testid="project-settings-copy-files"
+            aria-describedby={filesHelpId}
+            value={form.copyFiles}
+            onChange={(e) => set('copyFiles')(e.target.value)}
+            placeholder=".env"
+            spellCheck={false}
+            rows={4}
+          />
+          <small className="muted" id={filesHelpId}>
+            One path per line, relative to the repository (e.g. <code>.env</code>): files git does not track that each
+            new worktree needs. Copied before the setup script runs.
+          </small>
+        </label>
+        {error && (
+          <div className="form-error" role="alert" data-testid="project-settings-error">
+            {error}
+          </div>
+        )}
+        <div className="form-actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" data-testid="project-settings-save" disabled={busy} title="Ctrl+Enter">
+            {busy ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
