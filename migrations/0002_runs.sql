@@ -35,12 +35,15 @@ CREATE INDEX runs_project ON runs (project_id, created_at DESC);
 CREATE INDEX runs_active ON runs (created_at) WHERE status IN ('queued', 'starting', 'running');
 
 -- Raw PTY output in order. `byte_offset` is the run's output offset of the chunk's first byte; `at_ms` the time since
--- the run started. Stored uncompressed: terminal output is written once and read rarely, and compressing it on the
--- hot path would cost more than the disk it saves.
+-- the run started; `raw_len` the length of the output the chunk holds. `codec` 1 means `data` is LZ4 (block format,
+-- size prepended), compressed by viban before the write: terminal output shrinks ~5-10×, which is what keeps a
+-- flooding agent from being limited by the disk. PostgreSQL's own compression is off for it (already compressed).
 CREATE TABLE run_chunks (
     run_id      uuid NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     byte_offset bigint NOT NULL,
     at_ms       bigint NOT NULL,
+    raw_len     integer NOT NULL,
+    codec       smallint NOT NULL DEFAULT 0 CHECK (codec IN (0, 1)),
     data        bytea NOT NULL,
     PRIMARY KEY (run_id, byte_offset)
 );

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod crash;
+mod real_clis;
 mod runs;
 mod stop;
 mod viewer;

@@ -111,10 +111,7 @@ impl Runs {
     async fn prepare_and_spawn(
         &self,
         id: Uuid,
-    ) -> Result<
-        (Arc<LiveRun>, tokio::sync::mpsc::Receiver<crate::pty::OutputChunk>, tokio::sync::oneshot::Receiver<Exit>),
-        String,
-    > {
+    ) -> Result<(Arc<LiveRun>, Arc<crate::pipe::OutputPipe>, tokio::sync::oneshot::Receiver<Exit>), String> {
         let db = &self.inner.db;
         let run = db.get_run(id).await.map_err(|e| e.to_string())?;
         db.set_run_starting(id).await.map_err(|e| e.to_string())?;
@@ -195,12 +192,12 @@ impl Runs {
     async fn supervise(
         &self,
         live: Arc<LiveRun>,
-        output: tokio::sync::mpsc::Receiver<crate::pty::OutputChunk>,
+        output: Arc<crate::pipe::OutputPipe>,
         exit: tokio::sync::oneshot::Receiver<Exit>,
     ) -> RunEnd {
         let trouble: Arc<dyn StoreTrouble> = Arc::new(Trouble(self.clone()));
         let store = tokio::spawn(store_output(
-            self.inner.db.clone(),
+            self.inner.transcripts.clone(),
             live.clone(),
             output,
             trouble,

@@ -8,12 +8,14 @@ mod driver;
 mod error;
 mod lifecycle;
 pub mod live;
+mod pipe;
 pub mod procs;
 pub mod profile;
 pub mod pty;
 mod queue;
 mod service;
 pub mod terminal;
+mod vt_feed;
 
 pub use error::RunError;
 pub use live::{AttachStart, Attachment, StoredChunk};

@@ -6,18 +6,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 use viban_db::{Db, DbError};
 
-use crate::pty::{OutputChunk, PtyControl};
+use crate::pipe::OutputPipe;
+use crate::pty::PtyControl;
 use crate::terminal::{ScreenText, Terminal};
 
-/// Largest chunk written at once (reads that piled up while the previous write ran are merged).
-const MAX_BATCH: usize = 256 * 1024;
 /// Stored chunks kept for live viewers; a viewer further behind catches up from the store. Bounds memory per
-/// run at about CHUNK_RING × MAX_BATCH whatever the agent prints and however slow the viewers are.
-const CHUNK_RING: usize = 32;
+/// run at about CHUNK_RING × pipe::MAX_PENDING whatever the agent prints and however slow the viewers are.
+const CHUNK_RING: usize = 16;
 
 /// Output that is stored: offsets count the run's output bytes from 0.
 #[derive(Debug, Clone)]
@@ -157,20 +156,13 @@ pub trait StoreTrouble: Send + Sync {
 pub async fn store_output(
     db: Db,
     live: Arc<LiveRun>,
-    mut output: mpsc::Receiver<OutputChunk>,
+    output: Arc<OutputPipe>,
     trouble: Arc<dyn StoreTrouble>,
     give_up: tokio_util::sync::CancellationToken,
 ) -> u64 {
     let mut end = live.stored_bytes();
-    while let Some(first) = output.recv().await {
-        let (offset, at) = (first.offset, first.at);
-        let mut data = first.data;
-        while data.len() < MAX_BATCH {
-            match output.try_recv() {
-                Ok(more) => data.extend_from_slice(&more.data),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = output.next().await {
+        let (offset, at, data) = (batch.offset, batch.at, batch.data);
         let at_ms = at.saturating_duration_since(live.started).as_millis() as i64;
         let mut failing = false;
         let mut backoff = Duration::from_millis(100);
@@ -187,6 +179,7 @@ pub async fn store_output(
                         () = tokio::time::sleep(backoff) => {}
                         () = give_up.cancelled() => {
                             tracing::error!(run = %live.id, bytes = data.len(), "output could not be stored before shutdown");
+                            output.close();
                             return end;
                         }
                     }

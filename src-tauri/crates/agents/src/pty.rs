@@ -6,18 +6,16 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use crate::pipe::OutputPipe;
 use crate::terminal::Terminal;
+use crate::vt_feed::VtFeed;
 
-/// Output read at once at most; also the unit the store coalesces.
+/// Output read at once at most.
 const READ_BUF: usize = 64 * 1024;
-/// Chunks in flight between the reader and the store. When the store falls behind, the reader waits and the
-/// agent blocks on its writes: memory stays bounded whatever the agent prints.
-const OUTPUT_QUEUE: usize = 32;
 /// Keystroke writes waiting for the agent to read them.
 const INPUT_QUEUE: usize = 256;
 
@@ -41,14 +39,6 @@ pub struct SpawnSpec {
     pub rows: u16,
 }
 
-/// A piece of output as read, with its offset in the run's output.
-#[derive(Debug)]
-pub struct OutputChunk {
-    pub offset: u64,
-    pub at: Instant,
-    pub data: Vec<u8>,
-}
-
 /// How the agent process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exit {
@@ -69,7 +59,7 @@ pub enum InputError {
 pub struct PtyProcess {
     pub pid: i32,
     pub terminal: Arc<Mutex<Terminal>>,
-    pub output: mpsc::Receiver<OutputChunk>,
+    pub output: Arc<OutputPipe>,
     pub exit: oneshot::Receiver<Exit>,
     input: SyncSender<Vec<u8>>,
     master: Mutex<Box<dyn MasterPty + Send>>,
@@ -118,7 +108,7 @@ impl PtyControl {
 
 impl PtyProcess {
     /// Splits off the control handle (the process keeps its receivers).
-    pub fn control(self) -> (PtyControl, mpsc::Receiver<OutputChunk>, oneshot::Receiver<Exit>, i32) {
+    pub fn control(self) -> (PtyControl, Arc<OutputPipe>, oneshot::Receiver<Exit>, i32) {
         let control = PtyControl { input: self.input, master: Arc::new(self.master), terminal: self.terminal };
         (control, self.output, self.exit, self.pid)
     }
@@ -155,17 +145,19 @@ pub fn spawn(spec: &SpawnSpec, terminal: Terminal) -> Result<PtyProcess, SpawnEr
 
     let terminal = Arc::new(Mutex::new(terminal));
     let (input_tx, input_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(INPUT_QUEUE);
-    let (out_tx, out_rx) = mpsc::channel(OUTPUT_QUEUE);
     let (exit_tx, exit_rx) = oneshot::channel();
 
     std::thread::Builder::new()
         .name(format!("pty-write-{pid}"))
         .spawn(move || write_loop(writer, input_rx))
         .map_err(|e| SpawnError::Pty(e.to_string()))?;
-    let (term, answers) = (terminal.clone(), input_tx.clone());
+    let start_offset = terminal.lock().unwrap_or_else(PoisonError::into_inner).offset();
+    let output = Arc::new(OutputPipe::new(start_offset));
+    let feed = VtFeed::start(terminal.clone(), input_tx.clone(), pid).map_err(|e| SpawnError::Pty(e.to_string()))?;
+    let out = output.clone();
     std::thread::Builder::new()
         .name(format!("pty-read-{pid}"))
-        .spawn(move || read_loop(reader, term, answers, out_tx))
+        .spawn(move || read_loop(reader, feed, &out))
         .map_err(|e| SpawnError::Pty(e.to_string()))?;
     std::thread::Builder::new()
         .name(format!("pty-wait-{pid}"))
@@ -184,7 +176,7 @@ pub fn spawn(spec: &SpawnSpec, terminal: Terminal) -> Result<PtyProcess, SpawnEr
         })
         .map_err(|e| SpawnError::Pty(e.to_string()))?;
 
-    Ok(PtyProcess { pid, terminal, output: out_rx, exit: exit_rx, input: input_tx, master: Mutex::new(pair.master) })
+    Ok(PtyProcess { pid, terminal, output, exit: exit_rx, input: input_tx, master: Mutex::new(pair.master) })
 }
 
 fn write_loop(mut writer: Box<dyn Write + Send>, input: std::sync::mpsc::Receiver<Vec<u8>>) {
@@ -195,12 +187,7 @@ fn write_loop(mut writer: Box<dyn Write + Send>, input: std::sync::mpsc::Receive
     }
 }
 
-fn read_loop(
-    mut reader: Box<dyn Read + Send>,
-    terminal: Arc<Mutex<Terminal>>,
-    answers: SyncSender<Vec<u8>>,
-    out: mpsc::Sender<OutputChunk>,
-) {
+fn read_loop(mut reader: Box<dyn Read + Send>, feed: VtFeed, out: &OutputPipe) {
     let mut buf = vec![0u8; READ_BUF];
     loop {
         let n = match reader.read(&mut buf) {
@@ -210,19 +197,13 @@ fn read_loop(
             // EIO once every slave is closed: that is the end of output.
             Err(_) => break,
         };
-        let data = buf[..n].to_vec();
-        let (offset, reply) = {
-            let mut t = terminal.lock().unwrap_or_else(PoisonError::into_inner);
-            let offset = t.offset();
-            (offset, t.process(&data))
-        };
-        if !reply.is_empty() {
-            let _ = answers.try_send(reply);
-        }
-        if out.blocking_send(OutputChunk { offset, at: Instant::now(), data }).is_err() {
+        feed.push(&buf[..n]);
+        if !out.push(&buf[..n]) {
             break;
         }
     }
+    feed.close();
+    out.close();
 }
 
 #[cfg(test)]
@@ -250,9 +231,9 @@ mod tests {
             cols: 80,
             rows: 24,
         };
-        let (_control, mut output, exit, _pid) = spawn(&spec, Terminal::new(80, 24))?.control();
+        let (_control, output, exit, _pid) = spawn(&spec, Terminal::new(80, 24))?.control();
         let mut next = 0;
-        while let Some(c) = output.recv().await {
+        while let Some(c) = output.next().await {
             assert_eq!(c.offset, next);
             next += c.data.len() as u64;
         }

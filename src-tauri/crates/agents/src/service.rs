@@ -28,6 +28,8 @@ const SCREEN_REPLAY_BYTES: i64 = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct RunsConfig {
     pub db: Db,
+    /// The transcript store's own pool (output writes and catch-up reads).
+    pub transcripts: Db,
     pub feed: ChangeFeed,
     pub notifier: Arc<dyn Notifier>,
     pub config_dir: PathBuf,
@@ -38,6 +40,7 @@ pub struct RunsConfig {
 
 pub(crate) struct Inner {
     pub db: Db,
+    pub transcripts: Db,
     pub feed: ChangeFeed,
     pub notifier: Arc<dyn Notifier>,
     pub catalog: Catalog,
@@ -81,6 +84,7 @@ impl Runs {
         Self {
             inner: Arc::new(Inner {
                 db: cfg.db,
+                transcripts: cfg.transcripts,
                 feed: cfg.feed,
                 notifier: cfg.notifier,
                 catalog: Catalog::new(&cfg.config_dir),
@@ -357,7 +361,7 @@ impl Runs {
 
     /// Stored chunks covering output from `from` on.
     pub async fn chunks_from(&self, id: Uuid, from: u64, limit: i64) -> Result<Vec<Chunk>, RunError> {
-        Ok(self.inner.db.chunks_from(id, from as i64, limit).await?)
+        Ok(self.inner.transcripts.chunks_from(id, from as i64, limit).await?)
     }
 
     /// The current screen (live), or the last one rebuilt from the end of the transcript (finished).

@@ -100,6 +100,17 @@ impl Terminal {
         std::mem::take(&mut self.parser.callbacks_mut().out)
     }
 
+    /// Output that was not emulated (skipped under a flood) still counts for offsets. What follows a gap may
+    /// start inside an escape sequence: CAN aborts whatever sequence was half-parsed, so the tail of one is never
+    /// read as a new one (and answered as a query).
+    pub fn skip(&mut self, n: u64) {
+        if n > 0 {
+            self.parser.process(b"\x18");
+            self.parser.callbacks_mut().out.clear();
+            self.offset += n;
+        }
+    }
+
     /// Output bytes processed so far.
     pub fn offset(&self) -> u64 {
         self.offset
@@ -177,6 +188,17 @@ mod tests {
         assert_eq!(copy.text().lines, t.text().lines);
         assert_eq!(copy.text().cursor, t.text().cursor);
         assert_eq!(t.offset(), 29);
+    }
+
+    #[test]
+    fn a_gap_never_turns_the_tail_of_a_sequence_into_a_query() {
+        let mut t = Terminal::new(40, 10);
+        t.process(b"text \x1b[2m0123456789ab");
+        t.process(b"\x1b[");
+        t.skip(100);
+        // Without the reset this would read as `ESC [ c`: a device-attributes query.
+        assert!(t.process(b"cdef\x1b[0m\r\n").is_empty());
+        assert_eq!(t.offset(), 5 + 14 + 2 + 100 + 12);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `viban-bench`: measures the release `viban-server` as a user meets it (a separate process on loopback) and
 //! writes a Markdown report. Medians of repeated runs; this machine is shared and noisy, so read ratios.
 
+mod agents;
 mod desktop;
 mod load;
 mod process;
@@ -24,6 +25,9 @@ struct Args {
     /// Fewer repetitions.
     #[arg(long)]
     quick: bool,
+    /// Only the agent benchmarks (PTY streaming, stalled viewer, echo, 32 agents).
+    #[arg(long)]
+    agents_only: bool,
 }
 
 #[tokio::main]
@@ -44,115 +48,174 @@ async fn main() -> Result<()> {
         let _ = writeln!(report, "| {what} | {result} | {target} |");
     };
 
-    // Start times: cold (empty home, initdb included) and warm (same home again).
-    let mut cold = Vec::new();
-    let mut warm = Vec::new();
-    for _ in 0..runs {
-        let home = tempfile::tempdir()?;
-        let (s, t) = Server::start(home.path()).await?;
-        cold.push(t);
-        s.stop().await?;
-        for _ in 0..1 {
+    if !args.agents_only {
+        // Start times: cold (empty home, initdb included) and warm (same home again).
+        let mut cold = Vec::new();
+        let mut warm = Vec::new();
+        for _ in 0..runs {
+            let home = tempfile::tempdir()?;
             let (s, t) = Server::start(home.path()).await?;
-            warm.push(t);
+            cold.push(t);
             s.stop().await?;
+            for _ in 0..1 {
+                let (s, t) = Server::start(home.path()).await?;
+                warm.push(t);
+                s.stop().await?;
+            }
         }
+        row("cold start → /api/health 200", format!("{:.0} ms", median(&cold) * 1000.0), "≤ 1500 ms");
+        row("warm start → /api/health 200", format!("{:.0} ms", median(&warm) * 1000.0), "≤ 350 ms");
+
+        let home = tempfile::tempdir()?;
+        let (server, _) = Server::start(home.path()).await?;
+        let project = load::project(&server).await?;
+
+        let creation = load::create_tasks(&server, &project, 10_000, 16).await?;
+        row("task creation (16 clients, 10,000 tasks)", format!("{creation:.0} tasks/s"), "≥ 1,000/s");
+
+        // Let the change feed drain the burst above, then read the board as clients do between changes.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let path = format!("/api/projects/{project}/board");
+        load::latencies(&server, &path, 1, 1, true).await?;
+        let board: Samples = load::latencies(&server, &path, 16, 40, true).await?;
+        let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
+        row("board GET, 10,000 tasks, 16 clients, gzip (as browsers ask)", result, "p99 ≤ 25 ms");
+        let board: Samples = load::latencies(&server, &path, 16, 40, false).await?;
+        let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
+        row("board GET, 10,000 tasks, 16 clients, uncompressed (3.7 MB)", result, "—");
+        let cold = load::cold_board(&server, &project, if args.quick { 5 } else { 15 }).await?;
+        row("board GET right after a change (query + encode + gzip)", format!("median {:.1} ms", cold.p(50.0)), "—");
+
+        let rps =
+            load::throughput(&server, "/api/projects", 16, Duration::from_secs(if args.quick { 2 } else { 4 })).await?;
+        row("small list GET /api/projects, 16 clients", format!("{rps:.0} req/s"), "≥ 10,000 req/s");
+
+        let feed = load::change_latency(&server, &project, if args.quick { 100 } else { 300 }).await?;
+        row(
+            "API change → WebSocket subscriber",
+            format!("p50 {:.1} ms, p99 {:.1} ms", feed.p(50.0), feed.p(99.0)),
+            "p99 ≤ 20 ms",
+        );
+
+        // Idle: let the pool and PostgreSQL settle, then measure memory (PSS) and CPU over a quiet window.
+        tokio::time::sleep(Duration::from_secs(if args.quick { 3 } else { 10 })).await;
+        let (pss, procs) = server.pss_kib();
+        row(
+            "idle memory, viban-server + PostgreSQL (PSS)",
+            format!("{:.1} MB over {procs} processes", pss as f64 / 1024.0),
+            "≤ 90 MB",
+        );
+        let window = Duration::from_secs(if args.quick { 5 } else { 20 });
+        let cpu = server.cpu_percent(window).await;
+        row(&format!("idle CPU over {}s", window.as_secs()), format!("{cpu:.2} %"), "0");
+        server.stop().await?;
+
+        // The empty-board case too: memory right after a warm start with no data.
+        let home = tempfile::tempdir()?;
+        let (s, _) = Server::start(home.path()).await?;
+        s.stop().await?;
+        let (s, _) = Server::start(home.path()).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (pss, _) = s.pss_kib();
+        row("memory after a warm start, empty (PSS)", format!("{:.1} MB", pss as f64 / 1024.0), "—");
+        s.stop().await?;
     }
-    row("cold start → /api/health 200", format!("{:.0} ms", median(&cold) * 1000.0), "≤ 1500 ms");
-    row("warm start → /api/health 200", format!("{:.0} ms", median(&warm) * 1000.0), "≤ 350 ms");
 
+    // Agents: PTY output through the store to a viewer, a stalled viewer, keystroke echo, 32 at once.
+    let flood_mib = if args.quick { 30 } else { 100 };
+    let raw: Vec<f64> = (0..runs).map(|_| agents::raw_pty_rate(flood_mib)).collect::<Result<_>>()?;
     let home = tempfile::tempdir()?;
-    let (server, _) = Server::start(home.path()).await?;
-    let project = load::project(&server).await?;
-
-    let creation = load::create_tasks(&server, &project, 10_000, 16).await?;
-    row("task creation (16 clients, 10,000 tasks)", format!("{creation:.0} tasks/s"), "≥ 1,000/s");
-
-    // Let the change feed drain the burst above, then read the board as clients do between changes.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let path = format!("/api/projects/{project}/board");
-    load::latencies(&server, &path, 1, 1, true).await?;
-    let board: Samples = load::latencies(&server, &path, 16, 40, true).await?;
-    let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
-    row("board GET, 10,000 tasks, 16 clients, gzip (as browsers ask)", result, "p99 ≤ 25 ms");
-    let board: Samples = load::latencies(&server, &path, 16, 40, false).await?;
-    let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
-    row("board GET, 10,000 tasks, 16 clients, uncompressed (3.7 MB)", result, "—");
-    let cold = load::cold_board(&server, &project, if args.quick { 5 } else { 15 }).await?;
-    row("board GET right after a change (query + encode + gzip)", format!("median {:.1} ms", cold.p(50.0)), "—");
-
-    let rps =
-        load::throughput(&server, "/api/projects", 16, Duration::from_secs(if args.quick { 2 } else { 4 })).await?;
-    row("small list GET /api/projects, 16 clients", format!("{rps:.0} req/s"), "≥ 10,000 req/s");
-
-    let feed = load::change_latency(&server, &project, if args.quick { 100 } else { 300 }).await?;
-    row(
-        "API change → WebSocket subscriber",
-        format!("p50 {:.1} ms, p99 {:.1} ms", feed.p(50.0), feed.p(99.0)),
-        "p99 ≤ 20 ms",
-    );
-
-    // Idle: let the pool and PostgreSQL settle, then measure memory (PSS) and CPU over a quiet window.
-    tokio::time::sleep(Duration::from_secs(if args.quick { 3 } else { 10 })).await;
-    let (pss, procs) = server.pss_kib();
-    row(
-        "idle memory, viban-server + PostgreSQL (PSS)",
-        format!("{:.1} MB over {procs} processes", pss as f64 / 1024.0),
-        "≤ 90 MB",
-    );
-    let window = Duration::from_secs(if args.quick { 5 } else { 20 });
-    let cpu = server.cpu_percent(window).await;
-    row(&format!("idle CPU over {}s", window.as_secs()), format!("{cpu:.2} %"), "0");
-    server.stop().await?;
-
-    // The empty-board case too: memory right after a warm start with no data.
-    let home = tempfile::tempdir()?;
+    agents::write_profiles(home.path(), flood_mib)?;
     let (s, _) = Server::start(home.path()).await?;
-    s.stop().await?;
-    let (s, _) = Server::start(home.path()).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let (pss, _) = s.pss_kib();
-    row("memory after a warm start, empty (PSS)", format!("{:.1} MB", pss as f64 / 1024.0), "—");
+    let project = agents::project(&s).await?;
+    let mut rates = Vec::new();
+    let mut growths = Vec::new();
+    for _ in 0..runs {
+        let (rate, _, growth) = agents::stream_rate(&s, &project).await?;
+        rates.push(rate);
+        growths.push(growth);
+    }
+    let (raw_mb, ours) = (median(&raw), median(&rates));
+    row(
+        &format!("PTY output → WebSocket client, {flood_mib} MiB, stored meanwhile"),
+        format!("{ours:.0} MB/s vs raw PTY read {raw_mb:.0} MB/s = {:.0} %", ours / raw_mb * 100.0),
+        "≥ 90 % of raw",
+    );
+    let worst = growths.iter().copied().fold(0.0, f64::max);
+    row(
+        "viban-server RSS growth while streaming it",
+        format!("median {:.1} MB, max {worst:.1} MB", median(&growths)),
+        "≤ 50 MB",
+    );
+    let (agent_rate, growth, catch_up, total) = agents::stalled_viewer(&s, &project, Duration::from_secs(10)).await?;
+    row(
+        "viewer stalled 10 s (agent paced at 8 MiB/s)",
+        format!(
+            "agent kept printing at {agent_rate:.1} MB/s; server RSS +{growth:.1} MB; caught up {:.0} MB from the store in {catch_up:.1} s",
+            total as f64 / 1e6
+        ),
+        "agent never blocked, +≤ 16 MB",
+    );
+    let echo = agents::echo_latency(&s, &project, if args.quick { 200 } else { 500 }).await?;
+    row(
+        "keystroke → agent echo → WebSocket",
+        format!("p50 {:.2} ms, p99 {:.2} ms", echo.p(50.0), echo.p(99.0)),
+        "p99 ≤ 5 ms",
+    );
+    let (board, all) = agents::many_agents(&s, &project, 32).await?;
+    row(
+        "32 agents printing 8 MiB each at once",
+        format!(
+            "{}; board GET meanwhile p50 {:.1} ms, p99 {:.1} ms ({} requests)",
+            if all { "no byte lost" } else { "BYTES LOST" },
+            board.p(50.0),
+            board.p(99.0),
+            board.0.len()
+        ),
+        "no byte lost, API p99 ≤ 50 ms",
+    );
     s.stop().await?;
 
-    // The desktop app, when this run has a display and the binary (cargo xtask bench provides both).
-    match (std::env::var_os("VIBAN_DESKTOP_BIN"), std::env::var_os("DISPLAY")) {
-        (Some(bin), Some(_)) => {
-            let setup = async |url: &str, token: &str| -> Result<()> {
-                let client = reqwest::Client::new();
-                let repo = tempfile::Builder::new().prefix("viban-bench-repo-").tempdir()?.keep();
-                std::process::Command::new("git").args(["init", "-q"]).arg(&repo).output()?;
-                let p: serde_json::Value = client
-                    .post(format!("{url}/api/projects"))
-                    .bearer_auth(token)
-                    .json(&serde_json::json!({"name": "bench", "repo_path": repo}))
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                let id = p["id"].as_str().unwrap_or_default();
-                for i in 0..200 {
-                    client
-                        .post(format!("{url}/api/projects/{id}/tasks"))
+    if !args.agents_only {
+        // The desktop app, when this run has a display and the binary (cargo xtask bench provides both).
+        match (std::env::var_os("VIBAN_DESKTOP_BIN"), std::env::var_os("DISPLAY")) {
+            (Some(bin), Some(_)) => {
+                let setup = async |url: &str, token: &str| -> Result<()> {
+                    let client = reqwest::Client::new();
+                    let repo = tempfile::Builder::new().prefix("viban-bench-repo-").tempdir()?.keep();
+                    std::process::Command::new("git").args(["init", "-q"]).arg(&repo).output()?;
+                    let p: serde_json::Value = client
+                        .post(format!("{url}/api/projects"))
                         .bearer_auth(token)
-                        .json(&serde_json::json!({"title": format!("task {i}")}))
+                        .json(&serde_json::json!({"name": "bench", "repo_path": repo}))
                         .send()
+                        .await?
+                        .json()
                         .await?;
-                }
-                Ok(())
-            };
-            let idle = Duration::from_secs(if args.quick { 10 } else { 60 });
-            let d = desktop::measure(std::path::Path::new(&bin), setup, runs, idle).await?;
-            row(
-                "desktop launch → board served to the window (warm, 200 tasks)",
-                format!("{:.0} ms", d.painted_ms),
-                "≤ 1000 ms",
-            );
-            let mem = format!("{:.1} MB over {} processes", d.pss_mb, d.processes);
-            row("desktop idle memory: app + webview + PostgreSQL (PSS)", mem, "≤ 250 MB");
-            row(&format!("desktop idle CPU over {}s", d.idle_secs), format!("{:.2} %", d.cpu_percent), "≤ 1 %");
+                    let id = p["id"].as_str().unwrap_or_default();
+                    for i in 0..200 {
+                        client
+                            .post(format!("{url}/api/projects/{id}/tasks"))
+                            .bearer_auth(token)
+                            .json(&serde_json::json!({"title": format!("task {i}")}))
+                            .send()
+                            .await?;
+                    }
+                    Ok(())
+                };
+                let idle = Duration::from_secs(if args.quick { 10 } else { 60 });
+                let d = desktop::measure(std::path::Path::new(&bin), setup, runs, idle).await?;
+                row(
+                    "desktop launch → board served to the window (warm, 200 tasks)",
+                    format!("{:.0} ms", d.painted_ms),
+                    "≤ 1000 ms",
+                );
+                let mem = format!("{:.1} MB over {} processes", d.pss_mb, d.processes);
+                row("desktop idle memory: app + webview + PostgreSQL (PSS)", mem, "≤ 250 MB");
+                row(&format!("desktop idle CPU over {}s", d.idle_secs), format!("{:.2} %", d.cpu_percent), "≤ 1 %");
+            }
+            _ => println!("desktop: not measured (needs DISPLAY and VIBAN_DESKTOP_BIN; `cargo xtask bench` sets both)"),
         }
-        _ => println!("desktop: not measured (needs DISPLAY and VIBAN_DESKTOP_BIN; `cargo xtask bench` sets both)"),
     }
 
     if let Some(dir) = args.out.parent() {

@@ -33,8 +33,14 @@ pub struct Db {
 impl Db {
     /// Connects lazily sized for a desktop: a few connections, closed again when idle so an idle app stays small.
     pub async fn connect(options: PgConnectOptions) -> Result<Self, DbError> {
+        Self::connect_sized(options, 10).await
+    }
+
+    /// A pool of at most `max` connections (the transcript store has its own, so agents printing a lot never
+    /// take the API's connections).
+    pub async fn connect_sized(options: PgConnectOptions, max: u32) -> Result<Self, DbError> {
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections(max)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(5))
             .idle_timeout(Duration::from_secs(60))

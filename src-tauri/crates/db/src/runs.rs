@@ -41,8 +41,8 @@ pub struct RunEnd {
     pub output_bytes: i64,
 }
 
-/// A stored piece of output.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A stored piece of output (decompressed).
+#[derive(Debug, Clone)]
 pub struct Chunk {
     pub byte_offset: i64,
     pub at_ms: i64,
@@ -278,7 +278,7 @@ impl Db {
         sqlx::query_scalar(
             "UPDATE runs r SET status = 'interrupted', finished_at = now(), pid = NULL, pid_start_ticks = NULL, \
              error = 'viban stopped while this run was live; its processes were stopped at the next start', \
-             output_bytes = coalesce((SELECT max(c.byte_offset + length(c.data)) FROM run_chunks c \
+             output_bytes = coalesce((SELECT max(c.byte_offset + c.raw_len) FROM run_chunks c \
                                       WHERE c.run_id = r.id), 0) \
              WHERE status IN ('starting', 'running') RETURNING id",
         )
@@ -327,23 +327,33 @@ impl Db {
         .map_err(DbError::from_sqlx)
     }
 
-    /// Stores a piece of output. It is committed before the caller shows it to anyone.
+    /// Stores a piece of output (LZ4-compressed when that saves space). It is committed before the caller shows it
+    /// to anyone.
     pub async fn append_chunk(&self, run_id: Uuid, byte_offset: i64, at_ms: i64, data: &[u8]) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO run_chunks (run_id, byte_offset, at_ms, data) VALUES ($1, $2, $3, $4)")
-            .bind(run_id)
-            .bind(byte_offset)
-            .bind(at_ms)
-            .bind(data)
-            .execute(self.pool())
-            .await
-            .map_err(DbError::from_sqlx)?;
+        let packed = (data.len() >= 256).then(|| lz4_flex::compress_prepend_size(data));
+        let (codec, stored): (i16, &[u8]) = match &packed {
+            Some(p) if p.len() < data.len() * 9 / 10 => (1, p),
+            _ => (0, data),
+        };
+        sqlx::query(
+            "INSERT INTO run_chunks (run_id, byte_offset, at_ms, raw_len, codec, data) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(run_id)
+        .bind(byte_offset)
+        .bind(at_ms)
+        .bind(data.len() as i32)
+        .bind(codec)
+        .bind(stored)
+        .execute(self.pool())
+        .await
+        .map_err(DbError::from_sqlx)?;
         Ok(())
     }
 
     /// Chunks covering output from `from` on (the first may start before it), at most `limit` of them.
     pub async fn chunks_from(&self, run_id: Uuid, from: i64, limit: i64) -> Result<Vec<Chunk>, DbError> {
-        sqlx::query_as(
-            "SELECT byte_offset, at_ms, data FROM run_chunks WHERE run_id = $1 AND byte_offset >= \
+        let rows: Vec<(i64, i64, i16, Vec<u8>)> = sqlx::query_as(
+            "SELECT byte_offset, at_ms, codec, data FROM run_chunks WHERE run_id = $1 AND byte_offset >= \
              coalesce((SELECT max(byte_offset) FROM run_chunks WHERE run_id = $1 AND byte_offset <= $2), 0) \
              ORDER BY byte_offset LIMIT $3",
         )
@@ -352,6 +362,17 @@ impl Db {
         .bind(limit)
         .fetch_all(self.pool())
         .await
-        .map_err(DbError::from_sqlx)
+        .map_err(DbError::from_sqlx)?;
+        rows.into_iter()
+            .map(|(byte_offset, at_ms, codec, data)| {
+                let data = match codec {
+                    1 => lz4_flex::decompress_size_prepended(&data).map_err(|e| {
+                        DbError::Invalid(format!("run {run_id}: stored output at {byte_offset} is damaged: {e}"))
+                    })?,
+                    _ => data,
+                };
+                Ok(Chunk { byte_offset, at_ms, data })
+            })
+            .collect()
     }
 }

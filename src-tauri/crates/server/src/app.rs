@@ -84,6 +84,7 @@ pub struct RunningApp {
     pub paths: AppPaths,
     supervisor: SupervisorHandle,
     db: Db,
+    transcripts: Db,
     cancel: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     guard: Arc<Guard>,
@@ -159,7 +160,8 @@ impl App {
         step("postgres", t0);
         crate::watch_status::spawn(supervisor.status(), config.notifier.clone());
         match Self::serve(&config, &paths, &token, supervisor.status(), options, t0).await {
-            Ok(Serving { bound, db, cancel }) => Ok(RunningApp {
+            Ok(Serving { bound, db, transcripts, cancel }) => Ok(RunningApp {
+                transcripts,
                 guard: bound.guard,
                 shell: bound.shell,
                 runs: bound.runs,
@@ -191,22 +193,30 @@ impl App {
         options: PgConnectOptions,
         t0: Instant,
     ) -> Result<Serving, StartError> {
-        let db = Db::connect(options).await?;
+        let db = Db::connect(options.clone()).await?;
         if let Err(e) = db.migrate().await {
             db.close().await;
             return Err(e.into());
         }
+        let transcripts = match Db::connect_sized(options, 4).await {
+            Ok(t) => t,
+            Err(e) => {
+                db.close().await;
+                return Err(e.into());
+            }
+        };
         step("migrate", t0);
         let cancel = CancellationToken::new();
-        let served = Self::bind(config, paths, token, status, &db, &cancel).await;
+        let served = Self::bind(config, paths, token, status, (&db, &transcripts), &cancel).await;
         if served.is_err() {
             cancel.cancel();
             db.close().await;
+            transcripts.close().await;
         }
         let bound = served?;
         step("ready", t0);
         tracing::info!(url = %bound.url, ms = t0.elapsed().as_millis() as u64, "viban started");
-        Ok(Serving { bound, db, cancel })
+        Ok(Serving { bound, db, transcripts, cancel })
     }
 
     async fn bind(
@@ -214,7 +224,7 @@ impl App {
         paths: &AppPaths,
         token: &str,
         status: watch::Receiver<Status>,
-        db: &Db,
+        (db, transcripts): (&Db, &Db),
         cancel: &CancellationToken,
     ) -> Result<Bound, StartError> {
         let feed = ChangeFeed::start(db.clone(), cancel.clone(), Duration::from_secs(5)).await;
@@ -227,6 +237,7 @@ impl App {
         let runs_cancel = CancellationToken::new();
         let runs = Runs::start(RunsConfig {
             db: db.clone(),
+            transcripts: transcripts.clone(),
             feed: feed.clone(),
             notifier: config.notifier.clone(),
             config_dir: paths.config_dir.clone(),
@@ -285,6 +296,7 @@ struct Bound {
 struct Serving {
     bound: Bound,
     db: Db,
+    transcripts: Db,
     cancel: CancellationToken,
 }
 
@@ -331,7 +343,8 @@ impl RunningApp {
                 clean = false;
             }
         }
-        if tokio::time::timeout(Duration::from_secs(4), self.db.close()).await.is_err() {
+        let pools = async { tokio::join!(self.db.close(), self.transcripts.close()) };
+        if tokio::time::timeout(Duration::from_secs(4), pools).await.is_err() {
             tracing::warn!("closing the database pool timed out");
             clean = false;
         }

@@ -103,7 +103,26 @@ pub fn check_layering() -> Result<()> {
 
 pub fn bench(quick: bool) -> Result<()> {
     let ready = crate::setup::all()?;
-    status(cargo().args(["build", "--release", "-p", "viban-server", "-p", "viban-bench", "-p", "viban-desktop"]))?;
+    status(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "viban-server",
+        "-p",
+        "viban-bench",
+        "-p",
+        "viban-desktop",
+        "-p",
+        "viban-test-support",
+        "--bin",
+        "viban-server",
+        "--bin",
+        "viban-bench",
+        "--bin",
+        "viban",
+        "--bin",
+        "fake-agent",
+    ]))?;
     let (_xvfb, display) = crate::desktop::virtual_display()?;
     let mut c = Command::new("dbus-run-session");
     c.arg("--").arg(root().join("target/release/viban-bench"));
@@ -111,6 +130,7 @@ pub fn bench(quick: bool) -> Result<()> {
         .env("VIBAN_DESKTOP_BIN", root().join("target/release/viban"))
         .env("VIBAN_PG_BIN", &ready.pg_bin)
         .env("VIBAN_SERVER_BIN", root().join("target/release/viban-server"))
+        .env("VIBAN_FAKE_AGENT", root().join("target/release/fake-agent"))
         .arg("--out")
         .arg(root().join("bench-results/latest.md"));
     if quick {

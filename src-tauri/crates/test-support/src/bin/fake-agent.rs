@@ -34,6 +34,12 @@ struct Args {
     /// Print this many MiB of coloured text as fast as possible.
     #[arg(long, value_name = "MIB")]
     flood: Option<u64>,
+    /// Pace the flood at this many MiB per second (default: as fast as possible).
+    #[arg(long, value_name = "MIB_PER_S")]
+    rate: Option<u64>,
+    /// Echo every byte typed, in raw mode, until `q` (a keystroke latency probe).
+    #[arg(long)]
+    echo: bool,
     /// Stay alive this long before exiting (milliseconds).
     #[arg(long, default_value_t = 0)]
     linger_ms: u64,
@@ -115,7 +121,10 @@ fn run(args: &Args) -> std::io::Result<()> {
         writeln!(out, "you said: {}", answer.trim())?;
     }
     if let Some(mib) = args.flood {
-        flood(&mut out, mib)?;
+        flood(&mut out, mib, args.rate)?;
+    }
+    if args.echo {
+        echo(&mut out)?;
     }
     out.flush()?;
     std::thread::sleep(Duration::from_millis(args.linger_ms));
@@ -151,12 +160,39 @@ fn tui_handshake(out: &mut impl Write) -> std::io::Result<()> {
     Ok(())
 }
 
-fn flood(out: &mut impl Write, mib: u64) -> std::io::Result<()> {
+fn flood(out: &mut impl Write, mib: u64, rate: Option<u64>) -> std::io::Result<()> {
     let line = format!("\x1b[2m{}\x1b[0m\n", "0123456789abcdef".repeat(4));
+    let started = std::time::Instant::now();
     let mut written = 0u64;
     while written < mib * 1024 * 1024 {
         out.write_all(line.as_bytes())?;
         written += line.len() as u64;
+        if let Some(r) = rate.filter(|r| *r > 0) {
+            // Ahead of the pace: wait until the clock catches up.
+            let due = Duration::from_secs_f64(written as f64 / (r * 1024 * 1024) as f64);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                out.flush()?;
+                std::thread::sleep(wait);
+            }
+        }
     }
     Ok(())
+}
+
+/// Raw mode; each byte read is written back at once, until `q`.
+fn echo(out: &mut impl Write) -> std::io::Result<()> {
+    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    let saved = tcgetattr(&stdin).map_err(std::io::Error::from)?;
+    let mut raw = saved.clone();
+    cfmakeraw(&mut raw);
+    tcsetattr(&stdin, SetArg::TCSANOW, &raw).map_err(std::io::Error::from)?;
+    writeln!(out, "echo ready\r")?;
+    out.flush()?;
+    let mut byte = [0u8; 1];
+    while stdin.lock().read(&mut byte)? == 1 && byte[0] != b'q' {
+        out.write_all(&byte)?;
+        out.flush()?;
+    }
+    tcsetattr(&stdin, SetArg::TCSANOW, &saved).map_err(std::io::Error::from)
 }
