@@ -9,10 +9,10 @@ use serde_json::json;
 use viban_test_support::{ServerProcess, git_repo};
 
 /// A small tmpfs, unmounted (lazily) when dropped.
-struct SmallDisk(PathBuf);
+pub(crate) struct SmallDisk(pub(crate) PathBuf);
 
 impl SmallDisk {
-    fn mount(at: &Path, size: &str) -> Option<Self> {
+    pub(crate) fn mount(at: &Path, size: &str) -> Option<Self> {
         std::fs::create_dir_all(at).ok()?;
         let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "tmpfs"])
@@ -30,7 +30,7 @@ impl Drop for SmallDisk {
 }
 
 /// Fills the disk until the kernel says no.
-fn fill(dir: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn fill(dir: &Path) -> std::io::Result<PathBuf> {
     use std::io::Write;
     let path = dir.join("filler");
     let mut f = std::fs::File::create(&path)?;

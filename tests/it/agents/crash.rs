@@ -38,9 +38,13 @@ async fn after_a_crash_the_next_start_reaps_the_agents_and_marks_the_run_interru
         (marked_processes(&id).len() >= 3).then_some(())
     })
     .await?;
-    wait_until("some stored output", Duration::from_secs(10), || async {
+    // What the store holds before the crash (the export reads only the store) must all be there after it.
+    let before = wait_until("the daemon line stored", Duration::from_secs(10), || async {
         let r = server.call(reqwest::Method::GET, &format!("/api/runs/{id}"), None).await.ok()?;
-        (r.body["output_bytes"].as_u64()? > 0).then_some(())
+        let stored = r.body["output_bytes"].as_u64()?;
+        let screen = server.call(reqwest::Method::GET, &format!("/api/runs/{id}/screen"), None).await.ok()?;
+        let live = format!("{:?}", screen.body["lines"]);
+        (stored > 0 && live.contains("started daemon") && screen.body["offset"].as_u64()? <= stored).then_some(stored)
     })
     .await?;
 
@@ -56,7 +60,7 @@ async fn after_a_crash_the_next_start_reaps_the_agents_and_marks_the_run_interru
     let run = server.call(reqwest::Method::GET, &format!("/api/runs/{id}"), None).await?;
     assert_eq!(run.body["status"], "interrupted", "{run:?}");
     let stored = run.body["output_bytes"].as_u64().unwrap_or(0);
-    assert!(stored > 0, "{run:?}");
+    assert!(stored >= before, "stored {stored} bytes after the crash, {before} before: {run:?}");
     let screen = server.call(reqwest::Method::GET, &format!("/api/runs/{id}/screen"), None).await?;
     let text = screen.body["lines"].as_array().map(|l| format!("{l:?}")).unwrap_or_default();
     assert!(text.contains("started daemon"), "transcript lost before the crash: {text}");

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod crash;
+mod disk_full_run;
 mod real_clis;
 mod runs;
 mod stop;

@@ -18,8 +18,9 @@ use crate::terminal::Terminal;
 
 /// Setup script output kept in the transcript at most.
 const MAX_SETUP_OUTPUT: usize = 1024 * 1024;
-/// After the agent exited, how long output may still drain (grandchildren can hold the PTY).
-const DRAIN: Duration = Duration::from_secs(5);
+/// After the agent exited, how long its output may still take to reach the store (grandchildren can hold the PTY;
+/// a full disk or a restarting database pauses the store).
+const DRAIN: Duration = Duration::from_secs(60);
 
 struct Trouble(Runs);
 
@@ -56,8 +57,16 @@ impl Runs {
     }
 
     async fn record_end(&self, id: Uuid, end: RunEnd) {
-        if let Err(e) = self.inner.db.finish_run(id, &end).await {
-            tracing::error!(run = %id, error = %e, "recording the run's end failed");
+        // A full disk or a restarting database must not leave a finished run marked running: retry until it lands
+        // (or viban stops; the next start then marks it interrupted).
+        let mut backoff = Duration::from_millis(100);
+        while let Err(e) = self.inner.db.finish_run(id, &end).await {
+            tracing::error!(run = %id, error = %e, "recording the run's end failed; retrying");
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = self.inner.shutdown.cancelled() => break,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(2));
         }
         let live = lock(&self.inner.live).remove(&id);
         if let Some(live) = live {
