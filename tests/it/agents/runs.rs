@@ -148,3 +148,34 @@ async fn the_queue_keeps_to_its_limits_first_come_first_served() -> anyhow::Resu
     assert!(f.app.stop().await);
     Ok(())
 }
+
+#[tokio::test]
+async fn when_done_cleanup_removes_clean_worktrees_keeps_dirty_ones_and_every_branch() -> anyhow::Result<()> {
+    let f = Fixture::start("[runs]\nworktree_cleanup = \"when_done\"\n").await?;
+    // "fail" changes nothing in its worktree; "ask" leaves a new file in its own.
+    let clean = f.run("fail", "x").await?;
+    let dirty = f.run("ask", "y").await?;
+    let (cid, did) = (clean["id"].as_str().unwrap_or_default(), dirty["id"].as_str().unwrap_or_default());
+    f.wait_status(cid, "failed", Duration::from_secs(30)).await?;
+    f.wait_screen(did, "Proceed?").await?;
+    f.app.post(&format!("/api/runs/{did}/input"), json!({"data": "y\r"})).await?;
+    f.wait_status(did, "succeeded", Duration::from_secs(30)).await?;
+    for run in [&clean, &dirty] {
+        let task = run["task_id"].as_str().unwrap_or_default();
+        let r = f.app.patch(&format!("/api/tasks/{task}"), json!({"status": "done"})).await?;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    }
+    let clean_path = std::path::PathBuf::from(clean["worktree_path"].as_str().unwrap_or_default());
+    wait_until("the clean worktree to go", Duration::from_secs(15), || async { (!clean_path.exists()).then_some(()) })
+        .await?;
+    assert!(std::path::Path::new(dirty["worktree_path"].as_str().unwrap_or_default()).is_dir(), "dirty one kept");
+    let repo = f.repos.path().join("agents");
+    let branch = clean["branch"].as_str().unwrap_or_default();
+    let out = std::process::Command::new("git").arg("-C").arg(&repo).args(["branch", "--list", branch]).output()?;
+    assert!(String::from_utf8_lossy(&out.stdout).contains(branch), "the branch stays");
+    // A follow-up on the removed worktree is refused with a clear error.
+    let r = f.app.post(&format!("/api/runs/{cid}/follow-up"), json!({"prompt": "again"})).await?;
+    assert_eq!(r.code(), "worktree_removed", "{r:?}");
+    assert!(f.app.stop().await);
+    Ok(())
+}

@@ -45,6 +45,7 @@ impl Runs {
         }
         runs.spawn_recounter(changed_rx);
         runs.spawn_activity();
+        runs.spawn_cleanup();
         runs.pump();
         Ok(runs)
     }
@@ -151,6 +152,55 @@ impl Runs {
                 }
             }
         });
+    }
+
+    /// The `when_done` cleanup policy: follows task changes on the feed; a task in Done or Cancelled gets its clean
+    /// worktrees removed (a worktree with uncommitted changes is kept, and says so in the log).
+    fn spawn_cleanup(&self) {
+        let runs = self.clone();
+        let cancel = self.inner.shutdown.clone();
+        let mut feed = self.inner.feed.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    e = feed.recv() => e,
+                    () = cancel.cancelled() => return,
+                };
+                let task = match event {
+                    Ok(ChangeEvent::Change {
+                        table: viban_core::ChangeTable::Task,
+                        op: viban_core::ChangeOp::Update,
+                        id,
+                        ..
+                    }) => id,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    _ => continue,
+                };
+                let policy =
+                    runs.inner.catalog.profiles().ok().and_then(|p| p.runs.worktree_cleanup).unwrap_or_default();
+                if policy == crate::profile::WorktreeCleanup::WhenDone {
+                    runs.clean_up_task(task).await;
+                }
+            }
+        });
+    }
+
+    async fn clean_up_task(&self, task: Uuid) {
+        let Ok(t) = self.inner.db.get_task(task).await else { return };
+        if !matches!(t.status, viban_core::TaskStatus::Done | viban_core::TaskStatus::Cancelled) {
+            return;
+        }
+        let Ok(runs) = self.inner.db.task_runs(task).await else { return };
+        let mut seen = std::collections::HashSet::new();
+        for r in runs.iter().filter(|r| seen.insert(r.worktree_path.clone())) {
+            if !std::path::Path::new(&r.worktree_path).is_dir() {
+                continue;
+            }
+            match self.remove_worktree(r.id, false).await {
+                Ok(()) => tracing::info!(worktree = %r.worktree_path, "worktree removed: its task is done"),
+                Err(e) => tracing::info!(worktree = %r.worktree_path, error = %e, "worktree kept"),
+            }
+        }
     }
 
     /// Stops every live run (the ladder, in parallel) and waits for them to be recorded. Queued runs stay queued

@@ -32,6 +32,19 @@ pub struct RunSettings {
     pub idle_notify_secs: Option<u64>,
     /// Where worktrees go (default: `<data dir>/worktrees`).
     pub worktree_root: Option<PathBuf>,
+    /// When worktrees are removed by themselves (their branches always stay).
+    pub worktree_cleanup: Option<WorktreeCleanup>,
+}
+
+/// The cleanup policy for worktrees.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorktreeCleanup {
+    /// Only when the user removes one.
+    #[default]
+    Manual,
+    /// When the task moves to Done or Cancelled, the task's worktrees without uncommitted changes are removed.
+    WhenDone,
 }
 
 impl RunSettings {
