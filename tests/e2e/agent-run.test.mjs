@@ -4,11 +4,12 @@
 // A second agent fails on purpose: the run row says why, with the exit code and the worktree warnings.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { addProject, byTestId, card, createTask, launchBrowser, signIn } from './browser.mjs';
-import { REPO_ROOT, makeGitRepo, startServer, until } from './server.mjs';
+import { test } from 'node:test';
+import { addProject, byTestId, card, createTask, signIn } from './browser.mjs';
+import { e2eFixture } from './fixture.mjs';
+import { REPO_ROOT, until } from './server.mjs';
 
 const FAKE_AGENT = process.env.VIBAN_FAKE_AGENT_BIN || join(REPO_ROOT, 'target', 'debug', 'fake-agent');
 const PROJECT = 'agent-project';
@@ -26,28 +27,17 @@ command = ${JSON.stringify(FAKE_AGENT)}
 args = ["--exit", "3", "{prompt}"]
 `;
 
-let server;
-let browser;
-let repo;
-
-before(async () => {
-  if (!existsSync(FAKE_AGENT)) {
-    throw new Error(`fake-agent not found at ${FAKE_AGENT}: build it (cargo build -p viban-test-support) or set VIBAN_FAKE_AGENT_BIN.`);
-  }
-  server = await startServer({ files: { 'config/agents.toml': AGENTS_TOML } });
-  browser = await launchBrowser();
-  repo = await makeGitRepo();
-});
-
-after(async () => {
-  await browser?.close();
-  const exit = await server?.stop();
-  if (repo) await rm(repo, { recursive: true, force: true });
-  if (exit && exit.code !== 0 && exit.signal === null) console.log(`viban-server exited with ${exit.code}\n${server.logs()}`);
+const fx = e2eFixture({
+  server: { files: { 'config/agents.toml': AGENTS_TOML } },
+  prerequisites() {
+    if (!existsSync(FAKE_AGENT)) {
+      throw new Error(`fake-agent not found at ${FAKE_AGENT}: build it (cargo build -p viban-test-support) or set VIBAN_FAKE_AGENT_BIN.`);
+    }
+  },
 });
 
 async function json(path) {
-  const res = await server.api(path);
+  const res = await fx.server.api(path);
   assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}`);
   return res.json();
 }
@@ -63,14 +53,8 @@ async function taskIdByTitle(title) {
 }
 
 test('start the fake agent on a task, answer it in the terminal, see it succeed', async (t) => {
-  const page = await browser.newPage();
-  t.after(async () => {
-    if (t.passed === false || browser.problems.length) {
-      console.log(`screenshot: ${await browser.screenshot(page, 'agent-run')}`);
-      console.log(browser.problems.join('\n'));
-      console.log(server.logs());
-    }
-  });
+  const { server, browser, repo } = fx;
+  const page = await fx.page(t, 'agent-run', { onProblems: true });
 
   await signIn(page, server);
   await until(async () => (await page.locator(byTestId('connection-status')).getAttribute('data-state')) === 'connected', {
@@ -144,14 +128,8 @@ test('start the fake agent on a task, answer it in the terminal, see it succeed'
 });
 
 test('a failing run shows its error, exit code and warnings in the run row', async (t) => {
-  const page = await browser.newPage();
-  t.after(async () => {
-    if (t.passed === false) {
-      console.log(`screenshot: ${await browser.screenshot(page, 'agent-run-failing')}`);
-      console.log(browser.problems.join('\n'));
-      console.log(server.logs());
-    }
-  });
+  const { server, browser } = fx;
+  const page = await fx.page(t, 'agent-run-failing');
   const title = 'Fail on purpose';
   // Each new worktree gets a file that does not exist copied into it: the run carries a warning about it.
   const projects = await json('/api/projects');

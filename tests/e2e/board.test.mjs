@@ -1,29 +1,15 @@
 // The main journey in a real browser against a real viban-server: sign in, add a project, create tasks,
 // drag a card to another column, see it live in a second tab, reload, and check the API agrees.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
-import { addProject, byTestId, card, cardTitles, createTask, dragWithMouse, launchBrowser, signIn } from './browser.mjs';
-import { makeGitRepo, startServer, until } from './server.mjs';
+import { test } from 'node:test';
+import { addProject, byTestId, card, cardTitles, createTask, dragWithMouse, signIn } from './browser.mjs';
+import { e2eFixture } from './fixture.mjs';
+import { until } from './server.mjs';
 
-let server;
-let browser;
-let repo;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  repo = await makeGitRepo();
-});
-
-after(async () => {
-  await browser?.close();
-  const exit = await server?.stop();
-  if (repo) await rm(repo, { recursive: true, force: true });
-  if (exit && exit.code !== 0 && exit.signal === null) console.log(`viban-server exited with ${exit.code}\n${server.logs()}`);
-});
+const fx = e2eFixture();
 
 async function boardFromApi() {
+  const { server } = fx;
   const projects = await (await server.api('/api/projects')).json();
   const project = projects.find((p) => p.name === 'e2e-project');
   assert.ok(project, `project missing from /api/projects: ${JSON.stringify(projects)}`);
@@ -34,14 +20,8 @@ async function boardFromApi() {
 }
 
 test('add a project, create tasks, drag between columns, live in another tab, persisted', async (t) => {
-  const page = await browser.newPage();
-  t.after(async () => {
-    if (t.passed === false || browser.problems.length) {
-      console.log(`screenshot: ${await browser.screenshot(page, 'board-journey')}`);
-      console.log(browser.problems.join('\n'));
-      console.log(server.logs());
-    }
-  });
+  const { server, browser, repo } = fx;
+  const page = await fx.page(t, 'board-journey', { onProblems: true });
 
   await signIn(page, server);
   await page.locator(byTestId('no-projects')).waitFor();
@@ -111,10 +91,8 @@ test('add a project, create tasks, drag between columns, live in another tab, pe
 });
 
 test('edit a task in the panel: markdown preview, Ctrl+Enter saves, history, delete with confirm', async (t) => {
-  const page = await browser.newPage();
-  t.after(async () => {
-    if (t.passed === false) console.log(`screenshot: ${await browser.screenshot(page, 'task-panel')}\n${server.logs()}`);
-  });
+  const { server } = fx;
+  const page = await fx.page(t, 'task-panel');
   await page.goto(server.url);
   await card(page, 'todo', 'Beta task').click();
   await page.locator(byTestId('task-panel')).waitFor();
@@ -146,6 +124,7 @@ test('edit a task in the panel: markdown preview, Ctrl+Enter saves, history, del
 
 test('a browser without the session cookie sees the sign-in instructions', async () => {
   // Runs last in this file: it drops the shared context's cookies.
+  const { server, browser } = fx;
   await browser.context.clearCookies();
   const page = await browser.context.newPage();
   try {

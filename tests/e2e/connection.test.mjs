@@ -1,26 +1,12 @@
 // The header's connection indicator: Connected, then Offline while the server is down, then Connected again
 // by itself when the server comes back on the same address, with changes made meanwhile shown.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
-import { byTestId, card, launchBrowser, signIn } from './browser.mjs';
-import { makeGitRepo, startServer } from './server.mjs';
+import { test } from 'node:test';
+import { byTestId, card, signIn } from './browser.mjs';
+import { e2eFixture } from './fixture.mjs';
+import { startServer } from './server.mjs';
 
-let server;
-let browser;
-let repo;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  repo = await makeGitRepo();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (repo) await rm(repo, { recursive: true, force: true });
-});
+const fx = e2eFixture();
 
 const connectionState = (page) => page.locator(byTestId('connection-status')).getAttribute('data-state');
 
@@ -33,10 +19,9 @@ async function waitForState(page, state, timeout) {
 }
 
 test('the connection indicator goes offline and recovers when the server restarts', async (t) => {
-  const page = await browser.newPage();
-  t.after(async () => {
-    if (t.passed === false) console.log(`screenshot: ${await browser.screenshot(page, 'connection')}\n${server.logs()}`);
-  });
+  const { repo } = fx;
+  let { server } = fx;
+  const page = await fx.page(t, 'connection');
 
   const created = await server.api('/api/projects', { method: 'POST', body: JSON.stringify({ name: 'conn', repo_path: repo }) });
   assert.equal(created.status, 201);
@@ -52,7 +37,8 @@ test('the connection indicator goes offline and recovers when the server restart
   await waitForState(page, 'offline', 15_000);
   assert.equal(await connectionState(page), 'offline');
 
-  server = await startServer({ home, bind });
+  // The fixture stops (and the failure dump reads) whichever server it holds.
+  server = fx.server = await startServer({ home, bind });
   // Backoff is capped at 5 s, so the page reconnects within a few seconds of the server being back.
   await waitForState(page, 'connected', 20_000);
 

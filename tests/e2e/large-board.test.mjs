@@ -1,35 +1,19 @@
 // A long column stays virtualised: only a window of cards is in the DOM, the end of the column is reachable,
 // search narrows it instantly, and a card from deep in the column can still be dragged.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
-import { byTestId, card, cardTitles, dragWithMouse, launchBrowser, signIn } from './browser.mjs';
-import { makeGitRepo, startServer, until } from './server.mjs';
+import { test } from 'node:test';
+import { byTestId, card, cardTitles, dragWithMouse, signIn } from './browser.mjs';
+import { e2eFixture } from './fixture.mjs';
+import { until } from './server.mjs';
 
 const COUNT = Number(process.env.VIBAN_E2E_LARGE_TASKS || 1000);
 const PARALLEL = 8;
 
-let server;
-let browser;
-let repo;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  repo = await makeGitRepo();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (repo) await rm(repo, { recursive: true, force: true });
-});
+const fx = e2eFixture();
 
 test(`a column of ${COUNT} tasks renders only what is visible and still drags`, async (t) => {
-  const page = await browser.newPage();
-  t.after(async () => {
-    if (t.passed === false) console.log(`screenshot: ${await browser.screenshot(page, 'large-board')}\n${server.logs()}`);
-  });
+  const { server, repo } = fx;
+  const page = await fx.page(t, 'large-board');
 
   const project = await (
     await server.api('/api/projects', { method: 'POST', body: JSON.stringify({ name: 'large', repo_path: repo }) })

@@ -2,38 +2,21 @@
 // A path the server refuses is explained inline and nothing is saved; what is saved survives a reload and is what
 // the API serves.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
-import { addProject, byTestId, launchBrowser, signIn } from './browser.mjs';
-import { makeGitRepo, startServer } from './server.mjs';
+import { test } from 'node:test';
+import { addProject, byTestId, signIn } from './browser.mjs';
+import { e2eFixture } from './fixture.mjs';
 
-let server;
-let browser;
-let repo;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  repo = await makeGitRepo();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (repo) await rm(repo, { recursive: true, force: true });
-});
+const fx = e2eFixture();
 
 async function projects() {
-  const res = await server.api('/api/projects');
+  const res = await fx.server.api('/api/projects');
   assert.equal(res.status, 200);
   return res.json();
 }
 
 test('project settings are saved, validated by the server, and still there after a reload', async (t) => {
-  const page = await browser.newPage();
-  t.after(async () => {
-    if (t.passed === false) console.log(`screenshot: ${await browser.screenshot(page, 'project-settings')}\n${server.logs()}`);
-  });
+  const { server, browser, repo } = fx;
+  const page = await fx.page(t, 'project-settings');
 
   await signIn(page, server);
   await page.locator(byTestId('no-projects')).waitFor();

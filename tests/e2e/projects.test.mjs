@@ -1,33 +1,16 @@
 // Adding a project through the UI: a folder that is not a git repository is refused with a clear message,
 // and nothing is created.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
-import { addProject, byTestId, launchBrowser, signIn } from './browser.mjs';
-import { makeGitRepo, makePlainDir, startServer } from './server.mjs';
+import { test } from 'node:test';
+import { addProject, byTestId, signIn } from './browser.mjs';
+import { e2eFixture } from './fixture.mjs';
 
-let server;
-let browser;
-const dirs = [];
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const fx = e2eFixture({ repo: false });
 
 test('a folder that is not a git repository is refused with the reason', async (t) => {
-  const page = await browser.newPage();
-  t.after(async () => {
-    if (t.passed === false) console.log(`screenshot: ${await browser.screenshot(page, 'not-a-repo')}\n${server.logs()}`);
-  });
-  const plain = await makePlainDir();
-  dirs.push(plain);
+  const { server } = fx;
+  const page = await fx.page(t, 'not-a-repo');
+  const plain = await fx.makePlainDir();
 
   await signIn(page, server);
   await page.locator(byTestId('no-projects')).waitFor();
@@ -42,8 +25,7 @@ test('a folder that is not a git repository is refused with the reason', async (
   assert.deepEqual(projects, []);
 
   // Correcting the path to a real repository succeeds from the same dialog.
-  const repo = await makeGitRepo();
-  dirs.push(repo);
+  const repo = await fx.makeGitRepo();
   await page.locator(byTestId('project-path-input')).fill(repo);
   await page.locator(byTestId('project-name-input')).fill('');
   await page.locator(byTestId('project-save')).click();

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { RunActivity } from '../../api/generated/types';
-import { debounce } from '../connection/debounce';
+import type { Run, RunActivity } from '../../api/generated/types';
+import { useLiveResource } from '../connection/useLiveResource';
 import { listProjectRuns } from './runsApi';
 import { anyActiveRun, indexRuns, outcomeNotices, recordActivity, type ActivityByTask, type RunNotice, type RunsByTask } from './runs';
 
@@ -26,73 +26,49 @@ const EMPTY_ACTIVITY: ActivityByTask = new Map();
  * that finished or started waiting for input since the project was loaded — never about the first load.
  */
 export function useProjectRuns(projectId: string | null, onNotice: (notice: RunNotice) => void): ProjectRuns {
-  const [runs, setRuns] = useState<RunsByTask>(EMPTY_RUNS);
-  const [activity, setActivity] = useState<ActivityByTask>(EMPTY_ACTIVITY);
-
-  // Refs hold what the async loads and the frame handler compare against, so neither needs re-creating.
-  const pid = useRef(projectId);
-  const runsRef = useRef<RunsByTask | null>(null); // null until the project's first load: nothing to compare yet
-  const activityRef = useRef<ActivityByTask>(EMPTY_ACTIVITY);
   const onNoticeRef = useRef(onNotice);
   onNoticeRef.current = onNotice;
-  const inflight = useRef(false);
-  const again = useRef(false);
 
-  const load = useCallback(async () => {
-    if (inflight.current) {
-      again.current = true;
-      return;
-    }
-    inflight.current = true;
-    try {
-      do {
-        again.current = false;
-        const id = pid.current;
-        if (!id) return;
-        try {
-          const list = await listProjectRuns(id);
-          if (pid.current !== id) continue;
-          const previous = runsRef.current;
-          const next = indexRuns(list, previous);
-          runsRef.current = next;
-          setRuns(next);
-          for (const notice of outcomeNotices(previous, next)) onNoticeRef.current(notice);
-        } catch {
-          // Keep the last runs: the badges are secondary and the board shows connection trouble already.
-        }
-      } while (again.current);
-    } finally {
-      inflight.current = false;
-    }
-  }, []);
+  // The value is null until the project's first load: nothing to compare against yet, so no notices.
+  const runs = useLiveResource({
+    key: projectId,
+    fetch: listProjectRuns,
+    accept: (list: Run[], previous: RunsByTask | null) => {
+      const next = indexRuns(list, previous);
+      for (const notice of outcomeNotices(previous, next)) onNoticeRef.current(notice);
+      return next;
+    },
+    // Keep the last runs: the badges are secondary and the board shows connection trouble already.
+    toError: () => null,
+    debounceMs: 80,
+  });
+  const currentRuns = runs.current;
 
-  const scheduler = useMemo(() => debounce(() => void load(), 80), [load]);
-
+  // Refs hold what the frame handler compares against, so it needs no re-creating.
+  const pid = useRef(projectId);
+  const activityRef = useRef<ActivityByTask>(EMPTY_ACTIVITY);
+  const [activity, setActivity] = useState<ActivityByTask>(EMPTY_ACTIVITY);
   useEffect(() => {
     pid.current = projectId;
-    scheduler.cancel();
-    runsRef.current = null;
     activityRef.current = EMPTY_ACTIVITY;
-    setRuns(EMPTY_RUNS);
     setActivity(EMPTY_ACTIVITY);
-    if (projectId) {
-      if (inflight.current) again.current = true;
-      else void load();
-    }
-    return () => scheduler.cancel();
-  }, [projectId, load, scheduler]);
+  }, [projectId]);
 
-  const applyActivity = useCallback((frame: RunActivity) => {
-    if (frame.project_id !== pid.current) return;
-    const run = runsRef.current?.get(frame.task_id);
-    const agent = run && run.id === frame.run_id ? run.agent : null;
-    const { map, notice } = recordActivity(activityRef.current, frame, agent);
-    activityRef.current = map;
-    setActivity(map);
-    if (notice) onNoticeRef.current(notice);
-  }, []);
+  const applyActivity = useCallback(
+    (frame: RunActivity) => {
+      if (frame.project_id !== pid.current) return;
+      const run = currentRuns()?.get(frame.task_id);
+      const agent = run && run.id === frame.run_id ? run.agent : null;
+      const { map, notice } = recordActivity(activityRef.current, frame, agent);
+      activityRef.current = map;
+      setActivity(map);
+      if (notice) onNoticeRef.current(notice);
+    },
+    [currentRuns],
+  );
 
-  const anyActive = useMemo(() => anyActiveRun(runs), [runs]);
+  const shown = runs.value ?? EMPTY_RUNS;
+  const anyActive = useMemo(() => anyActiveRun(shown), [shown]);
 
-  return { runs, activity, anyActive, scheduleReload: scheduler, applyActivity };
+  return { runs: shown, activity, anyActive, scheduleReload: runs.scheduleReload, applyActivity };
 }

@@ -1,6 +1,6 @@
 // A project's settings: its name, and how each new run's worktree is prepared before the agent starts (a setup
 // script, files copied from the repository). Saved with PATCH /api/projects/{id}.
-import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useId, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { Project } from '../../api/generated/types';
 import { ApiError, api, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
@@ -20,8 +20,6 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved }: Pr
   const [form, setForm] = useState<ProjectSettingsForm>(() => settingsForm(project));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const setupHelpId = useId();
-  const filesHelpId = useId();
 
   const set = (field: keyof ProjectSettingsForm) => (value: string) => setForm((f) => ({ ...f, [field]: value }));
 
@@ -76,40 +74,30 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved }: Pr
             maxLength={200}
           />
         </label>
-        <label className="field">
-          <span>Setup script</span>
-          <textarea
-            className="project-settings-script"
-            data-testid="project-settings-setup-script"
-            aria-describedby={setupHelpId}
-            value={form.setupScript}
-            onChange={(e) => set('setupScript')(e.target.value)}
-            placeholder="npm ci"
-            spellCheck={false}
-            rows={5}
-          />
-          <small className="muted" id={setupHelpId}>
-            Runs with <code>/bin/sh -c</code> in each new worktree before the agent starts, e.g. <code>npm ci</code>. If it
-            fails, the run fails and the agent is not started. Leave empty for none.
-          </small>
-        </label>
-        <label className="field">
-          <span>Files to copy</span>
-          <textarea
-            className="project-settings-files"
-            data-testid="project-settings-copy-files"
-            aria-describedby={filesHelpId}
-            value={form.copyFiles}
-            onChange={(e) => set('copyFiles')(e.target.value)}
-            placeholder=".env"
-            spellCheck={false}
-            rows={4}
-          />
-          <small className="muted" id={filesHelpId}>
-            One path per line, relative to the repository (e.g. <code>.env</code>): files git does not track that each
-            new worktree needs. Copied before the setup script runs.
-          </small>
-        </label>
+        <HelpedTextarea
+          label="Setup script"
+          className="project-settings-script"
+          testId="project-settings-setup-script"
+          value={form.setupScript}
+          onChange={set('setupScript')}
+          placeholder="npm ci"
+          rows={5}
+        >
+          Runs with <code>/bin/sh -c</code> in each new worktree before the agent starts, e.g. <code>npm ci</code>. If it
+          fails, the run fails and the agent is not started. Leave empty for none.
+        </HelpedTextarea>
+        <HelpedTextarea
+          label="Files to copy"
+          className="project-settings-files"
+          testId="project-settings-copy-files"
+          value={form.copyFiles}
+          onChange={set('copyFiles')}
+          placeholder=".env"
+          rows={4}
+        >
+          One path per line, relative to the repository (e.g. <code>.env</code>): files git does not track that each new
+          worktree needs. Copied before the setup script runs.
+        </HelpedTextarea>
         {error && (
           <div className="form-error" role="alert" data-testid="project-settings-error">
             {error}
@@ -125,5 +113,40 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved }: Pr
         </div>
       </form>
     </Modal>
+  );
+}
+
+type HelpedTextareaProps = {
+  label: string;
+  className: string;
+  testId: string;
+  value: string;
+  onChange: (value: string) => void;
+  placeholder: string;
+  rows: number;
+  /** The help text under the box (the textarea is described by it). */
+  children: ReactNode;
+};
+
+/** A labelled multi-line setting for code or paths (no spell check), with its help text below. */
+function HelpedTextarea({ label, className, testId, value, onChange, placeholder, rows, children }: HelpedTextareaProps) {
+  const helpId = useId();
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <textarea
+        className={className}
+        data-testid={testId}
+        aria-describedby={helpId}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder={placeholder}
+        spellCheck={false}
+        rows={rows}
+      />
+      <small className="muted" id={helpId}>
+        {children}
+      </small>
+    </label>
   );
 }

@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback } from 'react';
 import type { Project } from '../../api/generated/types';
 import { UnauthorizedError, api, errorMessage } from '../../api/client';
-import { debounce } from '../connection/debounce';
+import { useLiveResource } from '../connection/useLiveResource';
 
 export type ProjectsApi = {
   /** null until the first answer. */
@@ -15,45 +15,30 @@ export type ProjectsApi = {
 
 const byName = (a: Project, b: Project) => a.name.localeCompare(b.name);
 
+/** The one list there is: a constant key. */
+const ALL = 'all';
+
 export function useProjects(): ProjectsApi {
-  const [projects, setProjects] = useState<Project[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const inflight = useRef(false);
-  const again = useRef(false);
+  const resource = useLiveResource({
+    key: ALL,
+    fetch: () => api.listProjects(),
+    accept: (list: Project[]) => list,
+    // Signed out: the app shows the sign-in screen instead.
+    toError: (e) => (e instanceof UnauthorizedError ? null : errorMessage(e)),
+    debounceMs: 50,
+  });
 
-  const load = useCallback(async () => {
-    if (inflight.current) {
-      again.current = true;
-      return;
-    }
-    inflight.current = true;
-    try {
-      do {
-        again.current = false;
-        try {
-          setProjects(await api.listProjects());
-          setError(null);
-        } catch (e) {
-          if (!(e instanceof UnauthorizedError)) setError(errorMessage(e));
-        }
-      } while (again.current);
-    } finally {
-      inflight.current = false;
-    }
-  }, []);
+  const { update } = resource;
+  const addLocal = useCallback(
+    (project: Project) => update((list) => [...(list ?? []).filter((p) => p.id !== project.id), project].sort(byName)),
+    [update],
+  );
 
-  const scheduler = useMemo(() => debounce(() => void load(), 50), [load]);
-
-  useEffect(() => {
-    void load();
-    return () => scheduler.cancel();
-  }, [load, scheduler]);
-
-  const addLocal = useCallback((project: Project) => {
-    setProjects((list) => [...(list ?? []).filter((p) => p.id !== project.id), project].sort(byName));
-  }, []);
-
-  const reloadNow = useCallback(() => void load(), [load]);
-
-  return { projects, error, scheduleReload: scheduler, reloadNow, addLocal };
+  return {
+    projects: resource.value,
+    error: resource.error,
+    scheduleReload: resource.scheduleReload,
+    reloadNow: resource.reloadNow,
+    addLocal,
+  };
 }
