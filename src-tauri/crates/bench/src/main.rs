@@ -164,60 +164,9 @@ async fn main() -> Result<()> {
     }
 
     // Agents last: they write about a gigabyte, and the disk's writeback would slow what is measured after them.
-    // PTY output through the store to a viewer, a stalled viewer, keystroke echo, 32 at once.
-    let flood_mib = if args.quick { 30 } else { 100 };
-    let raw: Vec<f64> = (0..runs).map(|_| agents::raw_pty_rate(flood_mib)).collect::<Result<_>>()?;
-    let home = tempfile::tempdir()?;
-    agents::write_profiles(home.path(), flood_mib)?;
-    let (s, _) = Server::start(home.path()).await?;
-    let project = agents::project(&s).await?;
-    let mut rates = Vec::new();
-    let mut growths = Vec::new();
-    for _ in 0..runs {
-        let (rate, _, growth) = agents::stream_rate(&s, &project).await?;
-        rates.push(rate);
-        growths.push(growth);
+    for (what, result, target) in agents::measure(args.quick, runs).await? {
+        row(&what, result, target);
     }
-    let (raw_mb, ours) = (median(&raw), median(&rates));
-    row(
-        &format!("PTY output → WebSocket client, {flood_mib} MiB, stored meanwhile"),
-        format!("{ours:.0} MB/s vs raw PTY read {raw_mb:.0} MB/s = {:.0} %", ours / raw_mb * 100.0),
-        "≥ 90 % of raw",
-    );
-    let worst = growths.iter().copied().fold(0.0, f64::max);
-    row(
-        "viban-server RSS growth while streaming it",
-        format!("median {:.1} MB, max {worst:.1} MB", median(&growths)),
-        "≤ 50 MB",
-    );
-    let (agent_rate, growth, catch_up, total) = agents::stalled_viewer(&s, &project, Duration::from_secs(10)).await?;
-    row(
-        "viewer stalled 10 s (agent paced at 8 MiB/s)",
-        format!(
-            "agent kept printing at {agent_rate:.1} MB/s; server RSS +{growth:.1} MB; caught up {:.0} MB from the store in {catch_up:.1} s",
-            total as f64 / 1e6
-        ),
-        "agent never blocked, +≤ 16 MB",
-    );
-    let echo = agents::echo_latency(&s, &project, if args.quick { 200 } else { 500 }).await?;
-    row(
-        "keystroke → agent echo → WebSocket",
-        format!("p50 {:.2} ms, p99 {:.2} ms", echo.p(50.0), echo.p(99.0)),
-        "p99 ≤ 5 ms",
-    );
-    let (board, all) = agents::many_agents(&s, &project, 32).await?;
-    row(
-        "32 agents printing 8 MiB each at once",
-        format!(
-            "{}; board GET meanwhile p50 {:.1} ms, p99 {:.1} ms ({} requests)",
-            if all { "no byte lost" } else { "BYTES LOST" },
-            board.p(50.0),
-            board.p(99.0),
-            board.0.len()
-        ),
-        "no byte lost, API p99 ≤ 50 ms",
-    );
-    s.stop().await?;
 
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
