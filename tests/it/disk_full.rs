@@ -9,10 +9,10 @@ use serde_json::json;
 use viban_test_support::{ServerProcess, git_repo};
 
 /// A small tmpfs, unmounted (lazily) when dropped.
-pub(crate) struct SmallDisk(pub(crate) PathBuf);
+pub(crate) struct SmallDisk(PathBuf);
 
 impl SmallDisk {
-    pub(crate) fn mount(at: &Path, size: &str) -> Option<Self> {
+    fn mount(at: &Path, size: &str) -> Option<Self> {
         std::fs::create_dir_all(at).ok()?;
         let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "tmpfs"])
@@ -21,6 +21,17 @@ impl SmallDisk {
             .ok()?;
         out.status.success().then(|| Self(at.to_path_buf()))
     }
+}
+
+/// A fresh viban home on a small tmpfs (None, with the reason printed, where mounting needs root we lack).
+pub(crate) fn small_home(outer: &Path) -> anyhow::Result<Option<(SmallDisk, PathBuf)>> {
+    let Some(disk) = SmallDisk::mount(&outer.join("disk"), "160M") else {
+        eprintln!("skipped: mounting a tmpfs needs root (CI runs as root)");
+        return Ok(None);
+    };
+    std::fs::set_permissions(outer, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let home = disk.0.join("home");
+    Ok(Some((disk, home)))
 }
 
 impl Drop for SmallDisk {
@@ -43,12 +54,7 @@ pub(crate) fn fill(dir: &Path) -> std::io::Result<PathBuf> {
 #[tokio::test]
 async fn a_full_disk_gets_a_clear_error_and_loses_nothing() -> anyhow::Result<()> {
     let outer = tempfile::tempdir()?;
-    let Some(disk) = SmallDisk::mount(&outer.path().join("disk"), "160M") else {
-        eprintln!("skipped: mounting a tmpfs needs root (CI runs as root)");
-        return Ok(());
-    };
-    std::fs::set_permissions(outer.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-    let home = disk.0.join("home");
+    let Some((disk, home)) = small_home(outer.path())? else { return Ok(()) };
     let repos = tempfile::tempdir()?;
     let mut server = ServerProcess::spawn(&home, &[]).await?;
     let repo = git_repo(repos.path(), "full")?;

@@ -190,7 +190,7 @@ impl Runs {
             let part = &part[..part.len().min(MAX_SETUP_OUTPUT / 2)];
             text.extend(String::from_utf8_lossy(part).replace('\n', "\r\n").into_bytes());
         }
-        let _ = self.inner.db.append_chunk(id, 0, 0, &text).await;
+        let _ = self.inner.transcripts.append_chunk(id, 0, 0, &text).await;
         if !out.status.success() {
             return Err(format!("the project's setup script failed ({}); the agent was not started", out.status));
         }

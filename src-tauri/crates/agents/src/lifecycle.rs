@@ -32,8 +32,10 @@ impl Runs {
             }
         };
         let runs = Runs::new(cfg, watcher);
-        runs.reap_previous().await?;
-        for run in runs.inner.db.active_runs().await? {
+        let (queued, live): (Vec<_>, Vec<_>) =
+            runs.inner.db.active_runs().await?.into_iter().partition(|r| r.status == viban_core::RunStatus::Queued);
+        runs.reap_previous(live.into_iter().map(|r| r.id).collect()).await?;
+        for run in queued {
             lock(&runs.inner.queue).push(run.id, run.project_id);
         }
         if let Some(w) = &runs.inner.watcher {
@@ -52,20 +54,11 @@ impl Runs {
 
     /// Ledger entries of this boot whose process is still the one recorded (same start time) are stopped, as is
     /// anything carrying a live run's marker; then those runs are `interrupted`.
-    async fn reap_previous(&self) -> Result<(), DbError> {
-        let ledger = self.inner.db.ledger(&procs::boot_id()).await?;
-        let live: Vec<Uuid> = self
-            .inner
-            .db
-            .active_runs()
-            .await?
-            .into_iter()
-            .filter(|r| r.status != viban_core::RunStatus::Queued)
-            .map(|r| r.id)
-            .collect();
+    async fn reap_previous(&self, live: Vec<Uuid>) -> Result<(), DbError> {
         if live.is_empty() {
             return Ok(());
         }
+        let ledger = self.inner.db.ledger(&procs::boot_id()).await?;
         let quick = Ladder {
             after_int: Duration::from_millis(200),
             after_term: Duration::from_millis(1000),
@@ -229,7 +222,7 @@ impl Runs {
         }
     }
 
-    /// Live runs right now (for the tray): (run, task, agent).
+    /// Runs with a live process right now (Quit asks before stopping them).
     pub fn live_ids(&self) -> Vec<Uuid> {
         lock(&self.inner.live).keys().copied().collect()
     }
