@@ -155,22 +155,23 @@ pub async fn cast(State(state): State<ApiState>, Path(id): Path<String>) -> Resu
                 out.push_str(&writer.event(c.at_ms, &c.data));
                 next = c.byte_offset as u64 + c.data.len() as u64;
             }
-            if out.is_empty() {
+            // The end is when no chunk moved us on (a chunk holding only part of a character adds no event).
+            if next == from {
                 break;
             }
-            if tx.send(Ok(out)).await.is_err() {
+            if !out.is_empty() && tx.send(Ok(out)).await.is_err() {
                 return;
             }
         }
         let _ = tx.send(Ok(writer.finish(last_ms))).await;
     });
-    let body = Body::from_stream(tokio_stream_from(rx));
+    let body = Body::from_stream(receiver_stream(rx));
     let name = format!("attachment; filename=\"viban-run-{}.cast\"", &id.simple().to_string()[..8]);
     Ok(([(header::CONTENT_TYPE, "application/x-asciicast"), (header::CONTENT_DISPOSITION, name.as_str())], body)
         .into_response())
 }
 
-fn tokio_stream_from(
+fn receiver_stream(
     mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
