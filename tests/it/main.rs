@@ -7,5 +7,6 @@ mod api_security;
 mod change_feed;
 mod disk_full;
 mod fake_agent;
+mod harden;
 mod lifecycle;
 mod postgres_recovery;

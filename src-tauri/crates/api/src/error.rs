@@ -2,8 +2,9 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use viban_core::ApiErrorBody;
@@ -30,7 +31,8 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "missing or wrong token: open the link viban-server printed (…/auth?token=…) or send Authorization: Bearer <token>",
+            "not signed in: open the sign-in link viban-server printed (or run `viban-server login-url`); tools send \
+             Authorization: Bearer <token>",
         )
     }
 }
@@ -102,6 +104,20 @@ fn json_rejection(r: JsonRejection) -> ApiError {
     }
 }
 
+/// `Query<T>` whose rejections are `{code, message}` too.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(Self(v)),
+            Err(r) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", r.body_text())),
+        }
+    }
+}
+
 /// Parses an id from the path; a malformed id is simply an id nothing has.
 pub fn parse_id(what: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found(what, raw))
@@ -131,7 +147,9 @@ impl From<viban_agents::RunError> for ApiError {
             R::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // git's stderr and I/O details stay in the log; the client gets the code and a short message.
             tracing::error!(error = %e, "run operation failed");
+            return Self::new(status, e.code(), "the operation failed; see the server log for details");
         }
         Self::new(status, e.code(), e.to_string())
     }

@@ -1,7 +1,9 @@
 //! viban's HTTP API. It can start processes on the user's machine (agents), so it is guarded like a shell:
-//! a per-install token on every route but health, a Host allow-list against DNS rebinding, an Origin check on
-//! WebSocket upgrades and state-changing requests, no CORS, and a body limit.
+//! a credential in `Authorization` (never a cookie) on every route but health and sign-in, a Host allow-list
+//! against DNS rebinding, `Sec-Fetch-Site` and `Origin` checks against other sites and ports, a CSP that forbids
+//! framing, no CORS, and a body limit.
 
+mod auth;
 mod error;
 pub mod openapi;
 mod repo;
@@ -21,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use viban_db::{ChangeFeed, Db};
 use viban_runtime::Status;
 
+pub use auth::{Credentials, PersistSecrets, Rotated, Secrets, random_secret};
 pub use error::ApiError;
 pub use response_cache::{CacheKey, ResponseCache};
 pub use security::Guard;
@@ -60,15 +63,17 @@ pub enum ShellCommand {
 /// The whole app: API under `/api`, the token exchange at `/auth`, the UI for everything else.
 pub fn router(state: ApiState) -> Router {
     response_cache::follow_feed(state.cache.clone(), state.feed.clone(), state.shutdown.clone());
+    // `layer`, not `route_layer`: unknown routes and wrong methods answer 401 without a credential too, so an
+    // anonymous caller learns nothing about which routes exist.
     let api = routes::api_router()
-        .route_layer(middleware::from_fn_with_state(state.clone(), security::require_token))
+        .layer(middleware::from_fn_with_state(state.clone(), security::require_credential))
         .merge(routes::public_router());
     Router::new()
         .nest("/api", api)
-        .merge(security::auth_router())
+        .route("/auth", axum::routing::get(routes::auth::legacy))
         .merge(static_ui::router(state.ui_dir.clone()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), security::check_host_and_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), security::check_request))
         .layer(middleware::from_fn(security::log_request))
         .with_state(state)
 }

@@ -5,17 +5,22 @@ use ts_rs::TS;
 use utoipa::OpenApi;
 use viban_core::*;
 
-use crate::routes::{agents, app, events, health, projects, pty, runs, tasks};
+use crate::routes::{agents, app, auth, events, health, projects, pty, runs, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "viban local API",
-        description = "Every route but /api/health needs the per-install token \
-        (Authorization: Bearer, or the session cookie set by /auth?token=)."
+        description = "Every route but /api/health and /api/auth/session needs Authorization: Bearer with the \
+        per-install token (tools) or a browser session (redeemed from a sign-in code at /api/auth/session). \
+        WebSockets also take a single-use ?ticket= from /api/auth/ticket. Cookies are never read."
     ),
     paths(
         health::health,
+        auth::session,
+        auth::ticket,
+        auth::code,
+        auth::rotate,
         projects::list,
         projects::create,
         projects::delete,
@@ -29,6 +34,7 @@ use crate::routes::{agents, app, events, health, projects, pty, runs, tasks};
         events::upgrade,
         app::show,
         agents::list,
+        agents::detect,
         agents::get_config,
         agents::put_config,
         runs::start,
@@ -58,6 +64,10 @@ use crate::routes::{agents, app, events, health, projects, pty, runs, tasks};
         TaskEvent,
         ApiErrorBody,
         Health,
+        SessionRequest,
+        Session,
+        WsTicket,
+        LoginCode,
         ChangeEvent,
         ChangeTable,
         ChangeOp,
@@ -95,6 +105,10 @@ pub fn typescript() -> String {
         TaskEvent::decl(&cfg),
         ApiErrorBody::decl(&cfg),
         Health::decl(&cfg),
+        SessionRequest::decl(&cfg),
+        Session::decl(&cfg),
+        WsTicket::decl(&cfg),
+        LoginCode::decl(&cfg),
         ChangeTable::decl(&cfg),
         ChangeOp::decl(&cfg),
         RunStatus::decl(&cfg),
@@ -142,6 +156,10 @@ mod tests {
         let doc = ApiDoc::openapi();
         for p in [
             "/api/health",
+            "/api/auth/session",
+            "/api/auth/ticket",
+            "/api/auth/rotate",
+            "/api/agents/detect",
             "/api/projects",
             "/api/projects/{id}/board",
             "/api/tasks/{id}",

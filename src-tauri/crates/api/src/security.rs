@@ -1,68 +1,58 @@
-//! Token, Host and Origin checks. The token is compared in constant time and never logged.
+//! Who may talk to the server and from where: Host allow-list (DNS rebinding), `Sec-Fetch-Site` and `Origin`
+//! checks (cross-site requests), credentials (see `auth`), and the headers that keep the UI out of frames.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::{Query, Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::header::{
+    AUTHORIZATION, CONTENT_SECURITY_POLICY, HOST, ORIGIN, REFERRER_POLICY, UPGRADE, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use serde::Deserialize;
 
+use crate::auth::Credentials;
 use crate::{ApiError, ApiState};
 
-pub const SESSION_COOKIE: &str = "viban_session";
-
-/// How long a one-time login code stays valid.
-const LOGIN_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(120);
-
-/// Who may talk to the server and from where.
+/// The request guards and the credentials behind them.
 #[derive(Debug)]
 pub struct Guard {
-    token: String,
-    /// One-time codes for `/auth?code=`: the desktop window signs in without the token in its URL.
-    codes: std::sync::Mutex<Vec<(String, std::time::Instant)>>,
+    pub credentials: Arc<Credentials>,
     /// `host:port` values accepted in `Host`; `None` accepts any (non-loopback bind with an explicit token).
     hosts: Option<HashSet<String>>,
     /// Origins accepted for WebSocket upgrades and state-changing requests.
     origins: HashSet<String>,
+    /// The URL sign-in links point at.
+    base_url: String,
 }
 
 impl Guard {
-    /// For a server bound to `addr`: loopback binds accept only their own names in `Host`.
-    pub fn new(token: String, addr: std::net::SocketAddr, extra_origins: &[String]) -> Self {
+    /// For a server bound to `addr`: loopback binds accept only their own names in `Host`. `extra_origins`
+    /// (`--allow-origin`, e.g. the Vite dev server) may also send writes and open WebSockets.
+    pub fn new(credentials: Arc<Credentials>, addr: std::net::SocketAddr, extra_origins: &[String]) -> Self {
         let port = addr.port();
         let mut names = vec![format!("localhost:{port}")];
         match addr.ip() {
             std::net::IpAddr::V4(ip) => names.push(format!("{ip}:{port}")),
             std::net::IpAddr::V6(ip) => names.push(format!("[{ip}]:{port}")),
         }
-        let origins: HashSet<String> =
-            names.iter().map(|h| format!("http://{h}")).chain(extra_origins.iter().cloned()).collect();
+        let base_url = format!("http://{}", names[1]);
+        let origins: HashSet<String> = names
+            .iter()
+            .map(|h| format!("http://{h}"))
+            .chain(extra_origins.iter().map(|o| o.trim_end_matches('/').to_ascii_lowercase()))
+            .collect();
         let hosts = addr.ip().is_loopback().then(|| names.into_iter().collect());
-        Self { token, codes: Default::default(), hosts, origins }
+        Self { credentials, hosts, origins, base_url }
     }
 
-    /// A code that signs in once, within two minutes, at `/auth?code=…`.
-    pub fn issue_login_code(&self) -> String {
-        let code = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-        let mut codes = self.codes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        codes.retain(|(_, at)| at.elapsed() < LOGIN_CODE_TTL);
-        codes.push((code.clone(), std::time::Instant::now()));
-        code
-    }
-
-    fn redeem_login_code(&self, candidate: &str) -> bool {
-        let mut codes = self.codes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        codes.retain(|(_, at)| at.elapsed() < LOGIN_CODE_TTL);
-        let found = codes.iter().position(|(c, _)| constant_time_eq(c, candidate));
-        found.map(|i| codes.swap_remove(i)).is_some()
-    }
-
-    pub fn token_matches(&self, candidate: &str) -> bool {
-        constant_time_eq(&self.token, candidate)
+    /// A sign-in link: the code rides in the fragment, so it never reaches a server log or a `Referer`.
+    pub fn login_url(&self) -> (String, String) {
+        let code = self.credentials.issue_login_code();
+        let url = format!("{}/#code={code}", self.base_url);
+        (code, url)
     }
 
     fn host_allowed(&self, host: Option<&str>) -> bool {
@@ -78,82 +68,99 @@ impl Guard {
     }
 }
 
-/// Constant time in the candidate's content.
-fn constant_time_eq(secret: &str, candidate: &str) -> bool {
-    let (a, b) = (secret.as_bytes(), candidate.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn header(headers: &HeaderMap, name: axum::http::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn presented_token(headers: &HeaderMap) -> Option<&str> {
-    if let Some(t) = header(headers, AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")) {
-        return Some(t.trim());
-    }
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|kv| kv.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
-}
-
 /// DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends `Host: evil.example`.
-/// Cross-site requests: browsers send `Origin`; only our own may upgrade a WebSocket or change state.
-pub async fn check_host_and_origin(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+/// Cross-site requests: browsers say where a request comes from in `Sec-Fetch-Site` (and `Origin` on writes);
+/// another port of 127.0.0.1 is `same-site`, so only `same-origin` (or a user's own navigation, or no header at
+/// all — tools) may reach `/api`. Every response gets the headers that forbid framing.
+pub async fn check_request(State(state): State<ApiState>, req: Request, next: Next) -> Response {
     let guard = &state.guard;
     let headers = req.headers();
-    if !guard.host_allowed(header(headers, HOST)) {
-        return ApiError::new(StatusCode::FORBIDDEN, "forbidden_host", "this Host is not allowed").into_response();
-    }
-    let is_upgrade = headers.contains_key(axum::http::header::UPGRADE);
-    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if (is_upgrade || changes_state)
-        && let Some(origin) = header(headers, ORIGIN)
-        && !guard.origin_allowed(origin)
+    let host = header(headers, HOST).map(str::to_string);
+    let refused = if !guard.host_allowed(host.as_deref()) {
+        Some(ApiError::new(StatusCode::FORBIDDEN, "forbidden_host", "this Host is not allowed"))
+    } else if req.uri().path().starts_with("/api")
+        && matches!(header(headers, HeaderName::from_static("sec-fetch-site")), Some("cross-site" | "same-site"))
     {
-        return ApiError::new(StatusCode::FORBIDDEN, "forbidden_origin", "requests from this origin are not allowed")
-            .into_response();
-    }
-    next.run(req).await
-}
-
-pub async fn require_token(State(state): State<ApiState>, req: Request, next: Next) -> Response {
-    match presented_token(req.headers()) {
-        Some(t) if state.guard.token_matches(t) => next.run(req).await,
-        _ => ApiError::unauthorized().into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-struct AuthQuery {
-    token: Option<String>,
-    code: Option<String>,
-}
-
-/// The exchange: `/auth?token=…` (the link viban-server prints) or `/auth?code=…` (a one-time code the desktop
-/// shell opens) sets an HttpOnly SameSite=Strict cookie and redirects to `/`, so nothing secret stays in the
-/// address bar or the history.
-async fn exchange(State(state): State<ApiState>, Query(q): Query<AuthQuery>) -> Response {
-    let valid = match (&q.token, &q.code) {
-        (Some(t), _) => state.guard.token_matches(t),
-        (None, Some(c)) => state.guard.redeem_login_code(c),
-        (None, None) => false,
+        Some(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_site",
+            "requests from other sites (including other ports of this host) are not allowed",
+        ))
+    } else if (headers.contains_key(UPGRADE) || !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS))
+        && header(headers, ORIGIN).is_some_and(|o| !guard.origin_allowed(o))
+    {
+        Some(ApiError::new(StatusCode::FORBIDDEN, "forbidden_origin", "requests from this origin are not allowed"))
+    } else {
+        None
     };
-    if !valid {
-        return ApiError::unauthorized().into_response();
+    let mut res = match refused {
+        Some(e) => e.into_response(),
+        None => next.run(req).await,
+    };
+    protect(res.headers_mut(), host.as_deref());
+    res
+}
+
+/// A strict CSP with `frame-ancestors 'none'` (plus `X-Frame-Options` for older engines): no page of another
+/// port can frame the signed-in board, and no injected script or markup can load from elsewhere.
+fn protect(headers: &mut HeaderMap, host: Option<&str>) {
+    // The Host was checked above (or any is allowed behind a proxy); keep only characters a host:port can have.
+    let host: String =
+        host.unwrap_or("").chars().filter(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(*c)).collect();
+    let ws = if host.is_empty() { String::new() } else { format!(" ws://{host} wss://{host}") };
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+         font-src 'self' data:; connect-src 'self'{ws} ipc: http://ipc.localhost; worker-src 'self' blob:; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        headers.insert(CONTENT_SECURITY_POLICY, v);
     }
-    let cookie = format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", state.guard.token);
-    (StatusCode::SEE_OTHER, [(SET_COOKIE, cookie), (LOCATION, "/".to_string())]).into_response()
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
 }
 
-pub fn auth_router() -> Router<ApiState> {
-    Router::new().route("/auth", get(exchange))
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    header(headers, AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
 }
 
-/// One line per request with the path only: query strings may hold the token.
+/// `?ticket=` of a WebSocket upgrade (browsers cannot set headers on one).
+fn ticket(req: &Request) -> Option<&str> {
+    if !req.headers().contains_key(UPGRADE) {
+        return None;
+    }
+    req.uri().query()?.split('&').find_map(|kv| kv.strip_prefix("ticket="))
+}
+
+/// The install token or a session in `Authorization`, or a single-use ticket on a WebSocket upgrade. Cookies are
+/// never read: any page on any port of this host could have set one (cookie tossing) or could receive ours.
+pub async fn require_credential(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+    let creds = &state.guard.credentials;
+    let ok = match bearer(req.headers()) {
+        Some(b) => creds.bearer_valid(b),
+        None => ticket(&req).is_some_and(|t| creds.redeem_ticket(t)),
+    };
+    if ok {
+        return next.run(req).await;
+    }
+    if bearer(req.headers()).is_some_and(|b| b.starts_with("vs1.")) {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "session_expired",
+            "this browser was signed out (Sign out everywhere, or the token was rotated): open a new sign-in link \
+             (`viban-server login-url`, or Open board in the tray)",
+        )
+        .into_response();
+    }
+    ApiError::unauthorized().into_response()
+}
+
+/// One line per request with the path only: query strings may hold a ticket.
 pub async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -166,14 +173,25 @@ pub async fn log_request(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Secrets;
 
     #[test]
-    fn login_codes_work_once() {
-        let g = Guard::new("t".repeat(64), std::net::SocketAddr::from(([127, 0, 0, 1], 9)), &[]);
-        let code = g.issue_login_code();
-        assert!(!g.redeem_login_code("nope"));
-        assert!(g.redeem_login_code(&code));
-        assert!(!g.redeem_login_code(&code), "a code is single use");
-        assert!(g.token_matches(&"t".repeat(64)) && !g.token_matches("t"));
+    fn origins_and_hosts() {
+        let creds = Arc::new(Credentials::new(Secrets { token: "t".into(), session_key: "k".into() }, false, None));
+        let g = Guard::new(creds, std::net::SocketAddr::from(([127, 0, 0, 1], 9)), &["http://LOCALHOST:5173/".into()]);
+        assert!(g.origin_allowed("http://127.0.0.1:9") && g.origin_allowed("http://localhost:5173"));
+        assert!(!g.origin_allowed("http://127.0.0.1:10"));
+        assert!(g.host_allowed(Some("localhost:9")) && !g.host_allowed(Some("evil.example:9")));
+        assert!(g.login_url().1.starts_with("http://127.0.0.1:9/#code="));
+    }
+
+    #[test]
+    fn frames_are_forbidden_and_the_host_cannot_inject() {
+        let mut h = HeaderMap::new();
+        protect(&mut h, Some("127.0.0.1:9; script-src *"));
+        let csp = h.get(CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("ws://127.0.0.1:9script-src"));
+        assert!(!csp.contains("script-src *"));
+        assert_eq!(h.get(X_FRAME_OPTIONS).and_then(|v| v.to_str().ok()), Some("DENY"));
     }
 }

@@ -150,6 +150,32 @@ pub struct ApiErrorBody {
     pub message: String,
 }
 
+/// `POST /api/auth/session`: a single-use sign-in code to redeem.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    pub code: String,
+}
+
+/// A browser session: send it as `Authorization: Bearer <session>`; keep it in per-origin storage only.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+pub struct Session {
+    pub session: String,
+}
+
+/// `POST /api/auth/ticket`: authorises one WebSocket upgrade (`?ticket=`) within 30 seconds.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+pub struct WsTicket {
+    pub ticket: String,
+}
+
+/// `POST /api/auth/codes`: a single-use sign-in code (valid 5 minutes) and the link that redeems it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+pub struct LoginCode {
+    pub code: String,
+    pub url: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct Health {
     pub status: String,

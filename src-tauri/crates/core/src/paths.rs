@@ -56,12 +56,41 @@ impl AppPaths {
         })
     }
 
-    /// Creates every directory (mode 0700 for data, where secrets live).
+    /// Creates every directory, private (0700): config may hold API keys, logs hold task titles and screens.
     pub fn create_all(&self) -> Result<(), PathsError> {
         for dir in [&self.data_dir, &self.config_dir, &self.log_dir, &self.cache_dir] {
-            std::fs::create_dir_all(dir).map_err(|source| PathsError::Create { path: dir.clone(), source })?;
+            create_private_dir(dir).map_err(|source| PathsError::Create { path: dir.clone(), source })?;
         }
-        set_private(&self.data_dir).map_err(|source| PathsError::Create { path: self.data_dir.clone(), source })
+        Ok(())
+    }
+
+    /// Corrects modes an older version or a loose umask left: viban's folders 0700, the files it writes in them
+    /// (secrets, server.json, config, logs) 0600. Executables in the cache and PostgreSQL's own cluster (which it
+    /// keeps private itself) are left alone. Returns one warning per path that could not be fixed (a filesystem
+    /// without Unix modes, a file of another owner): viban still runs.
+    pub fn tighten_modes(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut fix = |path: &Path, mode: u32| {
+            if let Err(e) = restrict(path, mode) {
+                warnings.push(format!("could not make {} private (mode {mode:o}): {e}", path.display()));
+            }
+        };
+        for dir in [&self.data_dir, &self.config_dir, &self.log_dir, &self.cache_dir] {
+            fix(dir, 0o700);
+        }
+        let worktrees = self.data_dir.join("worktrees");
+        if worktrees.is_dir() {
+            fix(&worktrees, 0o700);
+        }
+        for dir in [&self.data_dir, &self.log_dir] {
+            for file in files_in(dir, false) {
+                fix(&file, 0o600);
+            }
+        }
+        for file in files_in(&self.config_dir, true) {
+            fix(&file, 0o600);
+        }
+        warnings
     }
 
     pub fn server_json(&self) -> PathBuf {
@@ -84,12 +113,43 @@ fn absolute(p: &Path) -> PathBuf {
 }
 
 #[cfg(unix)]
-fn set_private(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    restrict(dir, 0o700)
 }
 #[cfg(not(unix))]
-fn set_private(_dir: &Path) -> std::io::Result<()> {
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Regular files (never through symlinks) directly in `dir`, or below it with `recursive`.
+fn files_in(dir: &Path, recursive: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_file() {
+            out.push(entry.path());
+        } else if kind.is_dir() && recursive {
+            out.extend(files_in(&entry.path(), true));
+        }
+    }
+    out
+}
+
+/// Sets `mode` when the current one grants more (never follows a symlink; never loosens).
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() || meta.permissions().mode() & 0o777 & !mode == 0 {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(meta.permissions().mode() & mode))
+}
+#[cfg(not(unix))]
+fn restrict(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -104,6 +164,35 @@ mod tests {
             assert!(d.starts_with("/x/home"), "{d:?} escapes the home");
         }
         assert_eq!(p.server_json(), Path::new("/x/home/server.json"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn modes_are_tightened_and_never_loosened() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        let home = std::env::temp_dir().join(format!("viban-modes-{}", std::process::id()));
+        let p = AppPaths::under(&home);
+        p.create_all().unwrap_or_else(|e| panic!("{e}"));
+        let set = |path: &Path, m: u32| std::fs::set_permissions(path, std::fs::Permissions::from_mode(m));
+        for (f, m) in
+            [(p.token_file(), 0o644), (p.config_dir.join("agents.toml"), 0o666), (p.log_dir.join("a.log"), 0o640)]
+        {
+            std::fs::write(&f, "x").unwrap_or_else(|e| panic!("{e}"));
+            set(&f, m).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let exe = p.cache_dir.join("postgres");
+        std::fs::write(&exe, "x").unwrap_or_else(|e| panic!("{e}"));
+        set(&exe, 0o755).unwrap_or_else(|e| panic!("{e}"));
+        set(&p.config_dir, 0o755).unwrap_or_else(|e| panic!("{e}"));
+        let warnings = p.tighten_modes();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(mode(&p.config_dir), 0o700);
+        assert_eq!(mode(&p.token_file()), 0o600);
+        assert_eq!(mode(&p.config_dir.join("agents.toml")), 0o600);
+        assert_eq!(mode(&p.log_dir.join("a.log")), 0o600);
+        assert_eq!(mode(&exe), 0o755, "executables in the cache keep their mode");
+        let _ = std::fs::remove_dir_all(&home);
     }
 
     #[test]

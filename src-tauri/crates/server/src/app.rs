@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use viban_agents::{Ladder, Runs, RunsConfig};
-use viban_api::{ApiState, Guard, ResponseCache, ShellCommand};
+use viban_api::{ApiState, Credentials, Guard, ResponseCache, ShellCommand};
 use viban_core::{AppPaths, LogNotifier, Notifier, PathsError};
 use viban_db::{ChangeFeed, Db, DbError};
 use viban_runtime::{
@@ -27,6 +27,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Required when binding a non-loopback address; else the per-install token.
     pub token: Option<String>,
+    /// Origins besides the server's own that may write and open WebSockets (e.g. the Vite dev server).
+    pub allow_origins: Vec<String>,
     pub ui_dir: Option<PathBuf>,
     /// Folders projects must live in (empty: anywhere but system folders).
     pub repo_roots: Vec<PathBuf>,
@@ -45,6 +47,7 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: None,
             token: None,
+            allow_origins: Vec::new(),
             ui_dir: None,
             repo_roots: Vec::new(),
             restart_policy: RestartPolicy::default(),
@@ -79,6 +82,7 @@ pub struct App;
 /// A started viban. Call `shutdown` to stop it in order.
 pub struct RunningApp {
     pub url: String,
+    /// The install token at start (`Sign out everywhere` may rotate it: `server.json` has the current one).
     pub token: String,
     pub addr: SocketAddr,
     pub paths: AppPaths,
@@ -105,8 +109,17 @@ fn ui_dir(configured: Option<PathBuf>) -> Option<PathBuf> {
         .into_iter()
         .chain(std::env::var_os("VIBAN_UI_DIR").map(PathBuf::from))
         .chain(exe_dir.iter().flat_map(|d| [d.join("ui"), d.join("../share/viban/ui")]))
-        .chain(std::iter::once(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../ui/dist"))))
+        .chain(source_checkout_ui())
         .find(|d| d.join("index.html").is_file())
+}
+
+/// In a source checkout (`target/<profile>/viban-server`), the UI built beside it in `ui/dist`. Found from the
+/// running executable, never from a path compiled in: a binary copied elsewhere must not serve the build
+/// machine's files.
+fn source_checkout_ui() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let root = exe.ancestors().find(|d| d.file_name().is_some_and(|n| n == "target"))?.parent()?;
+    root.join("Cargo.toml").is_file().then(|| root.join("ui/dist"))
 }
 
 impl App {
@@ -114,6 +127,9 @@ impl App {
         let t0 = Instant::now();
         let paths = AppPaths::resolve(config.home.as_deref())?;
         paths.create_all()?;
+        for warning in paths.tighten_modes() {
+            tracing::warn!("{warning}");
+        }
         let lock = DataDirLock::acquire(&paths.lock_file())?;
         step("paths+lock", t0);
 
@@ -125,11 +141,8 @@ impl App {
                 config.bind
             )));
         }
-        let token = match &config.token {
-            Some(t) => t.clone(),
-            None => token::read_or_create(&paths.token_file())
-                .map_err(|source| StartError::Write { path: paths.token_file(), source })?,
-        };
+        let credentials = token::credentials(&paths, config.token.clone())?;
+        let token = credentials.token();
 
         let (supervisor, options) = match &config.database_url {
             Some(url) => {
@@ -159,7 +172,7 @@ impl App {
         };
         step("postgres", t0);
         crate::watch_status::spawn(supervisor.status(), config.notifier.clone());
-        match Self::serve(&config, &paths, &token, supervisor.status(), options, t0).await {
+        match Self::serve(&config, &paths, credentials, supervisor.status(), options, t0).await {
             Ok(Serving { bound, db, transcripts, cancel }) => Ok(RunningApp {
                 transcripts,
                 guard: bound.guard,
@@ -188,7 +201,7 @@ impl App {
     async fn serve(
         config: &Config,
         paths: &AppPaths,
-        token: &str,
+        credentials: Arc<Credentials>,
         status: watch::Receiver<Status>,
         options: PgConnectOptions,
         t0: Instant,
@@ -207,7 +220,7 @@ impl App {
         };
         step("migrate", t0);
         let cancel = CancellationToken::new();
-        let served = Self::bind(config, paths, token, status, (&db, &transcripts), &cancel).await;
+        let served = Self::bind(config, paths, credentials, status, (&db, &transcripts), &cancel).await;
         if served.is_err() {
             cancel.cancel();
             db.close().await;
@@ -222,7 +235,7 @@ impl App {
     async fn bind(
         config: &Config,
         paths: &AppPaths,
-        token: &str,
+        credentials: Arc<Credentials>,
         status: watch::Receiver<Status>,
         (db, transcripts): (&Db, &Db),
         cancel: &CancellationToken,
@@ -232,7 +245,8 @@ impl App {
             .await
             .map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
-        let guard = Arc::new(Guard::new(token.to_string(), addr, &[]));
+        let token = credentials.token();
+        let guard = Arc::new(Guard::new(credentials, addr, &config.allow_origins));
         let (shell, _) = tokio::sync::broadcast::channel(8);
         let runs_cancel = CancellationToken::new();
         let runs = Runs::start(RunsConfig {
@@ -265,12 +279,7 @@ impl App {
             axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
         });
         let url = format!("http://{addr}");
-        let file = ServerFile {
-            url: url.clone(),
-            token: token.to_string(),
-            pid: std::process::id(),
-            version: viban_core::VERSION.into(),
-        };
+        let file = ServerFile { url: url.clone(), token, pid: std::process::id(), version: viban_core::VERSION.into() };
         if let Err(source) = file.write(&paths.server_json()) {
             runs.shutdown().await;
             runs_cancel.cancel();
@@ -309,9 +318,10 @@ impl RunningApp {
         &self.db
     }
 
-    /// A URL that signs a browser or webview in once (a one-time code, not the token) and opens the board.
+    /// A URL that signs a browser or webview in once (a single-use code in the fragment, never the token) and
+    /// opens the board.
     pub fn login_url(&self) -> String {
-        format!("{}/auth?code={}", self.url, self.guard.issue_login_code())
+        self.guard.login_url().1
     }
 
     /// Requests the API passes on to a desktop shell (e.g. a second launch asking to show the window).

@@ -3,10 +3,11 @@
 //! API bound → server.json written. Shutdown runs the same steps backwards, each under a deadline.
 
 mod app;
+pub mod client;
 pub mod doctor;
 pub mod logging;
 mod server_file;
-mod token;
+pub mod token;
 pub mod watch_status;
 
 pub use app::{App, Config, RunningApp, StartError};

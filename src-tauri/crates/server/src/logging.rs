@@ -10,14 +10,17 @@ pub fn init(paths: Option<&AppPaths>, file_prefix: &str) -> Option<tracing_appen
     let filter = EnvFilter::try_from_env("VIBAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
     let file = paths.and_then(|p| {
-        std::fs::create_dir_all(&p.log_dir).ok()?;
-        tracing_appender::rolling::Builder::new()
+        // Logs hold task titles and agents' screens: private folder, private files.
+        p.create_all().ok()?;
+        let appender = tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix(file_prefix)
             .filename_suffix("log")
             .max_log_files(7)
             .build(&p.log_dir)
-            .ok()
+            .ok();
+        let _ = p.tighten_modes();
+        appender
     });
     match file {
         Some(appender) => {

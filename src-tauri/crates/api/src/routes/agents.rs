@@ -1,27 +1,24 @@
 //! Agent profiles: what is installed, and the user's profile file.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use viban_agents::catalog::{Catalog, CatalogError};
 use viban_core::{AgentConfig, AgentInfo, ApiErrorBody};
 
 use crate::error::ApiJson;
 use crate::{ApiError, ApiState};
 
-#[derive(Debug, Deserialize)]
-pub struct Refresh {
-    #[serde(default)]
-    refresh: bool,
-}
-
 fn catalog_error(e: CatalogError) -> ApiError {
     match e {
         CatalogError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_profile", m.to_string()),
         CatalogError::Io(m) => {
             tracing::error!(error = %m, "agent profile file");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "io", m)
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "io",
+                "the agent profile file could not be read or written; see the server log",
+            )
         }
     }
 }
@@ -29,15 +26,25 @@ fn catalog_error(e: CatalogError) -> ApiError {
 async fn list_blocking(catalog: Catalog, refresh: bool) -> Result<Vec<AgentInfo>, ApiError> {
     tokio::task::spawn_blocking(move || catalog.list(refresh))
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "agent detection task");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+        })?
         .map_err(catalog_error)
 }
 
-/// Every profile with what detection found (`?refresh=true` re-reads the login-shell PATH and re-detects).
-#[utoipa::path(get, path = "/api/agents", tag = "agents", params(("refresh" = Option<bool>, Query)),
+/// Every profile with what detection found (cached; `POST /api/agents/detect` detects again).
+#[utoipa::path(get, path = "/api/agents", tag = "agents",
     responses((status = 200, body = Vec<AgentInfo>), (status = 422, body = ApiErrorBody)))]
-pub async fn list(State(state): State<ApiState>, Query(q): Query<Refresh>) -> Result<Json<Vec<AgentInfo>>, ApiError> {
-    Ok(Json(list_blocking(state.runs.catalog().clone(), q.refresh).await?))
+pub async fn list(State(state): State<ApiState>) -> Result<Json<Vec<AgentInfo>>, ApiError> {
+    Ok(Json(list_blocking(state.runs.catalog().clone(), false).await?))
+}
+
+/// Re-reads the login shell's PATH and runs every profile's version command again (a POST: it runs programs).
+#[utoipa::path(post, path = "/api/agents/detect", tag = "agents",
+    responses((status = 200, body = Vec<AgentInfo>), (status = 422, body = ApiErrorBody)))]
+pub async fn detect(State(state): State<ApiState>) -> Result<Json<Vec<AgentInfo>>, ApiError> {
+    Ok(Json(list_blocking(state.runs.catalog().clone(), true).await?))
 }
 
 /// The user's profile file (a commented template when there is none yet).

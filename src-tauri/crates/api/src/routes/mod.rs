@@ -1,5 +1,6 @@
 pub mod agents;
 pub mod app;
+pub mod auth;
 pub mod events;
 pub mod health;
 pub mod projects;
@@ -30,6 +31,10 @@ pub fn api_router() -> Router<ApiState> {
         .route("/runs/{id}/transcript.cast", get(runs::cast))
         .route("/runs/{id}/pty", get(pty::upgrade))
         .route("/agents", get(agents::list))
+        .route("/agents/detect", post(agents::detect))
+        .route("/auth/ticket", post(auth::ticket))
+        .route("/auth/codes", post(auth::code))
+        .route("/auth/rotate", post(auth::rotate))
         .route("/agents/config", get(agents::get_config).put(agents::put_config))
         .route("/projects/{id}/board", get(projects::board))
         .route("/projects/{id}/tasks", axum::routing::post(tasks::create))
@@ -39,9 +44,21 @@ pub fn api_router() -> Router<ApiState> {
         .route("/app/show", axum::routing::post(app::show))
         .route("/openapi.json", get(crate::openapi::serve))
         .fallback(|| async { crate::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed() -> crate::ApiError {
+    crate::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method (state changes are never GETs)",
+    )
 }
 
 /// Routes anyone on loopback may call.
 pub fn public_router() -> Router<ApiState> {
-    Router::new().route("/health", get(health::health))
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/auth/session", post(auth::session))
+        .method_not_allowed_fallback(method_not_allowed)
 }

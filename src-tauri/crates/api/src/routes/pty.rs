@@ -3,14 +3,14 @@
 //! in-memory ring (or stops reading) catches up from the store, and never makes the agent wait.
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 use viban_agents::{AttachStart, Runs, StoredChunk};
 
-use crate::error::parse_id;
+use crate::error::{ApiQuery, parse_id};
 use crate::{ApiError, ApiState};
 
 /// Chunks read from the store per query while catching up.
@@ -35,7 +35,7 @@ enum ClientFrame {
 pub async fn upgrade(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-    Query(q): Query<From>,
+    ApiQuery(q): ApiQuery<From>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let id = parse_id("run", &id)?;

@@ -2,13 +2,13 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use viban_core::{ApiErrorBody, FollowUp, Run, RunInput, RunResize, RunScreen, StartRun};
 
-use crate::error::{ApiJson, parse_id};
+use crate::error::{ApiJson, ApiQuery, parse_id};
 use crate::{ApiError, ApiState};
 
 /// Starts a new attempt on a task: a worktree and branch of its own, queued until a slot is free.
@@ -117,7 +117,7 @@ pub struct Force {
 pub async fn remove_worktree(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-    Query(q): Query<Force>,
+    ApiQuery(q): ApiQuery<Force>,
 ) -> Result<StatusCode, ApiError> {
     state.runs.remove_worktree(parse_id("run", &id)?, q.force).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -34,15 +34,39 @@ enum Command {
         /// Use this PostgreSQL server instead of the embedded one (postgres://user:pass@host:port/db).
         #[arg(long, env = "VIBAN_DATABASE_URL", value_name = "URL", hide_env_values = true)]
         database_url: Option<String>,
-        /// API token to require (default: the per-install token kept in the data dir).
-        #[arg(long, env = "VIBAN_TOKEN", hide_env_values = true)]
+        /// API token to require (default: the per-install token kept in the data dir). Visible to every local
+        /// user in the process list: prefer --token-file or VIBAN_TOKEN.
+        #[arg(long, env = "VIBAN_TOKEN", hide_env_values = true, conflicts_with = "token_file")]
         token: Option<String>,
+        /// Read the API token to require from this file (first line).
+        #[arg(long, env = "VIBAN_TOKEN_FILE", value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Also accept writes and WebSockets from this origin (e.g. http://localhost:5173 for the UI's dev
+        /// server). Repeatable.
+        #[arg(long = "allow-origin", env = "VIBAN_ALLOW_ORIGIN", value_delimiter = ',', value_name = "ORIGIN")]
+        allow_origins: Vec<String>,
+        /// Open the board in the browser, signed in (a single-use link).
+        #[arg(long)]
+        open: bool,
         /// Folder with the built UI (default: next to the binary, or ui/dist in a source checkout).
         #[arg(long, env = "VIBAN_UI_DIR", value_name = "DIR")]
         ui_dir: Option<PathBuf>,
         /// Only accept projects inside this folder (repeatable).
         #[arg(long = "repo-root", value_name = "DIR")]
         repo_roots: Vec<PathBuf>,
+    },
+    /// Print a new single-use sign-in link (valid 5 minutes) for the running viban.
+    LoginUrl {
+        #[arg(long, env = "VIBAN_HOME", value_name = "DIR")]
+        home: Option<PathBuf>,
+        /// Open it in the browser instead of only printing it.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Sign out every browser and replace the install token (of the running viban, or the one on disk).
+    RotateToken {
+        #[arg(long, env = "VIBAN_HOME", value_name = "DIR")]
+        home: Option<PathBuf>,
     },
     /// Check PostgreSQL binaries, git, data dir and free disk; print what is missing and how to fix it.
     Doctor {
@@ -51,7 +75,7 @@ enum Command {
     },
 }
 
-async fn serve(config: Config) -> ExitCode {
+async fn serve(config: Config, open: bool) -> ExitCode {
     let app = match App::start(config).await {
         Ok(app) => app,
         Err(e) => {
@@ -60,7 +84,11 @@ async fn serve(config: Config) -> ExitCode {
         }
     };
     println!("viban-server listening on {}", app.url);
-    println!("open {}/auth?token=<token from {}> in your browser", app.url, app.paths.server_json().display());
+    let link = app.login_url();
+    println!("viban-server sign-in link (single use, valid 5 minutes; `viban-server login-url` makes another): {link}");
+    if open && let Err(e) = viban_server::client::open_in_browser(&link) {
+        eprintln!("viban-server: could not open a browser (xdg-open: {e}); open the link above yourself");
+    }
     wait_for_signal().await;
     if app.shutdown().await { ExitCode::SUCCESS } else { ExitCode::from(2) }
 }
@@ -80,6 +108,74 @@ async fn wait_for_signal() {
     }
 }
 
+/// `--token` (warned about: the process list shows it), `VIBAN_TOKEN`, or `--token-file`.
+fn explicit_token(token: Option<String>, file: Option<PathBuf>) -> Result<Option<String>, String> {
+    if token.is_some() && std::env::args().any(|a| a == "--token" || a.starts_with("--token=")) {
+        tracing::warn!("--token is visible to every local user in the process list; use --token-file or VIBAN_TOKEN");
+    }
+    let Some(path) = file else { return Ok(token) };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("could not read --token-file {}: {e}", path.display()))?;
+    match text.lines().next().map(str::trim) {
+        Some(t) if t.len() >= 16 => Ok(Some(t.to_string())),
+        _ => {
+            Err(format!("--token-file {}: the first line must hold a token of at least 16 characters", path.display()))
+        }
+    }
+}
+
+fn resolve_paths(home: Option<PathBuf>) -> Result<AppPaths, ExitCode> {
+    AppPaths::resolve(home.as_deref()).map_err(|e| {
+        eprintln!("viban-server: {e}");
+        ExitCode::from(1)
+    })
+}
+
+async fn login_url(home: Option<PathBuf>, open: bool) -> ExitCode {
+    let paths = match resolve_paths(home) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match viban_server::client::login_url(&paths).await {
+        Ok(url) => {
+            println!("{url}");
+            if open && let Err(e) = viban_server::client::open_in_browser(&url) {
+                eprintln!("viban-server: could not open a browser (xdg-open: {e}); open the link above yourself");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("viban-server: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn rotate_token(home: Option<PathBuf>) -> ExitCode {
+    use viban_server::client::Rotation;
+    let paths = match resolve_paths(home) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match viban_server::client::rotate_token(&paths).await {
+        Ok(Rotation::Running { token_replaced: true }) | Ok(Rotation::Offline) => {
+            println!(
+                "every browser is signed out; the new token is in {} (and server.json)",
+                paths.token_file().display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Rotation::Running { token_replaced: false }) => {
+            println!("every browser is signed out; the token itself is set by --token/--token-file and was kept");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("viban-server: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -90,12 +186,22 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Serve { home, bind, database_url, token, ui_dir, repo_roots } => {
+        Command::Serve { home, bind, database_url, token, token_file, allow_origins, open, ui_dir, repo_roots } => {
             let paths = AppPaths::resolve(home.as_deref()).ok();
             let _guard = viban_server::logging::init(paths.as_ref(), "viban-server");
-            let config = Config { home, bind, database_url, token, ui_dir, repo_roots, ..Config::default() };
-            runtime.block_on(serve(config))
+            let token = match explicit_token(token, token_file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("viban-server: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let config =
+                Config { home, bind, database_url, token, allow_origins, ui_dir, repo_roots, ..Config::default() };
+            runtime.block_on(serve(config, open))
         }
+        Command::LoginUrl { home, open } => runtime.block_on(login_url(home, open)),
+        Command::RotateToken { home } => runtime.block_on(rotate_token(home)),
         Command::Doctor { home } => {
             let paths = match AppPaths::resolve(home.as_deref()) {
                 Ok(p) => p,
