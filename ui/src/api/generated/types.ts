@@ -64,6 +64,14 @@ export type Health = { status: string, version: string,
  */
 database: string, };
 
+export type SessionRequest = { code: string, };
+
+export type Session = { session: string, };
+
+export type WsTicket = { ticket: string, };
+
+export type LoginCode = { code: string, url: string, };
+
 export type ChangeTable = "project" | "task" | "run";
 
 export type ChangeOp = "insert" | "update" | "delete";
