@@ -1,6 +1,6 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { ChangeEvent, Project, Task, TaskStatus } from './api/generated/types';
-import { api, errorMessage, onUnauthorized } from './api/client';
+import { api, errorMessage } from './api/client';
 import { AgentsSettings } from './features/agents/AgentsSettings';
 import { Board } from './features/board/Board';
 import { countTasks, filterColumns, findTask, shortId } from './features/board/logic';
@@ -9,6 +9,8 @@ import { useBoard } from './features/board/useBoard';
 import { useProjectRuns } from './features/board/useProjectRuns';
 import { ConnectionStatus } from './features/connection/ConnectionStatus';
 import { SignedOut } from './features/connection/SignedOut';
+import type { AuthController } from './features/connection/auth';
+import { AuthProvider, useAuthController, useAuthState } from './features/connection/useAuth';
 import { useLiveEvents } from './features/connection/useLiveEvents';
 import { AddProjectDialog } from './features/projects/AddProjectDialog';
 import { NoProjects } from './features/projects/NoProjects';
@@ -21,18 +23,61 @@ import { useShortcuts } from './features/shortcuts/useShortcuts';
 import { TaskPanel, type PanelMode } from './features/tasks/TaskPanel';
 import { ToastProvider, useToast } from './features/toasts/ToastProvider';
 
-export function App() {
+export function App({ auth }: { auth: AuthController }) {
   return (
-    <ToastProvider>
-      <Main />
-    </ToastProvider>
+    <AuthProvider auth={auth}>
+      <ToastProvider>
+        <Gate />
+      </ToastProvider>
+    </AuthProvider>
   );
 }
 
-function Main() {
-  const [signedOut, setSignedOut] = useState(false);
-  useEffect(() => onUnauthorized(() => setSignedOut(true)), []);
+/**
+ * Signed in: the board. The board mounts at the first sign-in and then stays mounted: when the session ends later
+ * (the token was rotated) the signed-out screen covers it, and whatever was on it — an open task's unsaved
+ * description — is still there once this tab is signed in again.
+ */
+function Gate() {
+  const auth = useAuthController();
+  const state = useAuthState();
+  const [boardMounted, setBoardMounted] = useState(state.kind === 'signed-in');
+  if (state.kind === 'signed-in' && !boardMounted) setBoardMounted(true);
 
+  const signedOut =
+    state.kind === 'signed-out' ? (
+      <SignedOut
+        reason={state.reason}
+        message={state.message}
+        onRetry={auth.canRetry ? () => auth.retry() : null}
+        overlay={boardMounted}
+      />
+    ) : null;
+
+  if (!boardMounted) {
+    return (
+      <div className="app">
+        <Header />
+        <main className="main">
+          {signedOut ?? (
+            <div className="loading" data-testid="signing-in">
+              Signing in…
+            </div>
+          )}
+        </main>
+      </div>
+    );
+  }
+  return (
+    <>
+      <Main live={state.kind === 'signed-in'} />
+      {signedOut}
+    </>
+  );
+}
+
+/** The board. `live`: signed in; otherwise the change feed is closed and the page is inert under the sign-in screen. */
+function Main({ live }: { live: boolean }) {
   const projects = useProjects();
   const [wantedId, setWantedId] = useState<string | null>(() => rememberedProjectId());
   const projectId = projects.projects ? pickProjectId(projects.projects, wantedId) : null;
@@ -129,7 +174,7 @@ function Main() {
     board.scheduleReload();
     projectRuns.scheduleReload();
   };
-  const connection = useLiveEvents({ onEvent, onResync }, !signedOut);
+  const connection = useLiveEvents({ onEvent, onResync }, live);
 
   // The panel opened with a snapshot of the task; while the board holds the task, the panel gets the board's
   // current copy, so changes from the server (a run moving it to In Progress) reach the open form.
@@ -141,6 +186,8 @@ function Main() {
   const openTask = useCallback((task: Task) => setPanel({ kind: 'edit', task }), []);
 
   useShortcuts((action, e) => {
+    // Signed out: the sign-in screen covers everything; keys must not open dialogs beneath it.
+    if (!live) return;
     switch (action) {
       case 'escape':
         if (helpOpen) setHelpOpen(false);
@@ -185,22 +232,10 @@ function Main() {
     setAddingProject(false);
   };
 
-  if (signedOut) {
-    return (
-      <div className="app">
-        <Header />
-        {connection === 'connected' && database !== 'ready' && <ServicesBanner database={database} />}
-      <main className="main">
-          <SignedOut />
-        </main>
-      </div>
-    );
-  }
-
   const visibleCount = visible ? countTasks(visible) : 0;
 
   return (
-    <div className="app">
+    <div className="app" inert={!live}>
       <Header>
         <ProjectSwitcher projects={projects.projects ?? []} selectedId={projectId} onSelect={selectProject} />
         <button
@@ -255,6 +290,7 @@ function Main() {
         </button>
         <ConnectionStatus state={connection} />
       </Header>
+      {connection === 'connected' && database !== 'ready' && <ServicesBanner database={database} />}
 
       <main className="main">
         {projects.projects === null && !projects.error && <div className="loading">Loading projects…</div>}

@@ -1,14 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ApiError,
   UnauthorizedError,
   api,
   errorFromResponse,
   eventsUrl,
+  exchangeCode,
   onUnauthorized,
   parseChangeEvent,
+  requestBlob,
+  requestText,
   setFetcher,
+  withTicket,
 } from './client';
+import { SESSION_KEY, currentSession, setSessionStore, storeSession, type KeyValueStore } from './session';
 
 type Call = { url: string; init: RequestInit };
 
@@ -19,6 +24,23 @@ function fakeFetch(status: number, body: string, calls: Call[]) {
   });
 }
 
+function memoryStore(): KeyValueStore & { data: Map<string, string> } {
+  const data = new Map<string, string>();
+  return {
+    data,
+    getItem: (k) => data.get(k) ?? null,
+    setItem: (k, v) => void data.set(k, v),
+    removeItem: (k) => void data.delete(k),
+  };
+}
+
+const headersOf = (init: RequestInit | undefined) => new Headers(init?.headers);
+
+let store = memoryStore();
+beforeEach(() => {
+  store = memoryStore();
+  setSessionStore(store);
+});
 afterEach(() => setFetcher((input, init) => fetch(input, init)));
 
 describe('errorFromResponse', () => {
@@ -44,15 +66,53 @@ describe('errorFromResponse', () => {
 });
 
 describe('request', () => {
-  it('sends JSON with same-origin credentials', async () => {
+  it('sends JSON with the session as a bearer token and never cookies', async () => {
+    storeSession('sess-1');
     const calls: Call[] = [];
     fakeFetch(200, '{"id":"t1"}', calls);
     const t = await api.updateTask('t 1', { status: 'done', position: 0 });
     expect(t.id).toBe('t1');
     expect(calls[0]?.url).toBe('/api/tasks/t%201');
     expect(calls[0]?.init.method).toBe('PATCH');
-    expect(calls[0]?.init.credentials).toBe('same-origin');
+    expect(calls[0]?.init.credentials).toBe('omit');
+    expect(headersOf(calls[0]?.init).get('Authorization')).toBe('Bearer sess-1');
+    expect(headersOf(calls[0]?.init).get('Content-Type')).toBe('application/json');
     expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ status: 'done', position: 0 });
+  });
+
+  it('sends no Authorization header without a session', async () => {
+    const calls: Call[] = [];
+    fakeFetch(200, '[]', calls);
+    await api.listProjects();
+    expect(headersOf(calls[0]?.init).has('Authorization')).toBe(false);
+    expect(calls[0]?.init.credentials).toBe('omit');
+  });
+
+  it('forgets a session the server refuses', async () => {
+    storeSession('revoked');
+    fakeFetch(401, '{"code":"session_revoked","message":"signed out everywhere"}', []);
+    const seen: string[] = [];
+    const off = onUnauthorized((e) => seen.push(e.code));
+    await expect(api.listProjects()).rejects.toMatchObject({ code: 'session_revoked', status: 401 });
+    off();
+    expect(seen).toEqual(['session_revoked']);
+    expect(currentSession()).toBeNull();
+    expect(store.data.has(SESSION_KEY)).toBe(false);
+  });
+
+  it('keeps a newer session stored while a request with the old one was in flight', async () => {
+    storeSession('old');
+    let answer: (r: Response) => void = () => {};
+    setFetcher(() => new Promise<Response>((r) => (answer = r)));
+    const seen: string[] = [];
+    const off = onUnauthorized((e) => seen.push(e.code));
+    const pending = api.listProjects();
+    storeSession('new'); // another tab signed in meanwhile
+    answer(new Response('{"code":"unauthorized","message":"no"}', { status: 401 }));
+    await expect(pending).rejects.toBeInstanceOf(UnauthorizedError);
+    off();
+    expect(currentSession()).toBe('new');
+    expect(seen).toEqual([]);
   });
 
   it('resolves 204 to undefined', async () => {
@@ -75,6 +135,97 @@ describe('request', () => {
       throw new TypeError('Failed to fetch');
     });
     await expect(api.health()).rejects.toMatchObject({ code: 'network', status: 0 });
+  });
+});
+
+describe('sign-in code exchange', () => {
+  it('posts the code without a credential and stores the session it gets', async () => {
+    storeSession('stale');
+    const calls: Call[] = [];
+    fakeFetch(200, '{"session":"fresh-session"}', calls);
+    await expect(exchangeCode('c0de')).resolves.toBe('fresh-session');
+    expect(calls[0]?.url).toBe('/api/auth/session');
+    expect(calls[0]?.init.method).toBe('POST');
+    expect(calls[0]?.init.credentials).toBe('omit');
+    expect(headersOf(calls[0]?.init).has('Authorization')).toBe(false);
+    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ code: 'c0de' });
+    expect(currentSession()).toBe('fresh-session');
+  });
+
+  it('rejects a used or expired code with code_invalid, without signing the app out', async () => {
+    storeSession('still-good');
+    fakeFetch(401, '{"code":"code_invalid","message":"already used or expired"}', []);
+    const seen: string[] = [];
+    const off = onUnauthorized((e) => seen.push(e.code));
+    await expect(exchangeCode('used')).rejects.toMatchObject({ code: 'code_invalid', status: 401 });
+    off();
+    expect(seen).toEqual([]);
+    expect(currentSession()).toBe('still-good');
+  });
+
+  it('refuses an answer without a session', async () => {
+    fakeFetch(200, '{"nope":1}', []);
+    await expect(exchangeCode('c')).rejects.toMatchObject({ code: 'bad_response' });
+    expect(currentSession()).toBeNull();
+  });
+
+  it('maps network failures to code "network"', async () => {
+    setFetcher(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    await expect(exchangeCode('c')).rejects.toMatchObject({ code: 'network', status: 0 });
+  });
+});
+
+describe('tickets, rotation and downloads', () => {
+  it('asks for a WebSocket ticket with the session', async () => {
+    storeSession('s');
+    const calls: Call[] = [];
+    fakeFetch(200, '{"ticket":"tk-1"}', calls);
+    await expect(api.ticket()).resolves.toBe('tk-1');
+    expect(calls[0]?.url).toBe('/api/auth/ticket');
+    expect(calls[0]?.init.method).toBe('POST');
+    expect(headersOf(calls[0]?.init).get('Authorization')).toBe('Bearer s');
+  });
+
+  it('a ticket refused with 401 signs the app out', async () => {
+    storeSession('s');
+    fakeFetch(401, '{"code":"unauthorized","message":"no"}', []);
+    const seen: string[] = [];
+    const off = onUnauthorized((e) => seen.push(e.code));
+    await expect(api.ticket()).rejects.toBeInstanceOf(UnauthorizedError);
+    off();
+    expect(seen).toEqual(['unauthorized']);
+  });
+
+  it('rotates the token with POST /api/auth/rotate', async () => {
+    storeSession('s');
+    const calls: Call[] = [];
+    fakeFetch(204, '', calls);
+    await expect(api.rotateToken()).resolves.toBeUndefined();
+    expect(calls[0]?.url).toBe('/api/auth/rotate');
+    expect(calls[0]?.init.method).toBe('POST');
+    expect(headersOf(calls[0]?.init).get('Authorization')).toBe('Bearer s');
+  });
+
+  it('fetches text and files with the session', async () => {
+    storeSession('s');
+    const calls: Call[] = [];
+    fakeFetch(200, '{"version":2}\n', calls);
+    await expect(requestText('/api/runs/r/transcript.cast', 'application/x-asciicast')).resolves.toBe('{"version":2}\n');
+    const blob = await requestBlob('/api/runs/r/transcript.cast', 'application/x-asciicast');
+    expect(await blob.text()).toBe('{"version":2}\n');
+    for (const call of calls) {
+      expect(call.init.method).toBe('GET');
+      expect(call.init.credentials).toBe('omit');
+      expect(headersOf(call.init).get('Authorization')).toBe('Bearer s');
+      expect(headersOf(call.init).get('Accept')).toBe('application/x-asciicast');
+    }
+  });
+
+  it('adds the ticket to a WebSocket URL, keeping its other parameters', () => {
+    expect(withTicket('ws://h:1/api/events', 'a b')).toBe('ws://h:1/api/events?ticket=a%20b');
+    expect(withTicket('ws://h:1/api/runs/r/pty?from=42', 't')).toBe('ws://h:1/api/runs/r/pty?from=42&ticket=t');
   });
 });
 

@@ -1,5 +1,7 @@
 // HTTP + WebSocket client for the viban API (docs/api-contract.md).
-// Every request goes to the same origin and carries the session cookie.
+// Every request goes to the same origin with `Authorization: Bearer <session>` (the session this browser got for a
+// sign-in code, see session.ts) and never with cookies: the server ignores them. WebSockets cannot carry that
+// header from a browser, so each connection first asks for a single-use ticket and puts it in its URL.
 import type {
   ApiErrorBody,
   Board,
@@ -8,11 +10,15 @@ import type {
   CreateTask,
   Health,
   Project,
+  Session,
+  SessionRequest,
   Task,
   TaskEvent,
   UpdateProject,
   UpdateTask,
+  WsTicket,
 } from './generated/types';
+import { currentSession, forgetSession, storeSession } from './session';
 
 /** An error answered by the server (`{code, message}`), or a network failure (`code: "network"`). */
 export class ApiError extends Error {
@@ -27,7 +33,11 @@ export class ApiError extends Error {
   }
 }
 
-/** 401: the browser has no valid session; the app shows the "Not signed in" screen. */
+/**
+ * 401: no valid session (none yet, or revoked by "Sign out everywhere" / a token rotation — whatever the code,
+ * `unauthorized`, `session_expired`, …, it means signed out), or a sign-in code that was already used or expired
+ * (`code_invalid`, from exchangeCode only).
+ */
 export class UnauthorizedError extends ApiError {
   constructor(body: ApiErrorBody) {
     super(401, body);
@@ -76,12 +86,16 @@ export function onUnauthorized(listener: UnauthorizedListener): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
-export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = {
-    method,
-    credentials: 'same-origin',
-    headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
-  };
+/**
+ * One API call with the session; cookies are never sent (`credentials: 'omit'`). A 401 forgets the session it was
+ * made with and tells the `onUnauthorized` listeners — unless a newer session was stored while it was in flight.
+ */
+async function send(method: Method, path: string, body: unknown, accept: string): Promise<Response> {
+  const session = currentSession();
+  const headers: Record<string, string> = { Accept: accept };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (session) headers.Authorization = `Bearer ${session}`;
+  const init: RequestInit = { method, credentials: 'omit', headers };
   if (body !== undefined) init.body = JSON.stringify(body);
   let res: Response;
   try {
@@ -89,18 +103,71 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
   } catch (e) {
     throw new ApiError(0, { code: 'network', message: `Cannot reach the viban server (${String(e)})` });
   }
-  const text = await res.text().catch(() => '');
   if (!res.ok) {
+    const text = await res.text().catch(() => '');
     const error = errorFromResponse(res.status, res.statusText, text);
-    if (error instanceof UnauthorizedError) for (const l of unauthorizedListeners) l(error);
+    if (error instanceof UnauthorizedError && currentSession() === session) {
+      forgetSession(session);
+      for (const l of unauthorizedListeners) l(error);
+    }
     throw error;
   }
+  return res;
+}
+
+export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  const res = await send(method, path, body, 'application/json');
+  const text = await res.text().catch(() => '');
   if (res.status === 204 || text === '') return undefined as T;
   try {
     return JSON.parse(text) as T;
   } catch {
     throw new ApiError(res.status, { code: 'bad_response', message: 'The server sent a response that is not JSON' });
   }
+}
+
+/** A GET of something that is not JSON (a `.cast` transcript) as text. */
+export async function requestText(path: string, accept: string): Promise<string> {
+  const res = await send('GET', path, undefined, accept);
+  return res.text();
+}
+
+/** A GET of a file to save (downloads go through fetch with the session, then a blob: URL). */
+export async function requestBlob(path: string, accept: string): Promise<Blob> {
+  const res = await send('GET', path, undefined, accept);
+  return res.blob();
+}
+
+/**
+ * Trades a sign-in code (from a `#code=` link) for a session and stores it. Needs no credential. A used, expired
+ * or unknown code rejects with UnauthorizedError `code_invalid`; that 401 is the caller's to show, so the
+ * `onUnauthorized` listeners are not told.
+ */
+export async function exchangeCode(code: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetcher('/api/auth/session', {
+      method: 'POST',
+      credentials: 'omit',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code } satisfies SessionRequest),
+    });
+  } catch (e) {
+    throw new ApiError(0, { code: 'network', message: `Cannot reach the viban server (${String(e)})` });
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok) throw errorFromResponse(res.status, res.statusText, text);
+  let session: unknown;
+  try {
+    session = (JSON.parse(text) as Partial<Session>).session;
+  } catch {
+    session = undefined;
+  }
+  if (typeof session !== 'string' || session === '') {
+    throw new ApiError(res.status, { code: 'bad_response', message: 'The server did not answer with a session' });
+  }
+  storeSession(session);
+  return session;
 }
 
 const enc = encodeURIComponent;
@@ -118,7 +185,18 @@ export const api = {
   taskEvents: (id: string) => request<TaskEvent[]>('GET', `/api/tasks/${enc(id)}/events`),
   updateTask: (id: string, body: UpdateTask) => request<Task>('PATCH', `/api/tasks/${enc(id)}`, body),
   deleteTask: (id: string) => request<void>('DELETE', `/api/tasks/${enc(id)}`),
+  /** A single-use ticket (valid 30 s) for the next WebSocket connection. */
+  ticket: () => request<WsTicket>('POST', '/api/auth/ticket', {}).then((r) => r.ticket),
+  /** Rotates the install token: every session and ticket everywhere is revoked, this browser's included. */
+  rotateToken: () => request<void>('POST', '/api/auth/rotate', {}),
 };
+
+/** `url` with `ticket=<ticket>` added to its query (other parameters, like `from=`, stay). */
+export function withTicket(url: string, ticket: string): string {
+  const hash = url.indexOf('#');
+  const base = hash < 0 ? url : url.slice(0, hash);
+  return `${base}${base.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}${hash < 0 ? '' : url.slice(hash)}`;
+}
 
 /** `ws://host/api/events` or `wss://…` matching the page's own scheme and host. */
 export function eventsUrl(loc: { protocol: string; host: string }): string {

@@ -3,10 +3,14 @@ import { Modal } from '../../components/Modal';
 import { AgentList } from './AgentList';
 import { installedSummary, isSaveKey, sortAgents } from './agents';
 import { ProfileEditor } from './ProfileEditor';
+import { SignOutEverywhere } from './SignOutEverywhere';
 import { useAgents } from './useAgents';
 import { useProfileEditor } from './useProfileEditor';
 
-/** Agents settings: what detection found for each agent profile, and the editor for the user's agents.toml. */
+/**
+ * Agents settings: what detection found for each agent profile, the editor for the user's agents.toml, and
+ * "Sign out everywhere".
+ */
 export function AgentsSettings({ onClose }: { onClose: () => void }) {
   const list = useAgents();
   const editor = useProfileEditor(list.replace);
@@ -58,6 +62,9 @@ export function AgentsSettings({ onClose }: { onClose: () => void }) {
       </section>
       <section className="agents-section">
         <ProfileEditor editor={editor} />
+      </section>
+      <section className="agents-section" aria-label="Sign-in">
+        <SignOutEverywhere />
       </section>
     </Modal>
   );
