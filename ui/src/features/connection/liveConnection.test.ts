@@ -124,3 +124,75 @@ describe('LiveConnection', () => {
     expect(h.timers.length).toBe(0);
   });
 });
+
+describe('LiveConnection tickets', () => {
+  function ticketHarness() {
+    const urls: string[] = [];
+    const sockets: FakeSocket[] = [];
+    const timers: { fn: () => void; ms: number }[] = [];
+    const tickets: { resolve: (t: string) => void; reject: (e: unknown) => void }[] = [];
+    const conn = new LiveConnection({
+      url: 'ws://h:1/api/events',
+      ticket: () => new Promise<string>((resolve, reject) => tickets.push({ resolve, reject })),
+      createSocket: (url) => {
+        urls.push(url);
+        const s = new FakeSocket();
+        sockets.push(s);
+        return s;
+      },
+      checkHealth: async () => true,
+      onState: () => {},
+      onEvent: () => {},
+      onOpen: () => {},
+      random: () => 0.5,
+      setTimer: (fn, ms) => {
+        timers.push({ fn, ms });
+        return timers.length;
+      },
+      clearTimer: () => {},
+    });
+    const settle = () => new Promise((r) => setTimeout(r, 0));
+    return { conn, urls, sockets, timers, tickets, settle };
+  }
+
+  it('gets a fresh single-use ticket before every connection', async () => {
+    const h = ticketHarness();
+    h.conn.start();
+    expect(h.sockets).toHaveLength(0); // nothing opens before the ticket
+    h.tickets[0]!.resolve('t-1');
+    await h.settle();
+    expect(h.urls).toEqual(['ws://h:1/api/events?ticket=t-1']);
+    h.sockets[0]!.open();
+    h.sockets[0]!.drop();
+    h.timers.shift()!.fn();
+    await h.settle();
+    expect(h.tickets).toHaveLength(2);
+    h.tickets[1]!.resolve('t-2');
+    await h.settle();
+    expect(h.urls).toEqual(['ws://h:1/api/events?ticket=t-1', 'ws://h:1/api/events?ticket=t-2']);
+  });
+
+  it('retries with backoff when no ticket can be had', async () => {
+    const h = ticketHarness();
+    h.conn.start();
+    h.tickets[0]!.reject(new Error('network'));
+    await h.settle();
+    expect(h.sockets).toHaveLength(0);
+    expect(h.timers.map((t) => t.ms)).toEqual([250]);
+    h.timers.shift()!.fn();
+    await h.settle();
+    h.tickets[1]!.resolve('t');
+    await h.settle();
+    expect(h.urls).toEqual(['ws://h:1/api/events?ticket=t']);
+  });
+
+  it('opens nothing when stopped while a ticket is on its way', async () => {
+    const h = ticketHarness();
+    h.conn.start();
+    h.conn.stop();
+    h.tickets[0]!.resolve('late');
+    await h.settle();
+    expect(h.sockets).toHaveLength(0);
+    expect(h.timers).toHaveLength(0);
+  });
+});

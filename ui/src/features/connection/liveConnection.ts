@@ -1,8 +1,9 @@
 // The change-feed connection: one WebSocket, reconnected with capped exponential backoff. While it is down,
 // `/api/health` is polled on the same schedule: failing health means "offline", passing health means the server
-// is back and the socket is reopened. Framework-free so the state machine is unit-tested.
+// is back and the socket is reopened. Every attempt first gets a single-use ticket (a browser WebSocket cannot send
+// the Authorization header) and connects with `?ticket=`. Framework-free so the state machine is unit-tested.
 import type { ChangeEvent } from '../../api/generated/types';
-import { parseChangeEvent } from '../../api/client';
+import { parseChangeEvent, withTicket } from '../../api/client';
 
 export type ConnectionState = 'connected' | 'reconnecting' | 'offline';
 
@@ -26,6 +27,12 @@ export type SocketLike = {
 
 export type LiveConnectionDeps = {
   url: string;
+  /**
+   * A fresh single-use ticket for each connection attempt (`POST /api/auth/ticket`), added to the URL as
+   * `?ticket=`. A failure counts as a failed attempt (retried with backoff); a 401 there signs the app out, which
+   * stops the connection. Without it the URL is used as is.
+   */
+  ticket?: () => Promise<string>;
   createSocket: (url: string) => SocketLike;
   checkHealth: () => Promise<boolean>;
   onState: (state: ConnectionState) => void;
@@ -39,6 +46,10 @@ export type LiveConnectionDeps = {
 
 export class LiveConnection {
   private socket: SocketLike | null = null;
+  /** A ticket is being fetched for the next socket. */
+  private connecting = false;
+  /** Bumped by stop(), so a ticket that arrives afterwards opens nothing. */
+  private generation = 0;
   private timer: unknown = null;
   private attempt = 0;
   private stopped = false;
@@ -58,6 +69,8 @@ export class LiveConnection {
 
   stop(): void {
     this.stopped = true;
+    this.generation += 1;
+    this.connecting = false;
     this.cancelTimer();
     const s = this.socket;
     this.socket = null;
@@ -70,7 +83,7 @@ export class LiveConnection {
 
   /** Skip the remaining backoff (e.g. the browser says it is online again). */
   retryNow(): void {
-    if (this.stopped || this.socket || this.state === 'connected') return;
+    if (this.stopped || this.socket || this.connecting || this.state === 'connected') return;
     this.cancelTimer();
     this.attempt = 0;
     void this.probe();
@@ -88,9 +101,31 @@ export class LiveConnection {
   }
 
   private connect(): void {
+    const { ticket } = this.deps;
+    if (!ticket) {
+      this.openSocket(this.deps.url);
+      return;
+    }
+    const generation = this.generation;
+    this.connecting = true;
+    ticket().then(
+      (t) => {
+        if (generation !== this.generation) return;
+        this.connecting = false;
+        this.openSocket(withTicket(this.deps.url, t));
+      },
+      () => {
+        if (generation !== this.generation) return;
+        this.connecting = false;
+        this.scheduleRetry();
+      },
+    );
+  }
+
+  private openSocket(url: string): void {
     let socket: SocketLike;
     try {
-      socket = this.deps.createSocket(this.deps.url);
+      socket = this.deps.createSocket(url);
     } catch {
       this.scheduleRetry();
       return;
@@ -134,7 +169,7 @@ export class LiveConnection {
     } catch {
       healthy = false;
     }
-    if (this.stopped || this.socket) return;
+    if (this.stopped || this.socket || this.connecting) return;
     if (healthy) {
       if (this.state === 'offline') this.setState('reconnecting');
       this.connect();

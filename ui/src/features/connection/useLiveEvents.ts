@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ChangeEvent } from '../../api/generated/types';
-import { eventsUrl } from '../../api/client';
+import { api, eventsUrl } from '../../api/client';
 import { LiveConnection, type ConnectionState, type SocketLike } from './liveConnection';
 
 function browserSocket(url: string): SocketLike {
@@ -17,7 +17,8 @@ async function checkHealth(): Promise<boolean> {
   const ctrl = new AbortController();
   const timer = window.setTimeout(() => ctrl.abort(), 2500);
   try {
-    const res = await fetch('/api/health', { cache: 'no-store', credentials: 'same-origin', signal: ctrl.signal });
+    // Needs no credential; cookies are never sent anywhere.
+    const res = await fetch('/api/health', { cache: 'no-store', credentials: 'omit', signal: ctrl.signal });
     return res.ok;
   } catch {
     return false;
@@ -58,6 +59,7 @@ export function useLiveEvents(handlers: LiveHandlers, enabled: boolean): Connect
     if (!enabled) return;
     const conn = new LiveConnection({
       url: eventsUrl(window.location),
+      ticket: api.ticket,
       createSocket: browserSocket,
       checkHealth,
       onState: setState,

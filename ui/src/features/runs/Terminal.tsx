@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { FitAddon } from '@xterm/addon-fit';
 import type { RunStatus } from '../../api/generated/types';
+import { api } from '../../api/client';
 import { exitLabel, isActive } from './runFormat';
 import { PtyClient, browserPtySocket, ptyUrl, type ErrorFrame, type ExitFrame, type PtyState } from './ptySocket';
 import { createXterm } from './xterm';
@@ -52,6 +53,7 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
 
     const client = new PtyClient({
       url: (from) => ptyUrl(window.location, runId, from),
+      ticket: api.ticket,
       createSocket: browserPtySocket,
       // A finished run is served from its stored transcript: if that keeps failing, say so instead of retrying.
       retryLimit: () => (activeRef.current ? Infinity : FINISHED_RUN_RETRIES),

@@ -308,3 +308,73 @@ describe('PtyClient retry limit', () => {
     expect(t.states[t.states.length - 1]).toBe('ended');
   });
 });
+
+describe('PtyClient tickets', () => {
+  function ticketSetup() {
+    const urls: string[] = [];
+    const sockets: FakeSocket[] = [];
+    const timers: { fn: () => void; ms: number }[] = [];
+    const tickets: { resolve: (t: string) => void; reject: (e: unknown) => void }[] = [];
+    const client = new PtyClient({
+      url: (from) => ptyUrl({ protocol: 'http:', host: 'h:1' }, 'run-1', from),
+      ticket: () => new Promise<string>((resolve, reject) => tickets.push({ resolve, reject })),
+      createSocket: (url) => {
+        urls.push(url);
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      onState: () => {},
+      onScreen: () => {},
+      onOutput: () => {},
+      onExit: () => {},
+      onError: () => {},
+      random: () => 0.5,
+      setTimer: (fn, ms) => {
+        timers.push({ fn, ms });
+        return timers.length;
+      },
+      clearTimer: () => {},
+    });
+    const settle = () => new Promise((r) => setTimeout(r, 0));
+    return { client, urls, sockets, timers, tickets, settle };
+  }
+
+  it('connects with a new ticket each time, keeping from= on a resume', async () => {
+    const t = ticketSetup();
+    t.client.start();
+    expect(t.sockets).toHaveLength(0);
+    t.tickets[0]!.resolve('a');
+    await t.settle();
+    expect(t.urls).toEqual(['ws://h:1/api/runs/run-1/pty?ticket=a']);
+    t.sockets[0]!.serverOpen();
+    t.sockets[0]!.serverSend(frame(0, 'hello'));
+    t.sockets[0]!.serverClose();
+    t.timers.shift()!.fn();
+    t.tickets[1]!.resolve('b');
+    await t.settle();
+    expect(t.urls[1]).toBe('ws://h:1/api/runs/run-1/pty?from=5&ticket=b');
+  });
+
+  it('counts a failed ticket as a failed attempt and tries again', async () => {
+    const t = ticketSetup();
+    t.client.start();
+    t.tickets[0]!.reject(new Error('401'));
+    await t.settle();
+    expect(t.sockets).toHaveLength(0);
+    expect(t.timers.map((x) => x.ms)).toEqual([250]);
+    t.timers.shift()!.fn();
+    t.tickets[1]!.resolve('c');
+    await t.settle();
+    expect(t.urls).toEqual(['ws://h:1/api/runs/run-1/pty?ticket=c']);
+  });
+
+  it('opens nothing when stopped while a ticket is on its way', async () => {
+    const t = ticketSetup();
+    t.client.start();
+    t.client.stop();
+    t.tickets[0]!.resolve('late');
+    await t.settle();
+    expect(t.sockets).toHaveLength(0);
+  });
+});

@@ -2,9 +2,11 @@
 // Output arrives as binary frames (8-byte big-endian offset of the first byte, then the bytes) and is delivered
 // exactly once, in order: bytes below `next` are dropped, a frame that starts beyond `next` means bytes were lost
 // and the client reconnects with `?from=next`, which the server answers with exactly what is missing. A socket
-// that drops before the `exit` frame is reopened the same way with capped backoff. Framework-free so it is
-// unit-tested with a fake socket.
+// that drops before the `exit` frame is reopened the same way with capped backoff. Each connection first gets a
+// single-use ticket and adds it as `&ticket=` (a browser WebSocket cannot send the Authorization header).
+// Framework-free so it is unit-tested with a fake socket.
 import type { RunStatus } from '../../api/generated/types';
+import { withTicket } from '../../api/client';
 import { backoffDelay } from '../connection/liveConnection';
 
 export type PtyState = 'connecting' | 'live' | 'reconnecting' | 'ended';
@@ -119,6 +121,11 @@ export function browserPtySocket(url: string): PtySocketLike {
 export type PtyClientOptions = {
   /** The socket URL, resuming at `from` when it is not null. */
   url: (from: number | null) => string;
+  /**
+   * A fresh single-use ticket for each connection attempt (`POST /api/auth/ticket`), added to the URL. A failure
+   * counts as a failed attempt. Without it the URL is used as is.
+   */
+  ticket?: () => Promise<string>;
   createSocket: (url: string) => PtySocketLike;
   onState: (state: PtyState) => void;
   /** Reset the terminal and write `data`. */
@@ -141,6 +148,10 @@ export const MAX_PENDING_INPUT = 64 * 1024;
 
 export class PtyClient {
   private socket: PtySocketLike | null = null;
+  /** A ticket is being fetched for the next socket. */
+  private connecting = false;
+  /** Bumped by stop(), so a ticket that arrives afterwards opens nothing. */
+  private generation = 0;
   private open = false;
   private timer: unknown = null;
   private attempt = 0;
@@ -174,6 +185,8 @@ export class PtyClient {
   /** Closes for good (the view went away); no reconnect. */
   stop(): void {
     this.stopped = true;
+    this.generation += 1;
+    this.connecting = false;
     this.cancelTimer();
     this.dropSocket();
   }
@@ -236,9 +249,32 @@ export class PtyClient {
   }
 
   private connect(): void {
+    const { ticket } = this.options;
+    if (!ticket) {
+      this.openSocket(this.options.url(this.nextOffset));
+      return;
+    }
+    const generation = this.generation;
+    this.connecting = true;
+    ticket().then(
+      (t) => {
+        if (generation !== this.generation) return;
+        this.connecting = false;
+        if (this.stopped || this.finished) return;
+        this.openSocket(withTicket(this.options.url(this.nextOffset), t));
+      },
+      () => {
+        if (generation !== this.generation) return;
+        this.connecting = false;
+        this.scheduleReconnect();
+      },
+    );
+  }
+
+  private openSocket(url: string): void {
     let socket: PtySocketLike;
     try {
-      socket = this.options.createSocket(this.options.url(this.nextOffset));
+      socket = this.options.createSocket(url);
     } catch {
       this.scheduleReconnect();
       return;
@@ -331,7 +367,7 @@ export class PtyClient {
     this.attempt += 1;
     this.timer = this.setTimer(() => {
       this.timer = null;
-      if (!this.stopped && !this.finished && !this.socket) this.connect();
+      if (!this.stopped && !this.finished && !this.socket && !this.connecting) this.connect();
     }, delay);
   }
 }
