@@ -1,7 +1,7 @@
 // Plays a run's asciicast transcript into a read-only terminal, at 1x, 2x, 8x or all at once.
 import { useEffect, useRef, useState } from 'react';
-import { errorFromResponse, errorMessage } from '../../api/client';
-import { castUrl } from './api';
+import { errorMessage, requestText } from '../../api/client';
+import { CAST_TYPE, castUrl } from './api';
 import { CastPlayer, PLAYBACK_SPEEDS, parseCast, type CastEvent, type PlaybackSpeed } from './cast';
 import { createXterm } from './xterm';
 
@@ -9,12 +9,7 @@ type Props = { runId: string; onClose: () => void };
 
 type Phase = 'loading' | 'playing' | 'paused' | 'done' | 'failed';
 
-async function fetchCast(runId: string): Promise<string> {
-  const res = await fetch(castUrl(runId), { credentials: 'same-origin', headers: { Accept: 'application/x-asciicast' } });
-  const text = await res.text();
-  if (!res.ok) throw errorFromResponse(res.status, res.statusText, text);
-  return text;
-}
+const fetchCast = (runId: string): Promise<string> => requestText(castUrl(runId), CAST_TYPE);
 
 export function Replay({ runId, onClose }: Props) {
   const screenRef = useRef<HTMLDivElement>(null);

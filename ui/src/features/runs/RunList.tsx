@@ -4,7 +4,8 @@ import type { Run } from '../../api/generated/types';
 import { ApiError, errorMessage } from '../../api/client';
 import { shortId } from '../board/logic';
 import { shortTime } from '../tasks/history';
-import { castUrl, followUp, removeWorktree, stopRun } from './api';
+import { saveFile } from '../../platform';
+import { castFile, followUp, removeWorktree, stopRun } from './api';
 import { exitLabel, formatDuration, isActive, runDurationMs } from './runFormat';
 
 type ListProps = {
@@ -134,6 +135,7 @@ function RunActions({ run, latest, worktreeRemoved, onReplay, onChanged, onStart
   const [error, setError] = useState<string | null>(null);
   const [removeStep, setRemoveStep] = useState<RemoveStep>('idle');
   const [followingUp, setFollowingUp] = useState(false);
+  const [exporting, setExporting] = useState(false);
 
   const active = isActive(run.status);
   const canContinue = latest && !active && !worktreeRemoved;
@@ -152,6 +154,20 @@ function RunActions({ run, latest, worktreeRemoved, onReplay, onChanged, onStart
   };
 
   const stop = () => act(async () => onChanged(await stopRun(run.id)));
+
+  // Fetched with the session, then saved from a blob: URL (a plain link would carry no credential).
+  const exportCast = async () => {
+    if (exporting) return;
+    setExporting(true);
+    setError(null);
+    try {
+      saveFile(await castFile(run.id), `viban-run-${shortId(run.id)}.cast`);
+    } catch (e) {
+      setError(`Could not export the transcript: ${errorMessage(e)}`);
+    } finally {
+      setExporting(false);
+    }
+  };
 
   const remove = (force: boolean) =>
     act(async () => {
@@ -194,9 +210,15 @@ function RunActions({ run, latest, worktreeRemoved, onReplay, onChanged, onStart
           </button>
         )}
         {run.status !== 'queued' && (
-          <a className="button button-small" data-testid="run-export" href={castUrl(run.id)} download={`viban-run-${shortId(run.id)}.cast`}>
-            Export .cast
-          </a>
+          <button
+            type="button"
+            className="button button-small"
+            data-testid="run-export"
+            onClick={() => void exportCast()}
+            disabled={exporting}
+          >
+            {exporting ? 'Exporting…' : 'Export .cast'}
+          </button>
         )}
         <span className="spacer" />
         {canContinue && removeStep === 'idle' && (

@@ -1,7 +1,7 @@
 // Typed calls for the agents-and-runs routes (docs/api-contract.md, "Agents and runs").
 // Errors come back as ApiError ({code, message}) from the shared `request` helper.
 import type { AgentInfo, FollowUp, Run, RunScreen, StartRun } from '../../api/generated/types';
-import { request } from '../../api/client';
+import { request, requestBlob } from '../../api/client';
 
 const enc = encodeURIComponent;
 const runPath = (runId: string) => `/api/runs/${enc(runId)}`;
@@ -36,5 +36,10 @@ export const getScreen = (runId: string) => request<RunScreen>('GET', `${runPath
 export const removeWorktree = (runId: string, force = false) =>
   request<void>('DELETE', `${runPath(runId)}/worktree${force ? '?force=true' : ''}`);
 
-/** Where the asciicast v2 transcript is served (same origin, the session cookie authorises it). */
+/** Where the asciicast v2 transcript is served (fetched with the session, never opened as a plain link). */
 export const castUrl = (runId: string) => `${runPath(runId)}/transcript.cast`;
+
+export const CAST_TYPE = 'application/x-asciicast';
+
+/** The transcript as a file to save (`viban-run-<id>.cast`). */
+export const castFile = (runId: string) => requestBlob(castUrl(runId), CAST_TYPE);
