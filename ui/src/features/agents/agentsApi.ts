@@ -3,8 +3,10 @@ import type { AgentConfig, AgentInfo } from '../../api/generated/types';
 import { request } from '../../api/client';
 
 export const agentsApi = {
-  /** `refresh` re-reads the login-shell PATH and re-runs every `--version` (can take seconds). */
-  list: (refresh = false) => request<AgentInfo[]>('GET', refresh ? '/api/agents?refresh=true' : '/api/agents'),
+  /** What the last detection found. */
+  list: () => request<AgentInfo[]>('GET', '/api/agents'),
+  /** Re-reads the login-shell PATH and re-runs every `--version` (can take seconds); answers like `list`. */
+  detect: () => request<AgentInfo[]>('POST', '/api/agents/detect'),
   getConfig: () => request<AgentConfig>('GET', '/api/agents/config'),
   /** Writes the user's agents.toml; 422 `invalid_profile` (nothing written) when it does not parse. */
   saveConfig: (text: string) => request<AgentInfo[]>('PUT', '/api/agents/config', { text } satisfies Pick<AgentConfig, 'text'>),

@@ -6,7 +6,7 @@ import { agentsApi } from './agentsApi';
 export type AgentsList = {
   agents: AgentInfo[] | null;
   error: string | null;
-  /** A `?refresh=true` detection is running (it can take seconds). */
+  /** A re-detection (`POST /api/agents/detect`) is running (it can take seconds). */
   detecting: boolean;
   redetect: () => void;
   reload: () => void;
@@ -26,7 +26,7 @@ export function useAgents(): AgentsList {
     setError(null);
     setDetecting(refresh);
     try {
-      const list = await agentsApi.list(refresh);
+      const list = await (refresh ? agentsApi.detect() : agentsApi.list());
       if (request === latest.current) setAgents(list);
     } catch (e) {
       if (request === latest.current) setError(errorMessage(e));
