@@ -119,6 +119,23 @@ test('start the fake agent on a task, answer it in the terminal, see it succeed'
   assert.equal(await readFile(join(run.worktree_path, 'agent-output.txt'), 'utf8'), 'done\n');
   assert.equal(existsSync(join(repo, 'agent-output.txt')), false, 'the main checkout is untouched');
 
+  // Export .cast: fetched with the session (a plain link would carry no credential) and saved from a blob: URL.
+  const [download] = await Promise.all([page.waitForEvent('download'), runRow.locator(byTestId('run-export')).click()]);
+  assert.equal(download.suggestedFilename(), `viban-run-${run.id.replace(/-/g, '').slice(-8)}.cast`);
+  assert.match(download.url(), /^blob:/);
+  const cast = await readFile(await download.path(), 'utf8');
+  assert.equal(JSON.parse(cast.split('\n')[0]).version, 2, `not an asciicast v2 file: ${cast.slice(0, 200)}`);
+  assert.match(cast, /you said: yes/);
+
+  // Replay fetches the same transcript (with the session) and plays it.
+  await runRow.locator(byTestId('run-replay')).click();
+  const replay = page.locator(byTestId('run-replay-view'));
+  await replay.waitFor();
+  await page.locator(byTestId('replay-speed-instant')).click();
+  await until(async () => (await replay.getAttribute('data-state')) === 'done', { what: 'the replay to finish' });
+  await replay.locator('.xterm-rows', { hasText: 'you said: yes' }).waitFor();
+  await page.locator(byTestId('replay-close')).click();
+
   // Esc from inside the terminal still closes the panel.
   await terminal.locator('.xterm-screen').click();
   await page.keyboard.press('Escape');

@@ -2,7 +2,7 @@
 // drag a card to another column, see it live in a second tab, reload, and check the API agrees.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addProject, byTestId, card, cardTitles, createTask, dragWithMouse, signIn } from './browser.mjs';
+import { addProject, byTestId, card, cardTitles, createTask, dragWithMouse, launchBrowser, signIn } from './browser.mjs';
 import { e2eFixture } from './fixture.mjs';
 import { until } from './server.mjs';
 
@@ -122,16 +122,21 @@ test('edit a task in the panel: markdown preview, Ctrl+Enter saves, history, del
   await page.close();
 });
 
-test('a browser without the session cookie sees the sign-in instructions', async () => {
-  // Runs last in this file: it drops the shared context's cookies.
-  const { server, browser } = fx;
-  await browser.context.clearCookies();
-  const page = await browser.context.newPage();
+test('a browser without a session sees the sign-in instructions', async () => {
+  // Another browser (its own profile): nothing in its storage.
+  const { server } = fx;
+  const other = await launchBrowser();
   try {
+    const page = await other.newPage();
     await page.goto(server.url);
-    await page.locator(byTestId('signed-out')).waitFor();
-    assert.match(await page.locator(byTestId('signed-out')).textContent(), /auth\?token=/);
+    const signedOut = page.locator(byTestId('signed-out'));
+    await signedOut.waitFor();
+    assert.equal(await signedOut.getAttribute('data-reason'), 'no_session');
+    const text = await signedOut.textContent();
+    assert.match(text, /viban-server login-url/);
+    assert.match(text, /#code=/);
+    assert.doesNotMatch(text, /token=/);
   } finally {
-    await page.close();
+    await other.close();
   }
 });

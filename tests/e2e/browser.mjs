@@ -24,8 +24,8 @@ const ARGS = [
 ];
 
 /**
- * A persistent context in a fresh user data dir (removed on close). Pages of one context share cookies, so a
- * second page is "another tab" of the same signed-in browser.
+ * A persistent context in a fresh user data dir (removed on close). Pages of one context share localStorage, so a
+ * second page is "another tab" of the same signed-in browser; another launchBrowser() is another browser.
  */
 export async function launchBrowser() {
   const userDataDir = await mkdtemp(join(tmpdir(), 'viban-e2e-chromium-'));
@@ -75,11 +75,22 @@ export async function cardTitles(page, status) {
   return page.locator(`${byTestId(`column-${status}`)} ${byTestId('task-card')} .card-title`).allTextContents();
 }
 
-/** Signs the browser in through the one-time link and lands on the board. */
+/**
+ * Signs the browser in with a fresh single-use link (`/#code=…` from `POST /api/auth/codes`) and lands on the board.
+ * The session then lives in the origin's localStorage, so other tabs of the same browser are signed in too.
+ * Returns the link.
+ */
 export async function signIn(page, server) {
-  await page.goto(`${server.url}/auth?token=${encodeURIComponent(server.token)}`);
-  await page.waitForURL((u) => !u.pathname.startsWith('/auth'));
+  const link = await server.signInLink();
+  await page.goto(link.url);
   await page.locator(byTestId('connection-status')).waitFor();
+  if (page.url().includes('code=')) throw new Error(`the sign-in code was left in the address bar: ${page.url()}`);
+  return link;
+}
+
+/** The session the page's origin holds (localStorage), or null. */
+export function storedSession(page) {
+  return page.evaluate(() => localStorage.getItem('viban.session'));
 }
 
 export async function addProject(page, { path, name }) {

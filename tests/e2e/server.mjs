@@ -46,7 +46,8 @@ export function checkPrerequisites() {
 
 /**
  * Starts the server and resolves once it printed its listening line and wrote server.json.
- * Returns { url, token, pid, version, home, api(path, init), logs(), stop({ keepHome }) }.
+ * Returns { url, token, pid, version, home, api(path, init), signInLink(), reloadToken(), logs(), stop({ keepHome }) }.
+ * `api` calls the API with the install token (as tools do); `signInLink` mints a single-use `/#code=` link.
  * `home` and `bind` restart a stopped server on the same data and address (stop it with keepHome first).
  * `files` ({ 'config/agents.toml': text, … }, paths relative to the home) are written before the server starts.
  */
@@ -102,7 +103,18 @@ export async function startServer({ home: reuseHome, bind = '127.0.0.1:0', files
         await exitPromise;
       }
     }
-    if (!keepHome) await rm(home, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+    if (!keepHome) {
+      await rm(home, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+      // As root, a home PostgreSQL's account cannot reach keeps its cluster in /var/lib/viban: now that the home is
+      // gone, remove it (the next start of any viban would too; this leaves nothing after the last test).
+      if (process.getuid?.() === 0) {
+        try {
+          execFileSync(SERVER_BIN, ['doctor', '--clean', '--home', home], { stdio: 'pipe' });
+        } catch {
+          // doctor exits 1 when something it checks is missing; the cleaning already happened.
+        }
+      }
+    }
     return exited;
   };
 
@@ -123,12 +135,31 @@ export async function startServer({ home: reuseHome, bind = '127.0.0.1:0', files
       { timeout: 10_000, what: `${home}/server.json` },
     );
     const url = String(info.url).replace(/\/$/, '');
-    const api = (path, init = {}) =>
+    // `token` follows server.json: "Sign out everywhere" replaces it (see reloadToken).
+    const server = { url, listeningUrl, token: info.token, pid: info.pid, version: info.version, home, logs, stop };
+    server.api = (path, init = {}) =>
       fetch(`${url}${path}`, {
         ...init,
-        headers: { Authorization: `Bearer ${info.token}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
+        headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json', ...(init.headers ?? {}) },
       });
-    return { url, listeningUrl, token: info.token, pid: info.pid, version: info.version, home, api, logs, stop };
+    /** A new single-use sign-in link from the running server: `{ code, url }` (`url` is `…/#code=…`). */
+    server.signInLink = async () => {
+      const res = await server.api('/api/auth/codes', { method: 'POST', body: '{}' });
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`POST /api/auth/codes answered ${res.status}: ${body}`);
+      const link = JSON.parse(body);
+      if (typeof link.code !== 'string' || typeof link.url !== 'string' || !link.url.includes(`#code=${link.code}`)) {
+        throw new Error(`POST /api/auth/codes answered an unexpected body: ${body}`);
+      }
+      return link;
+    };
+    /** Re-reads the install token from server.json (after a rotation). */
+    server.reloadToken = async () => {
+      const parsed = JSON.parse(await readFile(join(home, 'server.json'), 'utf8'));
+      server.token = parsed.token;
+      return server.token;
+    };
+    return server;
   } catch (e) {
     await stop();
     e.message = `${e.message}\n--- server output ---\n${logs()}`;
