@@ -31,8 +31,9 @@ export function SignOutEverywhere() {
     <div className="sign-out-everywhere">
       <span className="field-label">Sign-in</span>
       <p className="muted small">
-        Signs out every browser and the desktop window, this tab too, and replaces the token tools use. Sign in again
-        with a new link (<code>viban-server login-url</code>).
+        Signs out every browser and the desktop window, this tab too, and replaces the install token (unless it was
+        set with <code>--token</code>; tools find the current one in <code>server.json</code>). Sign in again with a
+        new link (<code>viban-server login-url</code>).
       </p>
       {confirming ? (
         <span className="confirm-delete" role="group" aria-label="Confirm signing out everywhere">

@@ -35,8 +35,8 @@ function Why({ reason, message }: { reason: SignedOutReason; message: string | n
     case 'signed_out_everywhere':
       return (
         <p>
-          viban&apos;s token was rotated: every browser, the desktop window and this tab are signed out, and tools using
-          the old token must use the new one.
+          viban&apos;s token was rotated: every browser, the desktop window and this tab are signed out. Tools find the
+          current token in <code>server.json</code>.
         </p>
       );
     case 'exchange_failed':
