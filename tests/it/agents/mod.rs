@@ -1,6 +1,7 @@
 //! Agent runs end to end: real PTYs, real git worktrees, the real store, the `fake-agent` binary as the agent.
 
 mod bad_input;
+mod copy_files;
 mod crash;
 mod disk_full_run;
 mod real_clis;

@@ -44,6 +44,7 @@ impl RunError {
                 GitError::BranchExists(_) => "branch_exists",
                 GitError::PathTaken(_) => "worktree_exists",
                 GitError::Dirty(_) => "worktree_dirty",
+                GitError::Unsafe(_) => "unsafe_worktree_path",
                 _ => "git_failed",
             },
             Self::Db(_) => "database",

@@ -450,6 +450,13 @@ fn create_worktree(
         ));
     }
     viban_git::add_worktree(repo, path, branch, &commit)?;
-    warnings.extend(viban_git::copy_files(repo, path, copy));
+    match viban_git::copy_files(repo, path, copy) {
+        Ok(problems) => warnings.extend(problems),
+        Err(e) => {
+            // Nothing of the user's is in the new worktree yet: leave no half-prepared attempt behind.
+            viban_git::discard_worktree(repo, path, branch);
+            return Err(e.into());
+        }
+    }
     Ok((base, commit, warnings))
 }

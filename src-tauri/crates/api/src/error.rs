@@ -134,7 +134,9 @@ impl From<viban_agents::RunError> for ApiError {
             R::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
             R::UnknownAgent(_) | R::NotInstalled(_) | R::BadProfile(_) => StatusCode::UNPROCESSABLE_ENTITY,
             R::Git(g) => match g {
-                viban_git::GitError::BadBase(_) | viban_git::GitError::NoCommits => StatusCode::UNPROCESSABLE_ENTITY,
+                viban_git::GitError::BadBase(_) | viban_git::GitError::NoCommits | viban_git::GitError::Unsafe(_) => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 viban_git::GitError::Busy(..)
                 | viban_git::GitError::BranchExists(_)
                 | viban_git::GitError::PathTaken(_)

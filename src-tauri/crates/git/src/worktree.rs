@@ -22,6 +22,9 @@ pub enum GitError {
     PathTaken(PathBuf),
     #[error("{0} has uncommitted changes")]
     Dirty(PathBuf),
+    /// A write into the worktree would have left it (a symbolic link the branch committed).
+    #[error("{0}")]
+    Unsafe(String),
     #[error("{0}")]
     Io(String),
 }
@@ -99,7 +102,13 @@ pub fn add_worktree(repo: &Path, path: &Path, branch: &str, commit: &str) -> Res
         return Err(GitError::BranchExists(branch.to_string()));
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| GitError::Io(format!("creating {}: {e}", parent.display())))?;
+        // Private: other local users must not read the agents' work (or the files copied in, like `.env`).
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| GitError::Io(format!("creating {}: {e}", parent.display())))?;
     }
     let p = path.to_string_lossy();
     git_ok(repo, &["worktree", "add", "-q", "-b", branch, &p, commit]).map(|_| ())
@@ -138,9 +147,14 @@ pub fn changed_files(dir: &Path, base: &str) -> Result<usize, GitError> {
     Ok(files.len())
 }
 
-/// Copies the listed files (relative to the repository, e.g. `.env`) into the worktree; missing ones are
-/// reported, not fatal. Paths that leave the repository are refused.
-pub fn copy_files(repo: &Path, worktree: &Path, files: &[String]) -> Vec<String> {
+/// Copies the listed files (relative to the repository, e.g. `.env`) from the main checkout into the worktree;
+/// missing ones (and paths that leave the repository) are reported as warnings. Writing is confined to the worktree
+/// (`confined::write_beneath`): a symbolic link the branch committed — at the file or at a folder on its way — makes
+/// the whole copy fail with `Unsafe`, naming the file, before anything is written through it. Reading follows links:
+/// the main checkout and where its links point are the user's own choice; only regular files are copied (a link to
+/// a FIFO or `/dev/zero` would hang or fill the disk).
+pub fn copy_files(repo: &Path, worktree: &Path, files: &[String]) -> Result<Vec<String>, GitError> {
+    use std::os::unix::fs::PermissionsExt;
     let mut problems = Vec::new();
     for f in files {
         let rel = Path::new(f);
@@ -148,15 +162,31 @@ pub fn copy_files(repo: &Path, worktree: &Path, files: &[String]) -> Vec<String>
             problems.push(format!("{f}: only paths inside the repository can be copied"));
             continue;
         }
-        let (from, to) = (repo.join(rel), worktree.join(rel));
-        if let Some(parent) = to.parent() {
-            let _ = std::fs::create_dir_all(parent);
-        }
-        if let Err(e) = std::fs::copy(&from, &to) {
-            problems.push(format!("{f}: not copied ({e})"));
+        let mut src = match std::fs::File::open(repo.join(rel)) {
+            Ok(src) => src,
+            Err(e) => {
+                problems.push(format!("{f}: not copied ({e})"));
+                continue;
+            }
+        };
+        let mode = match src.metadata() {
+            Ok(m) if m.is_file() => m.permissions().mode(),
+            Ok(_) => {
+                problems.push(format!("{f}: not copied (not a regular file)"));
+                continue;
+            }
+            Err(e) => {
+                problems.push(format!("{f}: not copied ({e})"));
+                continue;
+            }
+        };
+        match crate::confined::write_beneath(worktree, rel, &mut src, mode) {
+            Ok(()) => {}
+            Err(e) if e.is_refusal() => return Err(GitError::Unsafe(format!("refusing to copy {f}: {e}"))),
+            Err(e) => problems.push(format!("{f}: not copied ({e})")),
         }
     }
-    problems
+    Ok(problems)
 }
 
 /// A branch- and folder-safe slug of a title: lowercase ASCII words joined by `-`, at most 40 characters.
