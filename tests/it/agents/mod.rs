@@ -3,6 +3,7 @@
 mod bad_input;
 mod copy_files;
 mod crash;
+mod dash_prompt;
 mod disk_full_run;
 mod real_clis;
 mod runs;
@@ -34,12 +35,16 @@ pub fn profiles(extra: &str) -> String {
     let profile = |id: &str, args: &str| format!("[agents.{id}]\ncommand = {bin:?}\nargs = [{args}]\n");
     [
         extra.to_string(),
-        profile("ask", r#""--ask", "Proceed?", "--write", "agent-output.txt=done", "{prompt}""#),
-        profile("stubborn", r#""--ignore-sigterm", "--grandchild", "--daemon", "--linger-ms", "600000", "{prompt}""#),
-        profile("tui", r#""--tui", "--ask", "Do you trust this folder?", "{prompt}""#),
-        profile("flood", r#""--flood", "1", "{prompt}""#),
-        profile("linger", r#""--linger-ms", "600000", "{prompt}""#),
-        profile("fail", r#""--exit", "3", "{prompt}""#),
+        // Like the built-ins, the prompt comes after `--`: a prompt starting with `-` stays the prompt.
+        profile("ask", r#""--ask", "Proceed?", "--write", "agent-output.txt=done", "--", "{prompt}""#),
+        profile(
+            "stubborn",
+            r#""--ignore-sigterm", "--grandchild", "--daemon", "--linger-ms", "600000", "--", "{prompt}""#,
+        ),
+        profile("tui", r#""--tui", "--ask", "Do you trust this folder?", "--", "{prompt}""#),
+        profile("flood", r#""--flood", "1", "--", "{prompt}""#),
+        profile("linger", r#""--linger-ms", "600000", "--", "{prompt}""#),
+        profile("fail", r#""--exit", "3", "--", "{prompt}""#),
     ]
     .join("\n")
 }

@@ -134,9 +134,8 @@ impl Runs {
             let program = profile.program().unwrap_or_default();
             let found = crate::detect::which(program, &path)
                 .ok_or_else(|| format!("{}: `{program}` was not found on your login shell's PATH", profile.name))?;
-            let argv = profile
-                .argv(&found.to_string_lossy(), &prompt, follow_up)
-                .ok_or_else(|| profile.problem.clone().unwrap_or_default())?;
+            // The profile may have changed since the run was queued: argv checks the prompt's place again.
+            let argv = profile.argv(&found.to_string_lossy(), &prompt, follow_up)?;
             let mut env: Vec<(String, String)> = profile.env.clone().into_iter().collect();
             env.push(("PATH".into(), path));
             Ok::<_, String>((argv, env))

@@ -10,6 +10,9 @@ pub enum RunError {
     NotInstalled(String),
     #[error("{0}")]
     BadProfile(String),
+    /// The prompt starts with `-` and the profile would pass it where the CLI reads options.
+    #[error("{0}")]
+    DashPrompt(String),
     #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
@@ -37,6 +40,7 @@ impl RunError {
             Self::UnknownAgent(_) => "unknown_agent",
             Self::NotInstalled(_) => "agent_not_installed",
             Self::BadProfile(_) => "invalid_profile",
+            Self::DashPrompt(_) => "prompt_looks_like_option",
             Self::Git(g) => match g {
                 GitError::Busy(..) => "repo_busy",
                 GitError::BadBase(_) => "bad_base",

@@ -143,11 +143,59 @@ impl Profile {
         }
     }
 
+    /// Why a prompt starting with `-` must not be passed to this profile, or None when it is safe: every
+    /// `{prompt}` that begins an argument must come after a `--` (the end of options for commander, clap, yargs,
+    /// argparse and getopt alike); one inside an argument after text of the profile's own (`--message={prompt}`)
+    /// cannot become an option. Otherwise a task titled `--yes` or `--write=…` would be read as an option.
+    pub fn dash_prompt_problem(&self, follow_up: bool) -> Option<String> {
+        let (words, field, shell): (Vec<String>, &str, bool) = match self.launch.as_ref()? {
+            Launch::Argv { args, follow_up_args, .. } => match (follow_up, follow_up_args) {
+                (true, Some(f)) => (f.clone(), "follow_up_args", false),
+                _ => (args.clone(), "args", false),
+            },
+            Launch::Line { words } => (words.iter().skip(1).cloned().collect(), "command_line", false),
+            Launch::Shell { line } => match shell_words::split(line) {
+                Ok(words) => (words.into_iter().skip(1).collect(), "command_line", true),
+                Err(_) => (vec!["{prompt}".into()], "command_line", true),
+            },
+        };
+        let mut options_ended = false;
+        let mut unsafe_place = false;
+        for w in &words {
+            if w == "--" {
+                options_ended = true;
+            } else if shell && ["|", "||", "&&", ";", "&"].contains(&w.as_str()) {
+                // A `--` before a pipe belonged to another command.
+                options_ended = false;
+            } else if w.starts_with("{prompt}") && !options_ended {
+                unsafe_place = true;
+            }
+        }
+        unsafe_place.then(|| {
+            let program = self.program().unwrap_or_default();
+            format!(
+                "the prompt starts with \"-\", and the {} profile passes it as an argument of its own with no \"--\" \
+                 before it, so `{program}` could read it as an option. Start the prompt with another character, or fix \
+                 the profile's `{field}` in agents.toml: put \"--\" before \"{{prompt}}\" (if the CLI accepts it) or \
+                 pass the prompt inside one argument, like \"--message={{prompt}}\".",
+                self.name
+            )
+        })
+    }
+
     /// argv for a run, with `program` (the resolved binary) first. The prompt is one argument (or part of one),
-    /// verbatim: it never passes through a shell.
-    pub fn argv(&self, program: &str, prompt: &str, follow_up: bool) -> Option<Vec<String>> {
+    /// verbatim: it never passes through a shell. Errors say why the profile cannot run this prompt.
+    pub fn argv(&self, program: &str, prompt: &str, follow_up: bool) -> Result<Vec<String>, String> {
+        let Some(launch) = self.launch.as_ref() else {
+            return Err(self.problem.clone().unwrap_or_else(|| format!("the {} profile cannot run", self.name)));
+        };
+        if prompt.starts_with('-')
+            && let Some(problem) = self.dash_prompt_problem(follow_up)
+        {
+            return Err(problem);
+        }
         let fill = |a: &String| a.replace("{prompt}", prompt);
-        Some(match self.launch.as_ref()? {
+        Ok(match launch {
             Launch::Argv { args, follow_up_args, .. } => {
                 let args = if follow_up { follow_up_args.as_ref().unwrap_or(args) } else { args };
                 std::iter::once(program.to_string()).chain(args.iter().map(fill)).collect()
@@ -258,11 +306,64 @@ mod tests {
         let p = Profiles::load("")?;
         let claude = p.get("claude").ok_or_else(|| anyhow::anyhow!("claude"))?;
         let prompt = "fix $(rm -rf /) `x` ; echo \"quoted\" 'single' && |";
-        assert_eq!(claude.argv("/bin/claude", prompt, false), Some(vec!["/bin/claude".into(), prompt.into()]));
+        assert_eq!(
+            claude.argv("/bin/claude", prompt, false),
+            Ok(vec!["/bin/claude".into(), "--".into(), prompt.into()])
+        );
         assert_eq!(
             claude.argv("/bin/claude", "again", true),
-            Some(vec!["/bin/claude".into(), "--continue".into(), "again".into()])
+            Ok(vec!["/bin/claude".into(), "--continue".into(), "--".into(), "again".into()])
         );
+        Ok(())
+    }
+
+    #[test]
+    fn every_builtin_keeps_a_dash_prompt_a_prompt() -> anyhow::Result<()> {
+        let p = Profiles::load("")?;
+        let prompt = "--yes --write=/etc/passwd";
+        for profile in p.list.iter().filter(|p| p.launch.is_some()) {
+            for follow_up in [false, true] {
+                assert_eq!(profile.dash_prompt_problem(follow_up), None, "{} (follow-up: {follow_up})", profile.id);
+                let argv = profile.argv("/bin/x", prompt, follow_up).map_err(anyhow::Error::msg)?;
+                let at = argv.iter().position(|a| a.ends_with(prompt)).ok_or_else(|| anyhow::anyhow!("{argv:?}"))?;
+                // Either after `--`, or the value of a `--option=` argument.
+                assert!(argv[at] != prompt || argv[..at].contains(&"--".to_string()), "{}: {argv:?}", profile.id);
+            }
+        }
+        let gemini = p.get("gemini").ok_or_else(|| anyhow::anyhow!("gemini"))?;
+        assert_eq!(gemini.argv("g", "-x", false), Ok(vec!["g".into(), "--prompt-interactive=-x".into()]));
+        Ok(())
+    }
+
+    #[test]
+    fn profiles_that_would_pass_a_dash_prompt_as_an_option_refuse_it() -> anyhow::Result<()> {
+        let user = r#"
+            [agents.bare]
+            command = "agent"
+            args = ["--yes", "{prompt}"]
+            follow_up_args = ["--continue", "--", "{prompt}"]
+            [agents.split]
+            command = "agent"
+            args = ["--message", "{prompt}"]
+            [agents.line]
+            command_line = "agent -- {prompt}"
+            [agents.shell]
+            shell = true
+            command_line = "agent -- x | cat {prompt}"
+            [agents.shellok]
+            shell = true
+            command_line = "agent --task={prompt} | cat"
+        "#;
+        let p = Profiles::load(user)?;
+        let get = |id: &str| p.get(id).ok_or_else(|| anyhow::anyhow!("{id}"));
+        let err = get("bare")?.argv("agent", "--write=x", false).err().unwrap_or_default();
+        assert!(err.contains("starts with \"-\"") && err.contains("`args`") && err.contains("\"--\""), "{err}");
+        assert!(get("bare")?.argv("agent", "--write=x", true).is_ok(), "the follow-up form has `--`");
+        assert!(get("bare")?.argv("agent", "write it", false).is_ok(), "other prompts are fine");
+        assert!(get("split")?.argv("agent", "-x", false).is_err());
+        assert!(get("line")?.argv("agent", "-x", false).is_ok());
+        assert!(get("shell")?.argv("/bin/sh", "-x", false).is_err(), "a `--` of another command does not count");
+        assert!(get("shellok")?.argv("/bin/sh", "-x", false).is_ok());
         Ok(())
     }
 
@@ -283,19 +384,19 @@ mod tests {
         let p = Profiles::load(user)?;
         assert_eq!(p.runs.max_concurrent(), 2);
         let claude = p.get("claude").ok_or_else(|| anyhow::anyhow!("claude"))?;
-        assert_eq!(claude.argv("c", "x", false), Some(vec!["c".into(), "--model".into(), "opus".into(), "x".into()]));
+        assert_eq!(claude.argv("c", "x", false), Ok(vec!["c".into(), "--model".into(), "opus".into(), "x".into()]));
         assert_eq!(claude.name, "Claude Code");
         let custom = p.get("custom").ok_or_else(|| anyhow::anyhow!("custom"))?;
         assert_eq!(custom.program(), Some("bash"));
         assert_eq!(
             custom.argv("/bin/bash", "a b;c", false),
-            Some(vec!["/bin/bash".into(), "-c".into(), "echo \"$0\"".into(), "a b;c".into()])
+            Ok(vec!["/bin/bash".into(), "-c".into(), "echo \"$0\"".into(), "a b;c".into()])
         );
         let mine = p.get("mine").ok_or_else(|| anyhow::anyhow!("mine"))?;
         assert!(!mine.builtin);
         assert_eq!(
             mine.argv("/bin/sh", "$(x)", false),
-            Some(vec!["/bin/sh".into(), "-c".into(), "echo \"$1\" | cat".into(), "viban-agent".into(), "$(x)".into()])
+            Ok(vec!["/bin/sh".into(), "-c".into(), "echo \"$1\" | cat".into(), "viban-agent".into(), "$(x)".into()])
         );
         Ok(())
     }

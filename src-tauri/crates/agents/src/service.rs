@@ -159,15 +159,20 @@ impl Runs {
         Ok(runs)
     }
 
-    /// Checks that the agent can run here and now; the binary is looked up again when the run starts.
-    async fn check_agent(&self, agent: &str) -> Result<(), RunError> {
+    /// Checks that the agent can run here and now, with this prompt; the binary is looked up again when the run
+    /// starts.
+    async fn check_agent(&self, agent: &str, prompt: &str, follow_up: bool) -> Result<(), RunError> {
         let catalog = self.inner.catalog.clone();
         let agent = agent.to_string();
+        let dash = prompt.starts_with('-');
         blocking(move || {
             let profiles = catalog.profiles().map_err(|e| RunError::BadProfile(e.to_string()))?;
             let profile = profiles.get(&agent).ok_or_else(|| RunError::UnknownAgent(agent.clone()))?;
             if let Some(problem) = &profile.problem {
                 return Err(RunError::BadProfile(format!("{}: {problem}", profile.name)));
+            }
+            if dash && let Some(problem) = profile.dash_prompt_problem(follow_up) {
+                return Err(RunError::DashPrompt(problem));
             }
             let program = profile.program().unwrap_or_default().to_string();
             if crate::detect::which(&program, &catalog.path_var(false)).is_none() {
@@ -188,7 +193,7 @@ impl Runs {
         check_prompt(&req.prompt)?;
         let task = self.inner.db.get_task(task_id).await?;
         let project = self.inner.db.get_project(task.project_id).await?;
-        self.check_agent(&req.agent).await?;
+        self.check_agent(&req.agent, &req.prompt, false).await?;
         let id = Uuid::now_v7();
         let short = id.simple().to_string()[24..].to_string();
         let slug = viban_git::slug(&task.title);
@@ -244,7 +249,7 @@ impl Runs {
             return Err(RunError::RunActive);
         }
         let agent = req.agent.unwrap_or_else(|| prev.agent.clone());
-        self.check_agent(&agent).await?;
+        self.check_agent(&agent, &req.prompt, true).await?;
         let new = NewRun {
             id: Uuid::now_v7(),
             task_id: prev.task_id,

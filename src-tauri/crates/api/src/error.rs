@@ -132,7 +132,9 @@ impl From<viban_agents::RunError> for ApiError {
         };
         let status = match &e {
             R::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            R::UnknownAgent(_) | R::NotInstalled(_) | R::BadProfile(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            R::UnknownAgent(_) | R::NotInstalled(_) | R::BadProfile(_) | R::DashPrompt(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             R::Git(g) => match g {
                 viban_git::GitError::BadBase(_) | viban_git::GitError::NoCommits | viban_git::GitError::Unsafe(_) => {
                     StatusCode::UNPROCESSABLE_ENTITY
