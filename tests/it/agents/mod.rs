@@ -1,5 +1,6 @@
 //! Agent runs end to end: real PTYs, real git worktrees, the real store, the `fake-agent` binary as the agent.
 
+mod agent_env;
 mod bad_input;
 mod copy_files;
 mod crash;
@@ -45,6 +46,7 @@ pub fn profiles(extra: &str) -> String {
         profile("flood", r#""--flood", "1", "--", "{prompt}""#),
         profile("linger", r#""--linger-ms", "600000", "--", "{prompt}""#),
         profile("fail", r#""--exit", "3", "--", "{prompt}""#),
+        profile("env", r#""--print-env", "--", "{prompt}""#),
     ]
     .join("\n")
 }

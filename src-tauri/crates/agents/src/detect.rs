@@ -46,7 +46,7 @@ pub fn login_shell_path() -> String {
     let shell = std::env::var("SHELL").ok().filter(|s| Path::new(s).is_absolute()).unwrap_or_else(|| "/bin/sh".into());
     // Markers around the value: profiles may print banners.
     let script = "printf '\\n__VIBAN_PATH__%s__VIBAN_END__\\n' \"$PATH\"";
-    let login = output_within(Command::new(&shell).args(["-l", "-c", script]), SHELL_TIMEOUT)
+    let login = output_within(crate::env::scrub(Command::new(&shell).args(["-l", "-c", script])), SHELL_TIMEOUT)
         .and_then(|(_, out)| {
             let start = out.find("__VIBAN_PATH__")? + "__VIBAN_PATH__".len();
             let end = out[start..].find("__VIBAN_END__")? + start;
@@ -89,8 +89,9 @@ pub fn detect(profile: &Profile, path: &str) -> Detected {
             ..Default::default()
         };
     };
-    let version = output_within(Command::new(&found).args(&profile.version_args).env("PATH", path), VERSION_TIMEOUT)
-        .and_then(|(_, out)| version_line(&out));
+    let mut probe = Command::new(&found);
+    crate::env::scrub(probe.args(&profile.version_args).env("PATH", path));
+    let version = output_within(&mut probe, VERSION_TIMEOUT).and_then(|(_, out)| version_line(&out));
     Detected { path: Some(found), version, problem: None }
 }
 

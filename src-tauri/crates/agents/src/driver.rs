@@ -181,7 +181,11 @@ impl Runs {
     /// The setup script, output into the transcript from offset 0. Stops with the run.
     async fn run_setup(&self, id: Uuid, script: &str, cwd: &Path, env: &[(String, String)]) -> Result<Vec<u8>, String> {
         let mut cmd = tokio::process::Command::new("/bin/sh");
-        cmd.arg("-c").arg(script).current_dir(cwd).envs(env.iter().cloned()).kill_on_drop(true);
+        cmd.arg("-c").arg(script).current_dir(cwd);
+        for k in crate::env::withheld() {
+            cmd.env_remove(k);
+        }
+        cmd.envs(env.iter().cloned()).kill_on_drop(true);
         cmd.stdin(std::process::Stdio::null());
         let out = cmd.output().await.map_err(|e| format!("the setup script could not start: {e}"))?;
         let mut text = b"\x1b[2m$ setup script\x1b[0m\r\n".to_vec();

@@ -5,6 +5,7 @@ pub mod cast;
 pub mod catalog;
 pub mod detect;
 mod driver;
+pub mod env;
 mod error;
 mod lifecycle;
 pub mod live;

@@ -130,6 +130,10 @@ pub fn spawn(spec: &SpawnSpec, terminal: Terminal) -> Result<PtyProcess, SpawnEr
     cmd.cwd(&spec.cwd);
     cmd.env("TERM", "xterm-256color");
     cmd.env("COLORTERM", "truecolor");
+    // viban's own settings and secrets stay here; the run's marker and the profile's env are set just below.
+    for k in crate::env::withheld() {
+        cmd.env_remove(k);
+    }
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }

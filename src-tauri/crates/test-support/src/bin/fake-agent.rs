@@ -1,7 +1,9 @@
 //! `fake-agent`: a scripted stand-in for a coding-agent CLI, for tests that cannot reach a model. It behaves as
 //! the real ones do in a PTY: colours and cursor movement, a question it waits for, files it edits, a grandchild,
-//! a SIGTERM it may ignore, a flood of output, an exit code; `--tui` mimics the full-screen TUIs that query the
-//! terminal (cursor position, device attributes) and draw nothing until both are answered.
+//! a SIGTERM it may ignore, a flood of output, its environment, an exit code; `--tui` mimics the full-screen TUIs
+//! that query the terminal (cursor position, device attributes) and draw nothing until both are answered. Its
+//! arguments parse like a real CLI's (clap): `--` ends the options, so `fake-agent -- --write=x` takes `--write=x`
+//! as its prompt, while `fake-agent --write=x` writes a file.
 
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
@@ -46,6 +48,9 @@ struct Args {
     /// Query the terminal like a full-screen TUI and wait for both answers before drawing.
     #[arg(long)]
     tui: bool,
+    /// Print the whole environment, one `env: NAME=value` line each, sorted (what an agent can see).
+    #[arg(long)]
+    print_env: bool,
     /// Exit with this code.
     #[arg(long, default_value_t = 0)]
     exit: u8,
@@ -84,6 +89,13 @@ fn run(args: &Args) -> std::io::Result<()> {
     writeln!(out, "\x1b[1;35mfake-agent\x1b[0m ready (pid {})", std::process::id())?;
     if let Some(p) = &args.prompt {
         writeln!(out, "\x1b[36mtask:\x1b[0m {p}")?;
+    }
+    if args.print_env {
+        let mut vars: Vec<_> = std::env::vars_os().collect();
+        vars.sort();
+        for (k, v) in vars {
+            writeln!(out, "env: {}={}", k.to_string_lossy(), v.to_string_lossy())?;
+        }
     }
     // Cursor movement: a spinner drawn in place.
     for frame in ["|", "/", "-", "\\"] {
