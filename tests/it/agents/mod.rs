@@ -5,6 +5,7 @@ mod bad_input;
 mod copy_files;
 mod crash;
 mod dash_prompt;
+mod delete_running;
 mod disk_full_run;
 mod real_clis;
 mod runs;

@@ -174,6 +174,12 @@ impl Runs {
             return Err(format!("could not record the run: {e}"));
         }
         lock(&self.inner.live).insert(id, live.clone());
+        if lock(&self.inner.cancelled).contains(&id) {
+            // A stop that came while the process was being started found nothing to signal yet.
+            live.stop_requested.store(true, Ordering::SeqCst);
+            let ladder = self.inner.ladder;
+            tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder));
+        }
         self.bump_active();
         Ok((live, output, exit))
     }

@@ -27,6 +27,9 @@ pub enum RunError {
     WorktreeRemoved,
     #[error("the agent is not reading its input; wait a moment")]
     InputBacklog,
+    /// Deleting a task or project: some of its runs were still running after the stop ladder.
+    #[error("{0}")]
+    StopTimedOut(String),
     #[error("{0}")]
     Validation(String),
     #[error("{0}")]
@@ -57,6 +60,7 @@ impl RunError {
             Self::RunActive => "run_active",
             Self::WorktreeRemoved => "worktree_removed",
             Self::InputBacklog => "input_backlog",
+            Self::StopTimedOut(_) => "runs_did_not_stop",
             Self::Validation(_) => "validation",
             Self::Io(_) => "io",
         }

@@ -9,6 +9,7 @@ pub mod env;
 mod error;
 mod lifecycle;
 pub mod live;
+mod owned;
 mod pipe;
 pub mod procs;
 pub mod profile;
@@ -20,5 +21,6 @@ mod vt_feed;
 
 pub use error::RunError;
 pub use live::{AttachStart, Attachment, StoredChunk};
+pub use owned::Owner;
 pub use procs::Ladder;
 pub use service::{MAX_PROMPT_BYTES, Runs, RunsConfig};

@@ -312,16 +312,32 @@ impl Runs {
         if !run.status.is_active() {
             return Err(RunError::NotActive);
         }
+        if !self.stop_and_wait(id).await {
+            tracing::error!(run = %id, "the run did not finish after its stop");
+        }
+        self.get(id).await
+    }
+
+    /// Drops a queued run, or sends the stop ladder to a started one (its group and every process carrying its
+    /// marker — before the agent exists that is the setup script), then waits until its end is recorded. Whether
+    /// it ended in time; a run whose row is gone counts as ended once the ladder is on its way.
+    pub(crate) async fn stop_and_wait(&self, id: Uuid) -> bool {
         let mut finished = self.inner.finished.subscribe();
         if lock(&self.inner.queue).remove(id) {
             self.finish_unstarted(id, RunStatus::Stopped, "stopped before it started").await;
-            return self.get(id).await;
+            return true;
         }
         lock(&self.inner.cancelled).insert(id);
-        if let Some(live) = self.live(id) {
+        let live = self.live(id);
+        if let Some(live) = &live {
             live.stop_requested.store(true, std::sync::atomic::Ordering::SeqCst);
-            let (pgid, ladder) = (live.pgid, self.inner.ladder);
-            tokio::task::spawn_blocking(move || crate::procs::stop_ladder(Some(pgid), &id.to_string(), ladder));
+        }
+        let (pgid, ladder) = (live.map(|l| l.pgid), self.inner.ladder);
+        tokio::task::spawn_blocking(move || crate::procs::stop_ladder(pgid, &id.to_string(), ladder));
+        // Subscribed above, so an end recorded from here on is seen; one recorded before shows in the row.
+        match self.inner.db.get_run(id).await {
+            Ok(run) if run.status.is_active() => {}
+            _ => return true,
         }
         let wait = async {
             loop {
@@ -332,11 +348,8 @@ impl Runs {
                 }
             }
         };
-        let deadline = self.inner.ladder.after_int + self.inner.ladder.after_term + self.inner.ladder.after_kill;
-        if tokio::time::timeout(deadline + std::time::Duration::from_secs(10), wait).await.is_err() {
-            tracing::error!(run = %id, "the run did not finish after its stop");
-        }
-        self.get(id).await
+        let deadline = ladder.after_int + ladder.after_term + ladder.after_kill + std::time::Duration::from_secs(10);
+        tokio::time::timeout(deadline, wait).await.is_ok()
     }
 
     pub fn input(&self, id: Uuid, bytes: Vec<u8>) -> Result<(), RunError> {

@@ -145,7 +145,9 @@ impl From<viban_agents::RunError> for ApiError {
                 | viban_git::GitError::Dirty(_) => StatusCode::CONFLICT,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            R::NotRunning | R::NotActive | R::RunActive | R::WorktreeRemoved => StatusCode::CONFLICT,
+            R::NotRunning | R::NotActive | R::RunActive | R::WorktreeRemoved | R::StopTimedOut(_) => {
+                StatusCode::CONFLICT
+            }
             R::InputBacklog => StatusCode::TOO_MANY_REQUESTS,
             R::Validation(_) => StatusCode::BAD_REQUEST,
             R::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -35,12 +35,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(project)))
 }
 
-/// Removes the project from viban (never touches the repository).
+/// Removes the project from viban (never touches the repository or its worktrees). Its running agents are stopped
+/// first (and queued ones dropped); answers once they are gone.
 #[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ApiErrorBody)))]
+    responses((status = 204), (status = 404, body = ApiErrorBody),
+        (status = 409, description = "its agents did not stop in time; nothing was deleted", body = ApiErrorBody)))]
 pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     let id = parse_id("project", &id)?;
+    state.db.get_project(id).await.map_err(|e| not_found_as(e, "project", id))?;
+    state.runs.stop_owned(viban_agents::Owner::Project(id)).await?;
     state.db.delete_project(id).await.map_err(|e| not_found_as(e, "project", id))?;
+    // A run started while the others stopped lost its row with the project: stop its process too.
+    let _ = state.runs.stop_owned(viban_agents::Owner::Project(id)).await;
     state.cache.invalidate_for(ChangeTable::Project, Some(id));
     Ok(StatusCode::NO_CONTENT)
 }

@@ -43,13 +43,18 @@ pub async fn update(
     Ok(Json(task))
 }
 
-/// Deletes a task; its history (with a snapshot) stays readable at `/api/tasks/{id}/events`.
+/// Deletes a task and its runs; its history (with a snapshot) stays readable at `/api/tasks/{id}/events`. Its
+/// running agents are stopped first (and queued ones dropped); answers once they are gone.
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ApiErrorBody)))]
+    responses((status = 204), (status = 404, body = ApiErrorBody),
+        (status = 409, description = "its agents did not stop in time; nothing was deleted", body = ApiErrorBody)))]
 pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     let id = parse_id("task", &id)?;
     let task = state.db.get_task(id).await.map_err(|e| not_found_as(e, "task", id))?;
+    state.runs.stop_owned(viban_agents::Owner::Task(id)).await?;
     state.db.delete_task(id).await.map_err(|e| not_found_as(e, "task", id))?;
+    // A run started while the others stopped lost its row with the task: stop its process too.
+    let _ = state.runs.stop_owned(viban_agents::Owner::Task(id)).await;
     state.cache.invalidate(CacheKey::Board(task.project_id));
     Ok(StatusCode::NO_CONTENT)
 }
