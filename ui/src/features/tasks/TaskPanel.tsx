@@ -6,7 +6,9 @@ import { STATUSES, STATUS_LABELS, shortId } from '../board/logic';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { useToast } from '../toasts/ToastProvider';
 import { TaskHistory } from './TaskHistory';
-import { followServer, formOf, olderCopy, sameForm, taskChanges, type TaskForm } from './taskForm';
+import { listTaskRuns } from '../runs/api';
+import { isActive } from '../runs/runFormat';
+import { deleteQuestion, followServer, formOf, olderCopy, sameForm, taskChanges, type TaskForm } from './taskForm';
 
 const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
 // Agent runs bring xterm.js along: loaded only when a saved task is opened.
@@ -50,6 +52,18 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  // Runs that deleting would stop (queued, starting, running), counted when the user asks to delete.
+  const [activeRuns, setActiveRuns] = useState(0);
+
+  const askDelete = () => {
+    setConfirmDelete(true);
+    setActiveRuns(0);
+    if (mode.kind !== 'edit') return;
+    listTaskRuns(mode.task.id)
+      .then((runs) => setActiveRuns(runs.filter((r) => isActive(r.status)).length))
+      // Without the count the plain question still stands; the server stops the agents either way.
+      .catch(() => undefined);
+  };
 
   const save = async () => {
     if (busy) return;
@@ -189,16 +203,16 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
           {mode.kind === 'edit' &&
             (confirmDelete ? (
               <span className="confirm-delete" role="group" aria-label="Confirm delete">
-                <span>Delete this task?</span>
+                <span data-testid="task-delete-question">{deleteQuestion(activeRuns)}</span>
                 <button type="button" className="button button-danger" data-testid="task-delete-confirm" onClick={remove}>
-                  Delete
+                  {busy && activeRuns > 0 ? 'Stopping agents…' : 'Delete'}
                 </button>
                 <button type="button" className="button" onClick={() => setConfirmDelete(false)}>
                   Keep
                 </button>
               </span>
             ) : (
-              <button type="button" className="button button-ghost-danger" data-testid="task-delete" onClick={() => setConfirmDelete(true)}>
+              <button type="button" className="button button-ghost-danger" data-testid="task-delete" onClick={askDelete}>
                 Delete…
               </button>
             ))}

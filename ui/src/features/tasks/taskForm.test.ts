@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../api/generated/types';
-import { followServer, formOf, olderCopy, sameForm, taskChanges } from './taskForm';
+import { deleteQuestion, followServer, formOf, olderCopy, sameForm, taskChanges } from './taskForm';
 
 const task: Task = {
   id: 't',
@@ -53,5 +53,11 @@ describe('followServer', () => {
   it('compares forms field by field', () => {
     expect(sameForm(base, { ...base })).toBe(true);
     expect(sameForm(base, { ...base, status: 'done' })).toBe(false);
+  });
+
+  it('says that deleting stops the running agents', () => {
+    expect(deleteQuestion(0)).toBe('Delete this task?');
+    expect(deleteQuestion(1)).toBe('Delete this task? This stops its running agent first.');
+    expect(deleteQuestion(3)).toBe('Delete this task? This stops its 3 running agents first.');
   });
 });

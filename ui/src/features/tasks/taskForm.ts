@@ -41,3 +41,10 @@ export function olderCopy(candidate: string, current: string): boolean {
   const b = Date.parse(current);
   return !Number.isNaN(a) && !Number.isNaN(b) && a < b;
 }
+
+/** The delete confirmation: deleting a task stops its agents first (the server waits until they are gone). */
+export function deleteQuestion(activeRuns: number): string {
+  if (activeRuns <= 0) return 'Delete this task?';
+  const agents = activeRuns === 1 ? 'its running agent' : `its ${activeRuns} running agents`;
+  return `Delete this task? This stops ${agents} first.`;
+}
