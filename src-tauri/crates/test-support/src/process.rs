@@ -42,7 +42,14 @@ fn command(home: &Path, args: &[&str]) -> anyhow::Result<Command> {
 impl ServerProcess {
     /// Starts `viban-server serve --home HOME ARGS…` and waits for its `listening on` line.
     pub async fn spawn(home: &Path, args: &[&str]) -> anyhow::Result<Self> {
-        let mut child = command(home, args)?.spawn()?;
+        Self::spawn_with_env(home, args, &[]).await
+    }
+
+    /// `spawn` with extra environment variables.
+    pub async fn spawn_with_env(home: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let mut cmd = command(home, args)?;
+        cmd.envs(env.iter().copied());
+        let mut child = cmd.spawn()?;
         let pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
         let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
         let mut stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
