@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { isDesktop } from '../../platform';
 import type { SignedOutReason } from './auth';
 
 type Props = {
@@ -68,20 +69,28 @@ export function SignedOut({ reason, message, onRetry, overlay }: Props) {
           </button>
         </p>
       )}
-      <p>
-        To sign in, open the sign-in link <code>viban-server</code> printed when it started (the line that begins{' '}
-        <code>viban-server sign-in link</code>), or run <code>viban-server login-url</code> for a new one. It looks
-        like:
-      </p>
-      <p>
-        <code className="code-block">{example}</code>
-      </p>
-      <p className="muted small">
-        In the desktop app, choose <strong>Open board</strong> in the tray menu.
-        {overlay
-          ? ' Open the link in this tab (paste it into the address bar) or in another one: this tab carries on where it was, unsaved edits included.'
-          : ' Each link works once, within 5 minutes.'}
-      </p>
+      {isDesktop() ? (
+        <p>
+          To sign this window in again, choose <strong>Open board</strong> in viban&apos;s tray menu.
+        </p>
+      ) : (
+        <>
+          <p>
+            To sign in, open the sign-in link <code>viban-server</code> printed when it started (the line that begins{' '}
+            <code>viban-server sign-in link</code>), or run <code>viban-server login-url</code> for a new one. It looks
+            like:
+          </p>
+          <p>
+            <code className="code-block">{example}</code>
+          </p>
+          <p className="muted small">
+            In the desktop app, choose <strong>Open board</strong> in the tray menu.
+            {overlay
+              ? ' Open the link in this tab (paste it into the address bar) or in another one: this tab carries on where it was, unsaved edits included.'
+              : ' Each link works once, within 5 minutes.'}
+          </p>
+        </>
+      )}
     </div>
   );
 
