@@ -154,7 +154,7 @@ pub fn changed_files(dir: &Path, base: &str) -> Result<usize, GitError> {
 /// the main checkout and where its links point are the user's own choice; only regular files are copied (a link to
 /// a FIFO or `/dev/zero` would hang or fill the disk).
 pub fn copy_files(repo: &Path, worktree: &Path, files: &[String]) -> Result<Vec<String>, GitError> {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut problems = Vec::new();
     for f in files {
         let rel = Path::new(f);
@@ -162,7 +162,12 @@ pub fn copy_files(repo: &Path, worktree: &Path, files: &[String]) -> Result<Vec<
             problems.push(format!("{f}: only paths inside the repository can be copied"));
             continue;
         }
-        let mut src = match std::fs::File::open(repo.join(rel)) {
+        // Non-blocking: opening a FIFO for reading would otherwise wait for a writer before the check below.
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(repo.join(rel));
+        let mut src = match opened {
             Ok(src) => src,
             Err(e) => {
                 problems.push(format!("{f}: not copied ({e})"));
@@ -207,6 +212,25 @@ pub fn slug(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_follow_links_in_the_main_checkout_but_take_only_regular_files() -> anyhow::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let (repo, worktree) = (tmp.path().join("repo"), tmp.path().join("wt"));
+        std::fs::create_dir_all(&repo)?;
+        std::fs::create_dir_all(&worktree)?;
+        std::fs::write(tmp.path().join("real.env"), "A=1\n")?;
+        std::os::unix::fs::symlink(tmp.path().join("real.env"), repo.join(".env"))?;
+        nix::unistd::mkfifo(&repo.join("fifo"), nix::sys::stat::Mode::from_bits_truncate(0o600))?;
+        let files = [".env".to_string(), "fifo".into(), "missing".into(), "../x".into()];
+        let problems = copy_files(&repo, &worktree, &files)?;
+        assert_eq!(std::fs::read_to_string(worktree.join(".env"))?, "A=1\n");
+        assert!(std::fs::symlink_metadata(worktree.join(".env"))?.is_file(), "a copy, not a link");
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("fifo: not copied (not a regular file)"), "{problems:?}");
+        assert!(!worktree.join("fifo").exists());
+        Ok(())
+    }
 
     #[test]
     fn slugs_are_safe_for_branches() {
