@@ -9,7 +9,7 @@ mod process;
 
 use std::path::PathBuf;
 
-pub use account::{Account, running_as_root};
+pub use account::{ACCOUNT_NAME_ENV, Account, running_as_root};
 pub use binaries::{BinSource, PgBinaries};
 pub use cluster::sync_cluster;
 pub use process::PgProcess;
