@@ -5,14 +5,18 @@ use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
-/// Shows the window, creating it (signed in through `login_url`) if it does not exist.
+/// Shows the window, creating it if it does not exist, and signs it in with a fresh code from `login_url`. An
+/// existing window gets the code too (a change of the URL's fragment only, so the page does not reload): after
+/// Sign out everywhere it would otherwise stay signed out, and a signed-in page just takes a new session.
 pub fn show<R: Runtime>(app: &AppHandle<R>, login_url: impl FnOnce() -> String) -> tauri::Result<()> {
+    let url: tauri::Url =
+        login_url().parse().map_err(|e| tauri::Error::Anyhow(anyhow::anyhow!("bad board URL: {e}")))?;
     if let Some(w) = app.get_webview_window(MAIN) {
+        w.navigate(url)?;
         w.show()?;
         w.unminimize()?;
         return w.set_focus();
     }
-    let url = login_url().parse().map_err(|e| tauri::Error::Anyhow(anyhow::anyhow!("bad board URL: {e}")))?;
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::External(url))
         .title("viban")
         .inner_size(1280.0, 820.0)

@@ -213,6 +213,18 @@ mod tests {
     }
 
     #[test]
+    fn expired_codes_and_tickets_are_refused() {
+        let pending = OneTime::default();
+        let value = pending.issue(LOGIN_CODE_TTL);
+        assert!(!pending.redeem(&value, Duration::ZERO), "past its deadline");
+        assert!(!pending.redeem(&value, LOGIN_CODE_TTL), "an expired entry is dropped, not kept for later");
+        for _ in 0..MAX_PENDING + 10 {
+            pending.issue(TICKET_TTL);
+        }
+        assert!(pending.0.lock().map(|v| v.len()).unwrap_or(0) <= MAX_PENDING, "minting in a loop is bounded");
+    }
+
+    #[test]
     fn tickets_work_once() {
         let c = creds(false);
         let t = c.issue_ticket();

@@ -160,3 +160,21 @@ impl From<viban_agents::RunError> for ApiError {
         Self::new(status, e.code(), e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_never_carry_git_stderr_or_paths() {
+        let e: ApiError = viban_agents::RunError::Git(viban_git::GitError::Failed {
+            args: "worktree add /home/me/secret".into(),
+            stderr: "fatal: could not lock /home/me/secret/.git/index".into(),
+        })
+        .into();
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.message.contains("/home/me") && !e.message.contains("fatal"), "{}", e.message);
+        let e: ApiError = viban_agents::RunError::Io("open /home/me/x: permission denied".into()).into();
+        assert!(!e.message.contains("/home/me"), "{}", e.message);
+    }
+}

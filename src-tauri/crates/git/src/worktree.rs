@@ -30,8 +30,16 @@ pub enum GitError {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Output, GitError> {
-    Command::new("git")
-        .arg("-C")
+    let mut cmd = Command::new("git");
+    // git runs the user's hooks (e.g. post-checkout on `worktree add`): they get no more of viban's secrets than
+    // an agent does.
+    for (name, _) in std::env::vars_os() {
+        let n = name.as_encoded_bytes();
+        if n.starts_with(b"VIBAN_") || n == b"PGPASSWORD" {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.arg("-C")
         .arg(dir)
         // Never take the index lock for reads: we run while the agent works in the same tree.
         .arg("--no-optional-locks")
