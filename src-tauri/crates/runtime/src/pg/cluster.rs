@@ -9,23 +9,10 @@ use std::process::Stdio;
 use viban_core::AppPaths;
 
 use super::account::{self, Account};
-use super::{DB_USER, EmbeddedPostgres, PgError, binaries};
-
-/// Longest unix socket path the kernel takes (sun_path is 108 bytes with the NUL).
-const MAX_SOCKET_PATH: usize = 107;
+use super::{DB_USER, EmbeddedPostgres, PgError, binaries, outside, short_hash, socket_dir};
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> PgError {
     PgError::Io(format!("could not {what} {}: {e}", path.display()))
-}
-
-fn short_hash(s: &str) -> String {
-    // FNV-1a: stable across runs and versions, enough to keep two homes apart.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
 }
 
 fn make_dir(path: &Path, account: Option<&Account>, mode: u32) -> Result<(), PgError> {
@@ -91,10 +78,12 @@ impl EmbeddedPostgres {
         let account = account::for_postgres()?;
         let mut root = paths.pg_root();
         if let Some(a) = &account {
+            // Every start as root tidies up after homes that are gone (cheap: one read_dir).
+            outside::sweep_at_start();
             open_for_search(&paths.data_dir)?;
             if !account::can_traverse(a, &root.join("data")) {
                 // e.g. a home under /root: keep the cluster where the unprivileged account can reach it.
-                root = PathBuf::from("/var/lib/viban").join(format!("pg-{}", short_hash(&root.to_string_lossy())));
+                root = outside::claim(Path::new(outside::BASE), &root, &paths.data_dir)?;
                 tracing::info!(root = %root.display(), "data dir is not reachable by {}; cluster kept here", a.name);
             }
             if !account::can_traverse(a, &bins.tool("postgres")) {
@@ -102,16 +91,11 @@ impl EmbeddedPostgres {
             }
         }
         make_dir(&root, None, 0o700)?;
-        if let Some(a) = &account {
+        if account.is_some() {
             // The account needs to pass through our root to reach its own data and socket dirs.
-            let _ = a;
             open_for_search(&root)?;
         }
-        let mut socket_dir = root.join("run");
-        if socket_dir.as_os_str().len() + "/.s.PGSQL.65535".len() > MAX_SOCKET_PATH {
-            socket_dir = std::env::temp_dir().join(format!("viban-pg-{}", short_hash(&root.to_string_lossy())));
-        }
-        make_dir(&socket_dir, account.as_ref(), 0o700)?;
+        let socket_dir = socket_dir::choose(&root, account.as_ref())?;
         std::fs::create_dir_all(&paths.log_dir).map_err(|e| io_err("create", &paths.log_dir, e))?;
         let password = read_or_create_password(&root.join("password"))?;
         let port = choose_port(&root, false)?;

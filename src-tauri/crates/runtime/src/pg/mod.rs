@@ -5,7 +5,9 @@
 mod account;
 pub mod binaries;
 mod cluster;
+pub mod outside;
 mod process;
+mod socket_dir;
 
 use std::path::PathBuf;
 
@@ -47,13 +49,23 @@ pub struct ConnectionInfo {
 pub struct EmbeddedPostgres {
     pub bins: PgBinaries,
     account: Option<Account>,
-    /// Everything PostgreSQL owns: `data/`, `run/`, `port`, `password`.
+    /// Everything PostgreSQL owns: `data/`, `run/`, `port`, `password` (and `home` when kept outside the home).
     pub root: PathBuf,
     pub data_dir: PathBuf,
     pub socket_dir: PathBuf,
     pub log_file: PathBuf,
     port: u16,
     password: String,
+}
+
+/// FNV-1a: stable across runs and versions, enough to keep two homes apart in a file name.
+pub(crate) fn short_hash(s: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 pub const DB_USER: &str = "viban";

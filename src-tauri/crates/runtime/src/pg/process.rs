@@ -40,7 +40,7 @@ pub struct PgProcess {
 
 /// Alive and not a zombie: a killed postmaster whose parent died stays a zombie until init reaps it, and must
 /// count as gone.
-fn pid_alive(pid: i32) -> bool {
+pub(super) fn pid_alive(pid: i32) -> bool {
     let exists = matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM));
     let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
@@ -50,7 +50,7 @@ fn pid_alive(pid: i32) -> bool {
 }
 
 /// Whether `pid` is a postmaster serving `data` (postgres chdirs into its data dir).
-fn serves(pid: i32, data: &Path) -> bool {
+pub(super) fn serves(pid: i32, data: &Path) -> bool {
     let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"));
     let data = std::fs::canonicalize(data);
     matches!((cwd, data), (Ok(c), Ok(d)) if c == d)
