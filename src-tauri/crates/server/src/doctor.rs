@@ -4,6 +4,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use viban_core::AppPaths;
+use viban_runtime::pg::outside::{self, OnRunning, OutsideCluster, State};
 use viban_runtime::pg::{binaries, running_as_root};
 
 /// One line per check; returns the report and whether everything needed is there.
@@ -37,10 +38,72 @@ pub fn report(paths: &AppPaths) -> (String, bool) {
     if running_as_root() {
         let _ = line(true, "root", "running as root: PostgreSQL will run as the unprivileged account viban-pg".into());
     }
+    for c in outside::survey(Path::new(outside::BASE)) {
+        let _ = writeln!(out, "{}", cluster_line(&c));
+    }
     (out, ok)
 }
 
+/// A cluster kept in /var/lib/viban (as root, for a home the postgres account cannot reach).
+fn cluster_line(c: &OutsideCluster) -> String {
+    let root = c.root.display();
+    let home = c.home.as_deref().unwrap_or(Path::new("?")).display();
+    let (label, detail) = match &c.state {
+        State::HomeExists => ("ok     ", format!("{root} (home {home})")),
+        State::Orphaned => {
+            ("note   ", format!("{root}: its home {home} is gone; `viban-server doctor --clean` removes it"))
+        }
+        State::Running(pid) => {
+            ("note   ", format!("{root}: its home {home} is gone, but PostgreSQL (pid {pid}) still runs on it"))
+        }
+        State::Unrecorded => (
+            "note   ",
+            format!("{root}: made by an older viban, its home is unknown; remove it by hand if no home uses it"),
+        ),
+    };
+    format!("{label} {:<12} {detail}", "cluster")
+}
+
+/// `doctor --clean`: removes the clusters kept in /var/lib/viban whose home is gone, first stopping a PostgreSQL
+/// still running on one when its viban is gone too. One line per thing done.
+pub fn clean() -> String {
+    let mut out = String::new();
+    if !running_as_root() {
+        out.push_str("clean: nothing to do (clusters are kept outside their home only when viban runs as root)\n");
+        return out;
+    }
+    let swept = outside::sweep(Path::new(outside::BASE), OnRunning::StopOrphaned);
+    for pid in &swept.stopped {
+        let _ = writeln!(out, "stopped PostgreSQL (pid {pid}): its viban and its home are gone");
+    }
+    for c in &swept.removed {
+        let home = c.home.as_deref().unwrap_or(Path::new("?")).display();
+        let _ = writeln!(out, "removed {} (its home {home} is gone)", c.root.display());
+    }
+    for e in &swept.errors {
+        let _ = writeln!(out, "error   {e}");
+    }
+    if swept.removed.is_empty() && swept.errors.is_empty() {
+        out.push_str("clean: nothing to remove\n");
+    }
+    out
+}
+
 fn writable(dir: &Path, line: &mut impl FnMut(bool, &str, String) -> bool) -> bool {
+    if !dir.exists() {
+        // Only look: a doctor run must not create a home (`--clean` runs right after one was deleted).
+        let parent = dir.ancestors().find(|d| d.exists());
+        return match parent {
+            Some(p) if nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_ok() => {
+                line(true, "data dir", format!("{} (will be created)", dir.display()))
+            }
+            _ => line(
+                false,
+                "data dir",
+                format!("{} cannot be created: its parent is not writable; use --home", dir.display()),
+            ),
+        };
+    }
     let probe = dir.join(".doctor-probe");
     let res = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&probe, b"ok"));
     let _ = std::fs::remove_file(&probe);

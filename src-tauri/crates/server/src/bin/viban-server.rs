@@ -72,6 +72,9 @@ enum Command {
     Doctor {
         #[arg(long, env = "VIBAN_HOME", value_name = "DIR")]
         home: Option<PathBuf>,
+        /// First remove the clusters kept in /var/lib/viban (as root) whose home is gone; print what was removed.
+        #[arg(long)]
+        clean: bool,
     },
 }
 
@@ -202,7 +205,7 @@ fn main() -> ExitCode {
         }
         Command::LoginUrl { home, open } => runtime.block_on(login_url(home, open)),
         Command::RotateToken { home } => runtime.block_on(rotate_token(home)),
-        Command::Doctor { home } => {
+        Command::Doctor { home, clean } => {
             let paths = match AppPaths::resolve(home.as_deref()) {
                 Ok(p) => p,
                 Err(e) => {
@@ -210,6 +213,9 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
+            if clean {
+                print!("{}", viban_server::doctor::clean());
+            }
             let (report, ok) = viban_server::doctor::report(&paths);
             print!("{report}");
             if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
