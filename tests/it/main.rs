@@ -6,6 +6,7 @@ mod api_flow;
 mod api_security;
 mod change_feed;
 mod disk_full;
+mod embedded_pg;
 mod fake_agent;
 mod harden;
 mod lifecycle;

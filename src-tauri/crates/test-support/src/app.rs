@@ -100,7 +100,13 @@ impl TestApp {
             .collect())
     }
 
+    /// Stops the app, deletes its home and, when the cluster was kept outside it (as root, with a home the
+    /// postgres account cannot reach), that cluster too: nothing is left outside the temp dir.
     pub async fn stop(self) -> bool {
-        self.app.shutdown().await
+        let clean = self.app.shutdown().await;
+        let home = self.home.path().to_path_buf();
+        let _ = self.home.close();
+        viban_runtime::pg::outside::remove_for_home(&home);
+        clean
     }
 }

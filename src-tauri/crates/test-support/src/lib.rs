@@ -59,6 +59,30 @@ pub fn git_repo(parent: &Path, name: &str) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// As root, PostgreSQL runs as an unprivileged account that must pass through every parent of its data dir, else
+/// viban keeps the cluster in /var/lib/viban, outside the test's temp dir. So a test's private temp dirs (0700)
+/// between the system temp dir and `home` get search permission (no listing); the home itself viban opens.
+pub fn open_temp_parents(home: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if !viban_runtime::pg::running_as_root() {
+        return Ok(());
+    }
+    let tmp = std::env::temp_dir();
+    let home = std::path::absolute(home)?;
+    let Some(parent) = home.parent() else { return Ok(()) };
+    let Ok(below) = parent.strip_prefix(&tmp) else { return Ok(()) };
+    let mut dir = tmp;
+    for part in below.components() {
+        dir.push(part);
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else { break };
+        let mode = meta.permissions().mode();
+        if meta.is_dir() && mode & 0o011 != 0o011 {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode | 0o011))?;
+        }
+    }
+    Ok(())
+}
+
 /// Pids of processes whose working directory is `dir` (postgres chdirs into its data dir).
 pub fn processes_in(dir: &Path) -> Vec<i32> {
     let Ok(dir) = std::fs::canonicalize(dir) else { return Vec::new() };

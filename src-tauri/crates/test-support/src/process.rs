@@ -47,6 +47,17 @@ impl ServerProcess {
 
     /// `spawn` with extra environment variables.
     pub async fn spawn_with_env(home: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        crate::open_temp_parents(home)?;
+        Self::start(home, args, env).await
+    }
+
+    /// `spawn` without opening the home's parents (see `open_temp_parents`): as root, a home below a private temp
+    /// dir then keeps its cluster in /var/lib/viban. For tests of exactly that; they remove the cluster themselves.
+    pub async fn spawn_with_closed_parents(home: &Path, args: &[&str]) -> anyhow::Result<Self> {
+        Self::start(home, args, &[]).await
+    }
+
+    async fn start(home: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let mut cmd = command(home, args)?;
         cmd.envs(env.iter().copied());
         let mut child = cmd.spawn()?;
@@ -86,6 +97,7 @@ impl ServerProcess {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> anyhow::Result<(ExitStatus, String)> {
+        crate::open_temp_parents(home)?;
         let mut cmd = command(home, args)?;
         cmd.envs(env.iter().copied());
         let out = tokio::time::timeout(Duration::from_secs(60), cmd.output()).await??;
@@ -125,8 +137,15 @@ impl Drop for ServerProcess {
             }
             let _ = self.child.start_kill();
         }
-        for pid in crate::processes_in(&self.home.join("pg/data")) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        let outside = viban_runtime::pg::outside::root_for_home(&self.home).join("data");
+        for data in [self.home.join("pg/data"), outside] {
+            for pid in crate::processes_in(&data) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        // A test that deleted its home before this drop: its cluster kept outside goes too.
+        if !self.home.exists() {
+            viban_runtime::pg::outside::remove_for_home(&self.home);
         }
     }
 }

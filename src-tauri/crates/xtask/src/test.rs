@@ -1,5 +1,6 @@
 //! `cargo xtask test`: every check and test, in one command, with one summary line at the end.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Instant, SystemTime};
@@ -35,6 +36,20 @@ fn snapshot(dirs: &[PathBuf]) -> Vec<Option<SystemTime>> {
     dirs.iter().map(|d| std::fs::metadata(d).and_then(|m| m.modified()).ok()).collect()
 }
 
+/// Where viban, as root, keeps clusters the postgres account can reach outside their home.
+const MACHINE_DIR: &str = "/var/lib/viban";
+
+/// Entries of /var/lib/viban a test could leave behind: clusters and half-removed ones. Lock files and the copies of
+/// PostgreSQL binaries (`pg-bin-*`) are machine-wide, shared by every run, and never per test.
+fn machine_entries() -> BTreeSet<String> {
+    let Ok(entries) = std::fs::read_dir(MACHINE_DIR) else { return BTreeSet::new() };
+    entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock") && !n.starts_with("pg-bin-"))
+        .collect()
+}
+
 pub fn all(e2e: bool) -> Result<()> {
     let mut results = Vec::new();
     let mut pg_bin = PathBuf::new();
@@ -47,6 +62,7 @@ pub fn all(e2e: bool) -> Result<()> {
     }
     let real = real_dirs();
     let before = snapshot(&real);
+    let machine_before = machine_entries();
     step(&mut results, "cargo fmt --check", || status(cargo().args(["fmt", "--all", "--check"])));
     step(&mut results, "clippy", || {
         status(cargo().args(["clippy", "-q", "--workspace", "--all-targets", "--", "-D", "warnings"]))
@@ -83,9 +99,13 @@ pub fn all(e2e: bool) -> Result<()> {
     if built {
         step(&mut results, "desktop e2e (Xvfb, tray, WebDriver)", || crate::desktop::tests(&pg_bin));
     }
-    step(&mut results, "hermetic (real viban dirs untouched)", || {
+    step(&mut results, "hermetic (user dirs, /var/lib/viban)", || {
         if snapshot(&real) != before {
             bail!("a test touched the real viban directories: {real:?}");
+        }
+        let left: Vec<String> = machine_entries().difference(&machine_before).cloned().collect();
+        if !left.is_empty() {
+            bail!("tests left these behind in {MACHINE_DIR}: {}", left.join(", "));
         }
         Ok(())
     });
