@@ -314,10 +314,17 @@ mod tests {
         // Our own pid is alive but is no postmaster of this cluster.
         std::fs::write(data.join("postmaster.pid"), format!("{}\n", std::process::id()))?;
         assert_eq!(survey(base.path())[0].state, State::Orphaned);
-        // A process whose command line names the data dir, like `postgres -D <data>`.
-        let mut child = std::process::Command::new("sh").args(["-c", "sleep 30", "postgres"]).arg(&data).spawn()?;
+        // A process whose command line names the data dir, like `postgres -D <data>` (not `sh -c`: it may exec
+        // `sleep` and lose its arguments).
+        let mut child = std::process::Command::new("perl").args(["-e", "sleep 30"]).arg(&data).spawn()?;
         let pid = i32::try_from(child.id())?;
         std::fs::write(data.join("postmaster.pid"), format!("{pid}\n{}\n", data.display()))?;
+        // spawn() returns while exec is still setting up the new command line (read empty meanwhile).
+        let named = (0..200).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            postmaster(&data) == Some(pid)
+        });
+        assert!(named, "the child's command line names {}", data.display());
         let swept = sweep(base.path(), OnRunning::Skip);
         assert_eq!(swept.kept.first().map(|c| &c.state), Some(&State::Running(pid)));
         assert!(root.is_dir() && swept.stopped.is_empty(), "a running cluster is not touched");
