@@ -37,8 +37,12 @@ async fn a_run_streams_stores_takes_input_edits_files_and_lands_in_review() -> a
     })
     .await?;
     assert_eq!(changed, 1);
-    let board = f.app.columns(&f.project).await?;
-    assert!(board.iter().any(|(s, t)| s == "in_review" && t.contains(&"task for ask".to_string())), "{board:?}");
+    // The card moves right after the run's end is recorded (not in the same write): wait for it.
+    wait_until("the card in In Review", Duration::from_secs(10), || async {
+        let board = f.app.columns(&f.project).await.ok()?;
+        board.iter().any(|(s, t)| s == "in_review" && t.contains(&"task for ask".to_string())).then_some(())
+    })
+    .await?;
 
     // Stored: the whole output replays through the terminal socket, and exports as asciicast v2.
     let (bytes, exit) = f.transcript(&id).await?;

@@ -88,11 +88,14 @@ impl Runs {
     }
 
     async fn after_end(&self, run: &Run) {
+        // The card first (cheap, and what the user looks at), then the changed-file count (runs git).
+        if run.status == RunStatus::Succeeded {
+            self.move_task(run.task_id, &[TaskStatus::InProgress], TaskStatus::InReview).await;
+        }
         self.recount(Path::new(&run.worktree_path)).await;
         let title = self.inner.db.get_task(run.task_id).await.map(|t| t.title).unwrap_or_default();
         match run.status {
             RunStatus::Succeeded => {
-                self.move_task(run.task_id, &[TaskStatus::InProgress], TaskStatus::InReview).await;
                 self.inner.notifier.notify(&format!("{} finished", run.agent), &format!("{title}: ready for review"));
             }
             RunStatus::Failed => {

@@ -1,8 +1,8 @@
 //! PostgreSQL refuses to run as root. When viban runs as root (CI, containers), the postgres processes run as an
 //! unprivileged system account that owns the cluster; everything else stays as it is.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -98,17 +98,7 @@ fn take_lock(path: &Path) -> Result<File, PgError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| PgError::Io(format!("could not create {}: {e}", dir.display())))?;
     }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| PgError::Io(format!("could not open the lock file {}: {e}", path.display())))?;
-    file.lock().map_err(|e| PgError::Io(format!("could not lock {}: {e}", path.display())))?;
-    Ok(file)
+    super::outside::lock_file(path, true)
 }
 
 fn useradd(name: &str) {
@@ -207,7 +197,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("sub/.account.lock");
         let held = take_lock(&path)?;
-        let other = OpenOptions::new().read(true).write(true).open(&path)?;
+        let other = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
         assert!(other.try_lock().is_err(), "a second holder must wait");
         drop(held);
         other.try_lock()?;

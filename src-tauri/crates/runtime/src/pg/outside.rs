@@ -84,7 +84,11 @@ fn is_cluster_name(name: &OsStr) -> bool {
 }
 
 fn lock(base: &Path, exclusive: bool) -> Result<File, PgError> {
-    let path = base.join(LOCK);
+    lock_file(&base.join(LOCK), exclusive)
+}
+
+/// Opens (never through a symlink) and flocks a 0600 lock file; the lock lives as long as the returned file.
+pub(super) fn lock_file(path: &Path, exclusive: bool) -> Result<File, PgError> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -92,8 +96,8 @@ fn lock(base: &Path, exclusive: bool) -> Result<File, PgError> {
         .truncate(false)
         .mode(0o600)
         .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(&path)
-        .map_err(|e| PgError::Io(format!("could not open {}: {e}", path.display())))?;
+        .open(path)
+        .map_err(|e| PgError::Io(format!("could not open the lock file {}: {e}", path.display())))?;
     let locked = if exclusive { file.lock() } else { file.lock_shared() };
     locked.map_err(|e| PgError::Io(format!("could not lock {}: {e}", path.display())))?;
     Ok(file)

@@ -79,6 +79,9 @@ enum Command {
 }
 
 async fn serve(config: Config, open: bool) -> ExitCode {
+    // Signals are caught from before the start: a SIGTERM during it (or right after `listening on`) waits for the
+    // start to finish and then takes the ordered shutdown, instead of killing us with PostgreSQL left running.
+    let signals = Signals::install();
     let app = match App::start(config).await {
         Ok(app) => app,
         Err(e) => {
@@ -92,21 +95,29 @@ async fn serve(config: Config, open: bool) -> ExitCode {
     if open && let Err(e) = viban_server::client::open_in_browser(&link) {
         eprintln!("viban-server: could not open a browser (xdg-open: {e}); open the link above yourself");
     }
-    wait_for_signal().await;
+    signals.wait().await;
     if app.shutdown().await { ExitCode::SUCCESS } else { ExitCode::from(2) }
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-                _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+struct Signals(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+
+impl Signals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Self(signal(SignalKind::terminate()).ok().zip(signal(SignalKind::interrupt()).ok()))
+    }
+
+    async fn wait(self) {
+        match self.0 {
+            Some((mut term, mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+                    _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+                }
             }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }
