@@ -1,6 +1,6 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { ChangeEvent, Project, Task, TaskStatus } from './api/generated/types';
-import { api, errorMessage } from './api/client';
+import type { Project, Task, TaskStatus } from './api/generated/types';
+import { api, errorMessage, type LiveEvent } from './api/client';
 import { AgentsSettings } from './features/agents/AgentsSettings';
 import { Board } from './features/board/Board';
 import { countTasks, filterColumns, findTask, shortId } from './features/board/logic';
@@ -151,7 +151,7 @@ function Main({ live }: { live: boolean }) {
 
   // The database's state from the change feed: anything but ready shows a banner.
   const [database, setDatabase] = useState('ready');
-  const onEvent = (event: ChangeEvent) => {
+  const onEvent = (event: LiveEvent) => {
     if (event.type === 'status') setDatabase(event.database);
     if (event.type === 'run_activity') {
       if (event.project_id === projectId) projectRuns.applyActivity(activityFromEvent(event));

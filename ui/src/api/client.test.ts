@@ -279,6 +279,17 @@ describe('parseChangeEvent', () => {
     expect(parseChangeEvent(JSON.stringify({ type: 'run_activity', ...activity, waiting: 'yes' }))).toBeNull();
   });
 
+  it('parses run_files frames (paths, or null for everything)', () => {
+    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","paths":["a.ts","b/c.md"]}')).toEqual({
+      type: 'run_files',
+      run_id: 'r1',
+      paths: ['a.ts', 'b/c.md'],
+    });
+    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","paths":null}')).toEqual({ type: 'run_files', run_id: 'r1', paths: null });
+    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","paths":[1]}')).toBeNull();
+    expect(parseChangeEvent('{"type":"run_files","paths":null}')).toBeNull();
+  });
+
   it('parses hello and resync', () => {
     expect(parseChangeEvent('{"type":"hello","version":"0.1.0"}')).toEqual({ type: 'hello', version: '0.1.0' });
     expect(parseChangeEvent('{"type":"resync"}')).toEqual({ type: 'resync' });

@@ -18,7 +18,11 @@ import type {
   UpdateTask,
   WsTicket,
 } from './generated/types';
+import type { RunFilesEvent } from '../features/review/types';
 import { currentSession, forgetSession, storeSession } from './session';
+
+/** Every frame of the change feed the UI understands (`run_files` is not in the generated union yet). */
+export type LiveEvent = ChangeEvent | RunFilesEvent;
 
 /** An error answered by the server (`{code, message}`), or a network failure (`code: "network"`). */
 export class ApiError extends Error {
@@ -205,7 +209,7 @@ export function eventsUrl(loc: { protocol: string; host: string }): string {
 }
 
 /** Parses one change-feed frame; anything malformed or unknown gives null. */
-export function parseChangeEvent(data: unknown): ChangeEvent | null {
+export function parseChangeEvent(data: unknown): LiveEvent | null {
   if (typeof data !== 'string') return null;
   let v: unknown;
   try {
@@ -234,6 +238,8 @@ export function parseChangeEvent(data: unknown): ChangeEvent | null {
       };
     case 'run_activity':
       return parseRunActivity(o);
+    case 'run_files':
+      return parseRunFiles(o);
     default:
       return null;
   }
@@ -246,6 +252,15 @@ function parseRunActivity(o: Record<string, unknown>): ChangeEvent | null {
   if (!Array.isArray(last_lines) || !last_lines.every((l): l is string => typeof l === 'string')) return null;
   if (typeof output_bytes !== 'number' || typeof idle_ms !== 'number' || typeof waiting !== 'boolean') return null;
   return { type: 'run_activity', run_id, task_id, project_id, last_lines, output_bytes, idle_ms, waiting };
+}
+
+/** A `run_files` frame: `paths` is a list of worktree paths, or null (anything may have changed). */
+function parseRunFiles(o: Record<string, unknown>): RunFilesEvent | null {
+  const { run_id, paths } = o;
+  if (typeof run_id !== 'string') return null;
+  if (paths === null || paths === undefined) return { type: 'run_files', run_id, paths: null };
+  if (!Array.isArray(paths) || !paths.every((p): p is string => typeof p === 'string')) return null;
+  return { type: 'run_files', run_id, paths };
 }
 
 /** What a caller shows for any thrown value. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent } from '../../api/generated/types';
+import type { LiveEvent as ChangeEvent } from '../../api/client';
 import { BACKOFF_CAP_MS, LiveConnection, backoffDelay, type ConnectionState, type SocketLike } from './liveConnection';
 
 class FakeSocket implements SocketLike {

@@ -2,8 +2,7 @@
 // `/api/health` is polled on the same schedule: failing health means "offline", passing health means the server
 // is back and the socket is reopened. Every attempt first gets a single-use ticket (a browser WebSocket cannot send
 // the Authorization header) and connects with `?ticket=`. Framework-free so the state machine is unit-tested.
-import type { ChangeEvent } from '../../api/generated/types';
-import { parseChangeEvent, withTicket } from '../../api/client';
+import { parseChangeEvent, withTicket, type LiveEvent } from '../../api/client';
 
 export type ConnectionState = 'connected' | 'reconnecting' | 'offline';
 
@@ -36,7 +35,7 @@ export type LiveConnectionDeps = {
   createSocket: (url: string) => SocketLike;
   checkHealth: () => Promise<boolean>;
   onState: (state: ConnectionState) => void;
-  onEvent: (event: ChangeEvent) => void;
+  onEvent: (event: LiveEvent) => void;
   /** Called on every (re)open: notifications may have been missed, so the caller refetches. */
   onOpen: () => void;
   random?: () => number;

@@ -1,6 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ChangeEvent } from '../../api/generated/types';
-import { api, eventsUrl } from '../../api/client';
+import { api, eventsUrl, type LiveEvent } from '../../api/client';
 import { LiveConnection, type ConnectionState, type SocketLike } from './liveConnection';
 
 function browserSocket(url: string): SocketLike {
@@ -28,7 +27,7 @@ async function checkHealth(): Promise<boolean> {
 }
 
 export type LiveHandlers = {
-  onEvent: (event: ChangeEvent) => void;
+  onEvent: (event: LiveEvent) => void;
   /** The socket (re)opened or the server asked for a resync: refetch everything shown. */
   onResync: () => void;
 };
