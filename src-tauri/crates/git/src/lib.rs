@@ -1,10 +1,17 @@
 //! Git for viban: worktrees and branches through the host's `git`, changed-file counts, and the one file watcher
-//! that keeps those counts live for every worktree; writes into a worktree that cannot leave it (`confined`).
+//! that keeps those counts live for every worktree; writes into a worktree that cannot leave it (`confined`); the
+//! change of a worktree against its target (`diff`: stats, one file's sides, the whole patch).
 
 pub mod confined;
+mod diff;
+mod diff_file;
+mod diff_read;
 mod watch;
 mod worktree;
 
 pub use confined::{ConfinedError, write_beneath};
+pub use diff::*;
+pub use diff_file::{Caps, FileDiffData, file_diff, file_patch, write_patch};
+pub use diff_read::{Leaf, read_beneath};
 pub use watch::{WatchError, WorktreeWatcher};
 pub use worktree::*;
