@@ -30,6 +30,11 @@ pub enum GitError {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Output, GitError> {
+    command(dir).args(args).env("GIT_TERMINAL_PROMPT", "0").output().map_err(GitError::Spawn)
+}
+
+/// `git -C <dir> --no-optional-locks` without viban's secrets in its environment.
+pub(crate) fn command(dir: &Path) -> Command {
     let mut cmd = Command::new("git");
     // git runs the user's hooks (e.g. post-checkout on `worktree add`): they get no more of viban's secrets than
     // an agent does.
@@ -42,14 +47,11 @@ fn git(dir: &Path, args: &[&str]) -> Result<Output, GitError> {
     cmd.arg("-C")
         .arg(dir)
         // Never take the index lock for reads: we run while the agent works in the same tree.
-        .arg("--no-optional-locks")
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(GitError::Spawn)
+        .arg("--no-optional-locks");
+    cmd
 }
 
-fn git_ok(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+pub(crate) fn git_ok(dir: &Path, args: &[&str]) -> Result<String, GitError> {
     let out = git(dir, args)?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
