@@ -17,6 +17,8 @@ export default defineConfig({
       '/auth': { target, changeOrigin: true },
     },
   },
+  // The diff viewer's highlighting worker (@pierre/diffs) is an ES module with imports of its own.
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,6 +1,6 @@
 // A task's agent runs inside the task panel: start one, watch the selected run's terminal (newest by default),
 // replay or export a transcript, follow up, stop, clean up worktrees. Loaded lazily with xterm.js.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Run, Task } from '../../api/generated/types';
 import { Replay } from './Replay';
 import { RunList } from './RunList';
@@ -8,6 +8,9 @@ import { StartRunForm } from './StartRunForm';
 import { Terminal } from './Terminal';
 import { isActive, latestPerWorktree } from './runFormat';
 import { useAgents, useNow, useTaskRuns } from './useTaskRuns';
+
+// The Changes view and land actions bring the diff viewer (and its highlighter) along: loaded on first use.
+const ReviewPanel = lazy(() => import('../review/ReviewPanel'));
 
 export default function RunsPanel({ task }: { task: Task }) {
   const { runs, error, upsert, scheduleReload } = useTaskRuns(task.id, task.project_id);
@@ -62,6 +65,17 @@ export default function RunsPanel({ task }: { task: Task }) {
         <div ref={viewRef}>
           <SelectedRun run={selected} replaying={replayId === selected.id} onCloseReplay={() => setReplayId(null)} onEnded={scheduleReload} />
         </div>
+      )}
+      {selected && selected.status !== 'queued' && !removedWorktrees.has(selected.worktree_path) && (
+        <Suspense fallback={<p className="muted small">Loading the changes…</p>}>
+          <ReviewPanel
+            task={task}
+            run={selected}
+            runActive={isActive(selected.status)}
+            canFollowUp={latestIds.has(selected.id)}
+            onStarted={showRun}
+          />
+        </Suspense>
       )}
       {runs && runs.length === 0 && <p className="muted small">No runs yet.</p>}
       {runs && runs.length > 0 && (

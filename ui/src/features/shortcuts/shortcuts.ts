@@ -11,6 +11,10 @@ export const SHORTCUTS: readonly { keys: string[]; description: string }[] = [
   { keys: ['Ctrl', 'S'], description: 'In agents settings: save the agents file (⌘ S on macOS)' },
   { keys: ['Space'], description: 'On a focused card: pick up / drop it; arrows move it' },
   { keys: ['Enter'], description: 'On a focused card: open it' },
+  { keys: ['j'], description: 'In Changes: next file (k: previous)' },
+  { keys: ['s'], description: 'In Changes: split / unified diff' },
+  { keys: ['x'], description: 'In Changes: collapse / expand the file' },
+  { keys: ['Ctrl', 'Enter'], description: 'In a Commit/Merge/Rebase/Push/PR confirmation: run the command shown (Esc cancels)' },
 ];
 
 export type KeyLike = {
