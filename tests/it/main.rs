@@ -11,3 +11,4 @@ mod fake_agent;
 mod harden;
 mod lifecycle;
 mod postgres_recovery;
+mod review;

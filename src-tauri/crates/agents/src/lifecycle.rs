@@ -2,14 +2,13 @@
 //! waiting runs, the worktree watcher, the activity ticker; at shutdown every live run is stopped.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use uuid::Uuid;
-use viban_core::{ChangeEvent, RunActivity};
+use viban_core::{ChangeEvent, RunActivity, RunFiles};
 use viban_db::DbError;
-use viban_git::WorktreeWatcher;
+use viban_git::{Touched, WorktreeWatcher};
 
 use crate::procs::{self, Ladder};
 use crate::service::{Runs, RunsConfig, lock};
@@ -83,18 +82,29 @@ impl Runs {
         Ok(())
     }
 
-    fn spawn_recounter(&self, mut changed: tokio::sync::mpsc::UnboundedReceiver<PathBuf>) {
+    fn spawn_recounter(&self, mut changed: tokio::sync::mpsc::UnboundedReceiver<Touched>) {
         let runs = self.clone();
         let cancel = self.inner.shutdown.clone();
         tokio::spawn(async move {
             loop {
-                let root = tokio::select! {
+                let touched = tokio::select! {
                     r = changed.recv() => match r { Some(r) => r, None => return },
                     () = cancel.cancelled() => return,
                 };
-                runs.recount(&root).await;
+                // The Changes view hears first (before the recount's git run), so it updates within the second.
+                runs.publish_files(&touched).await;
+                runs.recount(&touched.root).await;
             }
         });
+    }
+
+    /// Tells `/api/events` subscribers which files of a run's worktree changed.
+    async fn publish_files(&self, touched: &Touched) {
+        let worktree = touched.root.display().to_string();
+        let Ok(Some(run_id)) = self.inner.db.latest_run_in_worktree(&worktree).await else { return };
+        let Ok(run) = self.inner.db.get_run(run_id).await else { return };
+        let paths = touched.paths.as_ref().map(|ps| ps.iter().map(|p| p.to_string_lossy().into_owned()).collect());
+        self.inner.feed.publish(ChangeEvent::RunFiles(RunFiles { run_id, task_id: run.task_id, paths }));
     }
 
     /// Once a second: each live run's screen tail and idleness to the cards, and the "waiting" notification.

@@ -161,6 +161,26 @@ impl From<viban_agents::RunError> for ApiError {
     }
 }
 
+impl From<viban_git::DiffError> for ApiError {
+    fn from(e: viban_git::DiffError) -> Self {
+        use viban_git::DiffError as D;
+        let (status, code) = match &e {
+            D::WorktreeMissing(_) => (StatusCode::CONFLICT, "worktree_missing"),
+            D::RepoMissing(_) => (StatusCode::CONFLICT, "repository_missing"),
+            D::TargetMissing(_) => (StatusCode::UNPROCESSABLE_ENTITY, "target_missing"),
+            D::NoMergeBase(_) => (StatusCode::UNPROCESSABLE_ENTITY, "no_merge_base"),
+            D::NotInDiff(_) => (StatusCode::NOT_FOUND, "not_in_diff"),
+            D::InvalidPath(_) => (StatusCode::BAD_REQUEST, "invalid_path"),
+            D::Git(_) | D::Io(_) => {
+                // git's stderr and paths stay in the log.
+                tracing::error!(error = %e, "diff failed");
+                return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the diff failed; see the server log");
+            }
+        };
+        Self::new(status, code, e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use ts_rs::TS;
 use utoipa::OpenApi;
 use viban_core::*;
 
-use crate::routes::{agents, app, auth, events, health, projects, pty, runs, tasks};
+use crate::routes::{agents, app, auth, diff, events, health, projects, pty, runs, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -50,6 +50,8 @@ use crate::routes::{agents, app, auth, events, health, projects, pty, runs, task
         runs::remove_worktree,
         runs::cast,
         pty::upgrade,
+        diff::diff,
+        diff::file,
     ),
     components(schemas(
         Project,
@@ -80,7 +82,12 @@ use crate::routes::{agents, app, auth, events, health, projects, pty, runs, task
         RunScreen,
         AgentInfo,
         AgentConfig,
-        RunActivity
+        RunActivity,
+        FileChange,
+        DiffFile,
+        RunDiff,
+        FileDiff,
+        RunFiles
     ))
 )]
 pub struct ApiDoc;
@@ -121,6 +128,11 @@ pub fn typescript() -> String {
         AgentInfo::decl(&cfg),
         AgentConfig::decl(&cfg),
         RunActivity::decl(&cfg),
+        FileChange::decl(&cfg),
+        DiffFile::decl(&cfg),
+        RunDiff::decl(&cfg),
+        FileDiff::decl(&cfg),
+        RunFiles::decl(&cfg),
         ChangeEvent::decl(&cfg),
     ];
     let mut out = String::from(
@@ -172,6 +184,8 @@ mod tests {
             "/api/runs/{id}/transcript.cast",
             "/api/runs/{id}/screen",
             "/api/runs/{id}/pty",
+            "/api/runs/{id}/diff",
+            "/api/runs/{id}/diff/file",
         ] {
             assert!(doc.paths.paths.contains_key(p), "{p} missing from the OpenAPI document");
         }

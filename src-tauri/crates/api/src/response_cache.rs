@@ -162,7 +162,12 @@ pub fn follow_feed(cache: Arc<ResponseCache>, feed: ChangeFeed, cancel: Cancella
             };
             match event {
                 Ok(ChangeEvent::Change { table, project_id, .. }) => cache.invalidate_for(table, project_id),
-                Ok(ChangeEvent::Hello { .. } | ChangeEvent::Status { .. } | ChangeEvent::RunActivity(_)) => {}
+                Ok(
+                    ChangeEvent::Hello { .. }
+                    | ChangeEvent::Status { .. }
+                    | ChangeEvent::RunActivity(_)
+                    | ChangeEvent::RunFiles(_),
+                ) => {}
                 Ok(ChangeEvent::Resync) | Err(RecvError::Lagged(_)) => cache.invalidate_all(),
                 Err(RecvError::Closed) => return,
             }

@@ -3,11 +3,13 @@
 pub mod model;
 pub mod notify;
 pub mod paths;
+pub mod review;
 pub mod run;
 
 pub use model::*;
 pub use notify::{LogNotifier, Notifier};
 pub use paths::{AppPaths, PathsError};
+pub use review::*;
 pub use run::*;
 
 /// The version every binary reports (server.json, /api/health, `--version`).

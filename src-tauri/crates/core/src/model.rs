@@ -222,6 +222,8 @@ pub enum ChangeEvent {
     },
     /// A running agent's screen tail and idleness (not stored; see `RunActivity`).
     RunActivity(crate::run::RunActivity),
+    /// Files changed in a run's worktree: refetch those (or the whole diff when `paths` is null).
+    RunFiles(crate::review::RunFiles),
 }
 
 #[cfg(test)]

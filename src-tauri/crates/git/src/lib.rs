@@ -17,5 +17,5 @@ pub use land_pr::{PrInfo, Provider, parse_pr};
 pub use diff::*;
 pub use diff_file::{Caps, FileDiffData, file_diff, file_patch, write_patch};
 pub use diff_read::{Leaf, read_beneath};
-pub use watch::{WatchError, WorktreeWatcher};
+pub use watch::{MAX_TOUCHED_PATHS, Touched, WatchError, WorktreeWatcher};
 pub use worktree::*;

@@ -2,7 +2,7 @@
 //! `.git/`, `node_modules/`, `target/` and what `.gitignore` ignores, so a worktree with a big dependency tree
 //! costs only the inotify watches of its own sources. New directories are added as they appear.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -14,6 +14,8 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 /// Never watched, whatever `.gitignore` says.
 const SKIPPED: [&str; 3] = [".git", "node_modules", "target"];
 const DEBOUNCE: Duration = Duration::from_millis(250);
+/// More paths than this in one batch are reported as "many" (refetch everything), not listed.
+pub const MAX_TOUCHED_PATHS: usize = 200;
 
 enum Command {
     Watch(PathBuf),
@@ -25,15 +27,24 @@ enum Command {
 #[error("could not start the file watcher: {0}")]
 pub struct WatchError(String);
 
-/// Handle to the watcher thread. Changed worktree roots arrive on the channel given to `start`.
+/// One debounced batch of changes in one worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touched {
+    pub root: PathBuf,
+    /// Paths relative to `root` (files or folders written, created or removed), sorted; None when there were more
+    /// than `MAX_TOUCHED_PATHS` or a new folder appeared (its files may predate its watch): look at everything.
+    pub paths: Option<Vec<PathBuf>>,
+}
+
+/// Handle to the watcher thread. Changed worktrees arrive on the channel given to `start`.
 #[derive(Debug, Clone)]
 pub struct WorktreeWatcher {
     commands: mpsc::Sender<Command>,
 }
 
 impl WorktreeWatcher {
-    /// Starts the watcher thread; each debounced batch of relevant changes sends the affected worktree roots.
-    pub fn start(changed: tokio::sync::mpsc::UnboundedSender<PathBuf>) -> Result<Self, WatchError> {
+    /// Starts the watcher thread; each debounced batch of relevant changes sends what changed, per worktree.
+    pub fn start(changed: tokio::sync::mpsc::UnboundedSender<Touched>) -> Result<Self, WatchError> {
         let (tx, rx) = mpsc::channel();
         let events = tx.clone();
         let debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
@@ -91,7 +102,7 @@ fn watchable_dirs(dir: &Path) -> Vec<PathBuf> {
 fn run<W: notify::Watcher, C: notify_debouncer_full::FileIdCache>(
     mut debouncer: notify_debouncer_full::Debouncer<W, C>,
     commands: mpsc::Receiver<Command>,
-    changed: tokio::sync::mpsc::UnboundedSender<PathBuf>,
+    changed: tokio::sync::mpsc::UnboundedSender<Touched>,
 ) {
     let mut roots: BTreeMap<PathBuf, Root> = BTreeMap::new();
     let add_dirs = |debouncer: &mut notify_debouncer_full::Debouncer<W, C>, root: &mut Root, dir: &Path| {
@@ -118,7 +129,7 @@ fn run<W: notify::Watcher, C: notify_debouncer_full::FileIdCache>(
                 }
             }
             Command::Events(paths) => {
-                let mut touched = HashSet::new();
+                let mut touched: BTreeMap<PathBuf, Option<BTreeSet<PathBuf>>> = BTreeMap::new();
                 for (p, created) in paths {
                     let Some((root_path, root)) = roots.iter_mut().rev().find(|(r, _)| p.starts_with(r)) else {
                         continue;
@@ -131,13 +142,20 @@ fn run<W: notify::Watcher, C: notify_debouncer_full::FileIdCache>(
                     if root.ignore.matched_path_or_any_parents(rel, is_dir).is_ignore() {
                         continue;
                     }
+                    let paths = touched.entry(root_path.clone()).or_insert_with(|| Some(BTreeSet::new()));
                     if created && is_dir {
                         add_dirs(&mut debouncer, root, &p);
+                        *paths = None;
                     }
-                    touched.insert(root_path.clone());
+                    if let Some(set) = paths.as_mut().filter(|_| !rel.as_os_str().is_empty()) {
+                        set.insert(rel.to_path_buf());
+                        if set.len() > MAX_TOUCHED_PATHS {
+                            *paths = None;
+                        }
+                    }
                 }
-                for root in touched {
-                    let _ = changed.send(root);
+                for (root, paths) in touched {
+                    let _ = changed.send(Touched { root, paths: paths.map(|s| s.into_iter().collect()) });
                 }
             }
         }
@@ -178,13 +196,13 @@ mod tests {
         assert!(quiet.is_err(), "a change in node_modules was reported");
         std::fs::create_dir_all(root.join("src/deep"))?;
         let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await?;
-        assert_eq!(first, Some(root.clone()));
+        assert_eq!(first, Some(Touched { root: root.clone(), paths: None }), "a new folder: look at everything");
         // The new folder is watched too.
         tokio::time::sleep(Duration::from_millis(400)).await;
         while rx.try_recv().is_ok() {}
         std::fs::write(root.join("src/deep/file.rs"), "fn main() {}")?;
         let second = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await?;
-        assert_eq!(second, Some(root));
+        assert_eq!(second, Some(Touched { root, paths: Some(vec![PathBuf::from("src/deep/file.rs")]) }));
         Ok(())
     }
 }

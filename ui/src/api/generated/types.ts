@@ -180,4 +180,72 @@ idle_ms: number,
  */
 waiting: boolean, };
 
-export type ChangeEvent = { "type": "hello", version: string, } | { "type": "change", table: ChangeTable, op: ChangeOp, id: string, project_id: string | null, } | { "type": "resync" } | { "type": "status", database: string, } | { "type": "run_activity" } & RunActivity;
+export type FileChange = "added" | "modified" | "deleted" | "renamed" | "copied" | "type_changed";
+
+export type DiffFile = { path: string, 
+/**
+ * Where a renamed (or copied) file came from.
+ */
+old_path: string | null, change: FileChange, additions: number, deletions: number, 
+/**
+ * No line counts then; the file endpoint gives the sizes.
+ */
+binary: boolean, 
+/**
+ * Not yet known to git (counted from the file itself; `.gitignore`d files are never listed).
+ */
+untracked: boolean, 
+/**
+ * git's octal modes: `100644`, `100755`, `120000` (symbolic link), `160000` (submodule); null on the side that
+ * does not exist.
+ */
+old_mode: string | null, new_mode: string | null, };
+
+export type RunDiff = { run_id: string, 
+/**
+ * What the run was started from (its `base_ref`): a branch, tag or commit.
+ */
+target: string, 
+/**
+ * The commit compared with: the merge-base of the worktree's HEAD and `target` (`target` itself when it is a
+ * full commit id).
+ */
+merge_base: string, 
+/**
+ * Sorted by path (byte order).
+ */
+files: Array<DiffFile>, additions: number, deletions: number, };
+
+export type FileDiff = { path: string, old_path: string | null, binary: boolean, 
+/**
+ * Over the per-file cap (1 MiB or 20,000 lines on either side): no texts, empty `patch`; offer the editor or
+ * the whole patch (`?format=patch`) instead.
+ */
+too_large: boolean, 
+/**
+ * Bytes on the merge-base side (0 when added) and in the worktree (0 when deleted); a symbolic link's size is
+ * its target's length.
+ */
+old_size: number, new_size: number, 
+/**
+ * The merge-base side's text; null when that side does not exist, is binary, a submodule, or too large. A
+ * symbolic link's text is its target (never followed).
+ */
+old_text: string | null, 
+/**
+ * The worktree side's text, under the same rules.
+ */
+new_text: string | null, 
+/**
+ * The file's unified patch as `git diff` prints it (empty when too large).
+ */
+patch: string, };
+
+export type RunFiles = { run_id: string, task_id: string, 
+/**
+ * Worktree-relative paths written, created or removed (a path may also be a folder); null when there were too
+ * many (over 200) or a new folder appeared: refetch the whole diff.
+ */
+paths: Array<string> | null, };
+
+export type ChangeEvent = { "type": "hello", version: string, } | { "type": "change", table: ChangeTable, op: ChangeOp, id: string, project_id: string | null, } | { "type": "resync" } | { "type": "status", database: string, } | { "type": "run_activity" } & RunActivity | { "type": "run_files" } & RunFiles;

@@ -1,6 +1,7 @@
 pub mod agents;
 pub mod app;
 pub mod auth;
+pub mod diff;
 pub mod events;
 pub mod health;
 pub mod projects;
@@ -30,6 +31,8 @@ pub fn api_router() -> Router<ApiState> {
         .route("/runs/{id}/worktree", axum::routing::delete(runs::remove_worktree))
         .route("/runs/{id}/transcript.cast", get(runs::cast))
         .route("/runs/{id}/pty", get(pty::upgrade))
+        .route("/runs/{id}/diff", get(diff::diff))
+        .route("/runs/{id}/diff/file", get(diff::file))
         .route("/agents", get(agents::list))
         .route("/agents/detect", post(agents::detect))
         .route("/auth/ticket", post(auth::ticket))
