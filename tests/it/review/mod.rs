@@ -93,8 +93,11 @@ fn make_changes(repo: &Path, wt: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What git says the change is: (path, additions, deletions) from numstat, and the untracked files.
-fn git_truth(wt: &Path, mb: &str) -> anyhow::Result<(Vec<(Vec<u8>, String, String)>, Vec<Vec<u8>>)> {
+/// (path, additions, deletions) as numstat has them.
+type Counted = Vec<(Vec<u8>, String, String)>;
+
+/// What git says the change is: the tracked files with their counts, and the untracked files.
+fn git_truth(wt: &Path, mb: &str) -> anyhow::Result<(Counted, Vec<Vec<u8>>)> {
     let raw = g(wt, &["diff", "--numstat", "-z", "-M", mb])?;
     let mut fields = raw.split(|b| *b == 0).filter(|f| !f.is_empty());
     let mut tracked = Vec::new();
