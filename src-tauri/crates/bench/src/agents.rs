@@ -59,7 +59,7 @@ pub async fn project(s: &Server) -> Result<String> {
     p["id"].as_str().map(str::to_string).context("creating the project")
 }
 
-async fn start_run(s: &Server, project: &str, agent: &str) -> Result<String> {
+pub(crate) async fn start_run(s: &Server, project: &str, agent: &str) -> Result<String> {
     let task: Value = s
         .client
         .post(format!("{}/api/projects/{project}/tasks", s.url))
@@ -82,7 +82,7 @@ async fn start_run(s: &Server, project: &str, agent: &str) -> Result<String> {
     run["id"].as_str().map(str::to_string).with_context(|| format!("starting {agent}: {run}"))
 }
 
-async fn run_json(s: &Server, id: &str) -> Result<Value> {
+pub(crate) async fn run_json(s: &Server, id: &str) -> Result<Value> {
     Ok(s.client.get(format!("{}/api/runs/{id}", s.url)).bearer_auth(&s.token).send().await?.json().await?)
 }
 

@@ -5,6 +5,7 @@ mod agents;
 mod desktop;
 mod load;
 mod process;
+mod review;
 mod stats;
 
 use std::fmt::Write as _;
@@ -28,6 +29,9 @@ struct Args {
     /// Only the agent benchmarks (PTY streaming, stalled viewer, echo, 32 agents).
     #[arg(long)]
     agents_only: bool,
+    /// Only the review benchmarks (diff stats and one file of a 5,000-file, 20 MB change).
+    #[arg(long)]
+    review_only: bool,
 }
 
 #[tokio::main]
@@ -49,6 +53,13 @@ async fn main() -> Result<()> {
     };
 
     if !args.agents_only {
+        for (what, result, target) in review::measure(runs).await? {
+            row(&what, result, target);
+        }
+    }
+    let only_review = args.review_only;
+
+    if !args.agents_only && !only_review {
         // Start times: cold (empty home, initdb included) and warm (same home again).
         let mut cold = Vec::new();
         let mut warm = Vec::new();
@@ -121,7 +132,7 @@ async fn main() -> Result<()> {
         s.stop().await?;
     }
 
-    if !args.agents_only {
+    if !args.agents_only && !only_review {
         // The desktop app, when this run has a display and the binary (cargo xtask bench provides both).
         match (std::env::var_os("VIBAN_DESKTOP_BIN"), std::env::var_os("DISPLAY")) {
             (Some(bin), Some(_)) => {
@@ -164,8 +175,10 @@ async fn main() -> Result<()> {
     }
 
     // Agents last: they write about a gigabyte, and the disk's writeback would slow what is measured after them.
-    for (what, result, target) in agents::measure(args.quick, runs).await? {
-        row(&what, result, target);
+    if !only_review {
+        for (what, result, target) in agents::measure(args.quick, runs).await? {
+            row(&what, result, target);
+        }
     }
 
     if let Some(dir) = args.out.parent() {
