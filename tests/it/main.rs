@@ -9,6 +9,7 @@ mod disk_full;
 mod embedded_pg;
 mod fake_agent;
 mod harden;
+mod land;
 mod lifecycle;
 mod postgres_recovery;
 mod review;

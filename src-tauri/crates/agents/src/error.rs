@@ -17,6 +17,9 @@ pub enum RunError {
     Git(#[from] GitError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// Commit, merge, rebase, push, PR (`viban_git::LandError::code` names it).
+    #[error(transparent)]
+    Land(#[from] viban_git::LandError),
     #[error("the run is not running")]
     NotRunning,
     #[error("the run is not active (it already finished)")]
@@ -55,6 +58,7 @@ impl RunError {
                 _ => "git_failed",
             },
             Self::Db(_) => "database",
+            Self::Land(l) => l.code(),
             Self::NotRunning => "run_not_running",
             Self::NotActive => "run_not_active",
             Self::RunActive => "run_active",

@@ -7,6 +7,7 @@ pub mod detect;
 mod driver;
 pub mod env;
 mod error;
+mod land;
 mod lifecycle;
 pub mod live;
 mod owned;

@@ -47,6 +47,7 @@ impl Runs {
         runs.spawn_recounter(changed_rx);
         runs.spawn_activity();
         runs.spawn_cleanup();
+        runs.spawn_pr_poll();
         runs.pump();
         Ok(runs)
     }

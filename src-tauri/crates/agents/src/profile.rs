@@ -34,6 +34,11 @@ pub struct RunSettings {
     pub worktree_root: Option<PathBuf>,
     /// When worktrees are removed by themselves (their branches always stay).
     pub worktree_cleanup: Option<WorktreeCleanup>,
+    /// How often open pull requests are checked (default 60 s).
+    pub pr_poll_secs: Option<u64>,
+    /// The `gh` and `glab` to use for pull requests (default: found on the login shell's PATH).
+    pub gh: Option<String>,
+    pub glab: Option<String>,
 }
 
 /// The cleanup policy for worktrees.

@@ -128,10 +128,11 @@ impl From<viban_agents::RunError> for ApiError {
         use viban_agents::RunError as R;
         let e = match e {
             R::Db(d) => return d.into(),
+            R::Land(l) => return crate::routes::land::from_land(l),
             other => other,
         };
         let status = match &e {
-            R::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            R::Db(_) | R::Land(_) => StatusCode::INTERNAL_SERVER_ERROR,
             R::UnknownAgent(_) | R::NotInstalled(_) | R::BadProfile(_) | R::DashPrompt(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

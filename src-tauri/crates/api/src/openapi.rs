@@ -5,7 +5,7 @@ use ts_rs::TS;
 use utoipa::OpenApi;
 use viban_core::*;
 
-use crate::routes::{agents, app, auth, diff, events, health, projects, pty, runs, tasks};
+use crate::routes::{agents, app, auth, diff, events, health, land, projects, pty, runs, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -50,6 +50,13 @@ use crate::routes::{agents, app, auth, diff, events, health, projects, pty, runs
         runs::remove_worktree,
         runs::cast,
         pty::upgrade,
+        land::git_state,
+        land::commit,
+        land::merge,
+        land::rebase,
+        land::rebase_abort,
+        land::push,
+        land::pr,
         diff::diff,
         diff::file,
     ),
@@ -83,6 +90,14 @@ use crate::routes::{agents, app, auth, diff, events, health, projects, pty, runs
         AgentInfo,
         AgentConfig,
         RunActivity,
+        GitState,
+        RebaseState,
+        PullRequest,
+        GitCommands,
+        CommitRequest,
+        MergeRequest,
+        PushRequest,
+        PrRequest,
         FileChange,
         DiffFile,
         RunDiff,
@@ -128,6 +143,14 @@ pub fn typescript() -> String {
         AgentInfo::decl(&cfg),
         AgentConfig::decl(&cfg),
         RunActivity::decl(&cfg),
+        RebaseState::decl(&cfg),
+        PullRequest::decl(&cfg),
+        GitCommands::decl(&cfg),
+        GitState::decl(&cfg),
+        CommitRequest::decl(&cfg),
+        MergeRequest::decl(&cfg),
+        PushRequest::decl(&cfg),
+        PrRequest::decl(&cfg),
         FileChange::decl(&cfg),
         DiffFile::decl(&cfg),
         RunDiff::decl(&cfg),
@@ -184,6 +207,13 @@ mod tests {
             "/api/runs/{id}/transcript.cast",
             "/api/runs/{id}/screen",
             "/api/runs/{id}/pty",
+            "/api/runs/{id}/git",
+            "/api/runs/{id}/commit",
+            "/api/runs/{id}/merge",
+            "/api/runs/{id}/rebase",
+            "/api/runs/{id}/rebase/abort",
+            "/api/runs/{id}/push",
+            "/api/runs/{id}/pr",
             "/api/runs/{id}/diff",
             "/api/runs/{id}/diff/file",
         ] {

@@ -1,11 +1,13 @@
 //! Domain types and paths shared by every viban crate. Nothing here does I/O beyond creating directories.
 
+pub mod land;
 pub mod model;
 pub mod notify;
 pub mod paths;
 pub mod review;
 pub mod run;
 
+pub use land::*;
 pub use model::*;
 pub use notify::{LogNotifier, Notifier};
 pub use paths::{AppPaths, PathsError};

@@ -5,6 +5,7 @@ mod error;
 pub mod feed;
 mod position;
 mod projects;
+mod prs;
 mod runs;
 mod tasks;
 
@@ -16,6 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use error::DbError;
 pub use feed::ChangeFeed;
 pub use projects::NewProject;
+pub use prs::StoredPr;
 pub use runs::{Chunk, LedgerEntry, NewRun, RunEnd};
 
 /// Migrations compiled into the binary; applied at start.

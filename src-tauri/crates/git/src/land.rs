@@ -57,9 +57,9 @@ pub enum LandError {
     PushFailed(String),
     #[error("the repository has no remote to push to: add one with `git remote add origin <url>`")]
     NoRemote,
-    #[error("{0}")]
+    #[error("{1}")]
     CliMissing(&'static str, String),
-    #[error("{0}")]
+    #[error("{1}")]
     NotLoggedIn(&'static str, String),
     #[error("{0}")]
     UnknownProvider(String),
@@ -179,7 +179,8 @@ impl Branch {
             st.uncommitted = self.uncommitted(&self.worktree)?;
             st.rebase = self.rebase_state()?;
         }
-        let up = format!("{}@{{upstream}}", self.branch_ref());
+        // `<name>@{upstream}` takes the short name (`refs/heads/x@{upstream}` is "no such branch").
+        let up = format!("{}@{{upstream}}", self.branch);
         st.upstream = self.ok(&self.repo, &["rev-parse", "--abbrev-ref", "--symbolic-full-name", &up]).ok();
         st.unpushed = match &st.upstream {
             Some(_) => {

@@ -130,6 +130,28 @@ impl Branch {
 
     /// The CLI, or why it cannot be used (missing, not logged in), with the fix.
     pub fn find_cli(&self, provider: Provider, configured: Option<&str>) -> Result<PathBuf, LandError> {
+        let program = self.locate_cli(provider, configured)?;
+        let name = configured.unwrap_or(provider.program());
+        let out = self.call(&program, &["auth", "status"])?;
+        if !out.status.success() {
+            let code = match provider {
+                Provider::GitHub => "gh_not_logged_in",
+                Provider::GitLab => "glab_not_logged_in",
+            };
+            return Err(LandError::NotLoggedIn(
+                code,
+                format!(
+                    "`{name}` is not logged in: run `{} auth login` in a terminal, then try again.\n{}",
+                    provider.program(),
+                    scrub(&both(&out))
+                ),
+            ));
+        }
+        Ok(program)
+    }
+
+    /// Where the CLI is (the configured path, or found on the login shell's PATH), with an install hint if nowhere.
+    pub fn locate_cli(&self, provider: Provider, configured: Option<&str>) -> Result<PathBuf, LandError> {
         let name = configured.unwrap_or(provider.program());
         let found = if name.contains('/') {
             Some(PathBuf::from(name)).filter(|p| p.is_file())
@@ -151,21 +173,6 @@ impl Branch {
                 format!("`{name}` was not found on your login shell's PATH: {hint}"),
             ));
         };
-        let out = self.call(&program, &["auth", "status"])?;
-        if !out.status.success() {
-            let code = match provider {
-                Provider::GitHub => "gh_not_logged_in",
-                Provider::GitLab => "glab_not_logged_in",
-            };
-            return Err(LandError::NotLoggedIn(
-                code,
-                format!(
-                    "`{name}` is not logged in: run `{} auth login` in a terminal, then try again.\n{}",
-                    provider.program(),
-                    scrub(&both(&out))
-                ),
-            ));
-        }
         Ok(program)
     }
 

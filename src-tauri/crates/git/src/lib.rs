@@ -3,19 +3,19 @@
 //! change of a worktree against its target (`diff`: stats, one file's sides, the whole patch).
 
 pub mod confined;
-mod land;
-mod land_pr;
 mod diff;
 mod diff_file;
 mod diff_read;
+mod land;
+mod land_pr;
 mod watch;
 mod worktree;
 
 pub use confined::{ConfinedError, write_beneath};
-pub use land::{Branch, BranchState, LandError, confine, scrub, shell_line};
-pub use land_pr::{PrInfo, Provider, parse_pr};
 pub use diff::*;
 pub use diff_file::{Caps, FileDiffData, file_diff, file_patch, write_patch};
 pub use diff_read::{Leaf, read_beneath};
+pub use land::{Branch, BranchState, LandError, confine, scrub, shell_line};
+pub use land_pr::{PrInfo, Provider, parse_pr};
 pub use watch::{MAX_TOUCHED_PATHS, Touched, WatchError, WorktreeWatcher};
 pub use worktree::*;

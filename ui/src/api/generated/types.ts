@@ -180,6 +180,90 @@ idle_ms: number,
  */
 waiting: boolean, };
 
+export type RebaseState = { 
+/**
+ * What the branch is being rebased onto (the target's name, or a commit).
+ */
+onto: string, 
+/**
+ * Files with unresolved conflicts.
+ */
+conflicts: Array<string>, };
+
+export type PullRequest = { 
+/**
+ * `github` | `gitlab`
+ */
+provider: string, url: string, number: number, 
+/**
+ * `open` | `merged` | `closed`
+ */
+state: string, 
+/**
+ * `pending` | `passing` | `failing`; none when the PR has no checks.
+ */
+checks: string | null, };
+
+export type GitCommands = { commit: string, merge: string, squash: string, rebase: string, push: string, 
+/**
+ * None when no provider (GitHub, GitLab) is known for the remote.
+ */
+pr: string | null, };
+
+export type GitState = { 
+/**
+ * The run's branch (`viban/<task-slug>-<id>`).
+ */
+branch: string, 
+/**
+ * The branch it merges into (the run's base).
+ */
+target: string, 
+/**
+ * Commits on the branch that the target lacks.
+ */
+ahead: number, 
+/**
+ * Commits on the target that the branch lacks.
+ */
+behind: number, 
+/**
+ * Changed paths in the worktree (staged, unstaged and untracked, not ignored).
+ */
+uncommitted: Array<string>, 
+/**
+ * A rebase under way in the worktree (git's own state: it survives restarts).
+ */
+rebase: RebaseState | null, 
+/**
+ * The upstream branch (`origin/viban/…`) once pushed.
+ */
+upstream: string | null, 
+/**
+ * Commits not on the upstream (all of `ahead` when there is none).
+ */
+unpushed: number, pr: PullRequest | null, commands: GitCommands, };
+
+export type CommitRequest = { message: string, 
+/**
+ * Paths relative to the worktree; all changes when absent.
+ */
+paths?: Array<string>, };
+
+export type MergeRequest = { squash: boolean, 
+/**
+ * The merge (or squashed) commit's message; a default naming the branch (squash: the task title).
+ */
+message?: string, };
+
+export type PushRequest = { 
+/**
+ * `--force-with-lease`: only when the user asked for it.
+ */
+force: boolean, };
+
+export type PrRequest = { title: string, body: string, draft?: boolean, };
+
 export type FileChange = "added" | "modified" | "deleted" | "renamed" | "copied" | "type_changed";
 
 export type DiffFile = { path: string, 

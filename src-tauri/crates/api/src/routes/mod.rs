@@ -4,6 +4,7 @@ pub mod auth;
 pub mod diff;
 pub mod events;
 pub mod health;
+pub mod land;
 pub mod projects;
 pub mod pty;
 pub mod runs;
@@ -30,6 +31,13 @@ pub fn api_router() -> Router<ApiState> {
         .route("/runs/{id}/screen", get(runs::screen))
         .route("/runs/{id}/worktree", axum::routing::delete(runs::remove_worktree))
         .route("/runs/{id}/transcript.cast", get(runs::cast))
+        .route("/runs/{id}/git", get(land::git_state))
+        .route("/runs/{id}/commit", post(land::commit))
+        .route("/runs/{id}/merge", post(land::merge))
+        .route("/runs/{id}/rebase", post(land::rebase))
+        .route("/runs/{id}/rebase/abort", post(land::rebase_abort))
+        .route("/runs/{id}/push", post(land::push))
+        .route("/runs/{id}/pr", post(land::pr))
         .route("/runs/{id}/pty", get(pty::upgrade))
         .route("/runs/{id}/diff", get(diff::diff))
         .route("/runs/{id}/diff/file", get(diff::file))
