@@ -2,13 +2,18 @@
 //! their own login. The provider comes from `git config viban.prProvider` (github|gitlab) or else from the remote's
 //! URL as configured (`github` / `gitlab` in its host).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::land::{Branch, LandError, NETWORK_DEADLINE, both, output_within, scrub, shell_line};
+use crate::land::{Branch, LandError, NETWORK_DEADLINE};
 use crate::worktree::GitError;
+
+/// Longest hook or git output passed on to the user.
+const MAX_MESSAGE: usize = 8 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
@@ -283,6 +288,97 @@ fn github_checks(items: &[Value]) -> Option<String> {
     Some(if pending { "pending" } else { "passing" }.into())
 }
 
+/// Runs `cmd` (stdin closed) and kills it after `deadline`.
+pub(crate) fn output_within(cmd: &mut Command, deadline: Duration) -> Result<Output, GitError> {
+    let mut child =
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(GitError::Spawn)?;
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait().map_err(GitError::Spawn)? {
+            Some(s) => break s,
+            None if started.elapsed() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(GitError::Io(format!("gave up after {} s (network?)", deadline.as_secs())));
+            }
+        }
+    };
+    Ok(Output { status, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default() })
+}
+
+pub(crate) fn text(b: &[u8]) -> String {
+    cap(String::from_utf8_lossy(b).trim())
+}
+
+/// stdout and stderr together (hooks print to either), trimmed.
+pub(crate) fn both(out: &Output) -> String {
+    let mut s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let e = String::from_utf8_lossy(&out.stderr);
+    if !e.trim().is_empty() {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(e.trim());
+    }
+    cap(&s)
+}
+
+fn cap(s: &str) -> String {
+    if s.len() <= MAX_MESSAGE {
+        return s.to_string();
+    }
+    let mut end = MAX_MESSAGE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n…", &s[..end])
+}
+
+/// Drops credentials from URLs in git's messages (`https://user:token@host` → `https://***@host`).
+pub fn scrub(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("://") {
+        out.push_str(&rest[..i + 3]);
+        rest = &rest[i + 3..];
+        let end = rest.find(|c: char| c == '/' || c.is_whitespace()).unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            out.push_str("***");
+            rest = &rest[at..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A command line as the user would type it (for `GitCommands`).
+pub fn shell_line(args: &[&str]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+                a.to_string()
+            } else if a.starts_with('<') && a.ends_with('>') {
+                format!("\"{a}\"")
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +398,20 @@ mod tests {
         let pr = parse_pr(Provider::GitLab, &gl);
         assert_eq!(pr.map(|p| (p.number, p.state, p.checks)), Some((3, "merged".into(), Some("failing".into()))));
         assert_eq!(parse_pr(Provider::GitHub, &json!({"number": 1})), None);
+    }
+
+    #[test]
+    fn tokens_never_leave_in_messages() {
+        assert_eq!(
+            scrub("fatal: unable to access 'https://me:ghp_x@github.com/a/b.git/': denied"),
+            "fatal: unable to access 'https://***@github.com/a/b.git/': denied"
+        );
+        assert_eq!(scrub("To /tmp/bare.git"), "To /tmp/bare.git");
+    }
+
+    #[test]
+    fn command_lines_are_quoted_like_a_shell() {
+        assert_eq!(shell_line(&["git", "commit", "-m", "<message>"]), "git commit -m \"<message>\"");
+        assert_eq!(shell_line(&["gh", "--title", "it's"]), r"gh --title 'it'\''s'");
     }
 }
