@@ -38,21 +38,22 @@ export function ChangesView({ runId, reloadKey }: Props) {
   const [downloading, setDownloading] = useState(false);
   const generation = useRef(0);
 
-  const loadStats = useCallback(async () => {
+  /** Refetches the stats; `reloadOpen`: then reload the open file too (once the new list says it still exists). */
+  const loadStats = useCallback(async (reloadOpen = false) => {
     const mine = ++generation.current;
     try {
       const d = await getDiff(runId);
       if (mine !== generation.current) return;
       setDiff(d);
       setError(null);
+      if (reloadOpen) setFileVersion((v) => v + 1);
     } catch (e) {
       if (mine === generation.current) setError(errorMessage(e));
     }
   }, [runId]);
 
   useEffect(() => {
-    void loadStats();
-    setFileVersion((v) => v + 1);
+    void loadStats(reloadKey > 0);
   }, [loadStats, reloadKey]);
 
   const sorted = useMemo(() => sortFiles(diff?.files ?? []), [diff]);
@@ -68,9 +69,9 @@ export function ChangesView({ runId, reloadKey }: Props) {
     timer.current = null;
     const p = pending.current;
     pending.current = NOTHING_PENDING;
-    if (p.stats) void loadStats();
     const open = openRef.current;
-    if (open && filesToReload(p, [{ path: open.path, oldPath: open.old_path }]).length > 0) setFileVersion((v) => v + 1);
+    const reloadOpen = open !== null && filesToReload(p, [{ path: open.path, oldPath: open.old_path }]).length > 0;
+    if (p.stats || reloadOpen) void loadStats(reloadOpen);
   }, [loadStats]);
   useEffect(
     () => () => {
@@ -80,6 +81,12 @@ export function ChangesView({ runId, reloadKey }: Props) {
   );
   useLiveSubscription({
     onEvent: (event) => {
+      // A change of the run itself (its changed-file count moved, its status): the stats may have changed.
+      if (event.type === 'change' && event.table === 'run' && event.id === runId) {
+        pending.current = { ...pending.current, stats: true };
+        if (timer.current === null) timer.current = setTimeout(flush, LIVE_COALESCE_MS);
+        return;
+      }
       if (event.type !== 'run_files') return;
       const next = addEvent(pending.current, event, runId);
       if (next === pending.current) return;
