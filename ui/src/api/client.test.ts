@@ -280,13 +280,19 @@ describe('parseChangeEvent', () => {
   });
 
   it('parses run_files frames (paths, or null for everything)', () => {
-    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","paths":["a.ts","b/c.md"]}')).toEqual({
+    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","task_id":"t1","paths":["a.ts","b/c.md"]}')).toEqual({
       type: 'run_files',
       run_id: 'r1',
+      task_id: 't1',
       paths: ['a.ts', 'b/c.md'],
     });
-    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","paths":null}')).toEqual({ type: 'run_files', run_id: 'r1', paths: null });
-    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","paths":[1]}')).toBeNull();
+    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","task_id":"t1","paths":null}')).toEqual({
+      type: 'run_files',
+      run_id: 'r1',
+      task_id: 't1',
+      paths: null,
+    });
+    expect(parseChangeEvent('{"type":"run_files","run_id":"r1","task_id":"t1","paths":[1]}')).toBeNull();
     expect(parseChangeEvent('{"type":"run_files","paths":null}')).toBeNull();
   });
 

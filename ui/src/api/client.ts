@@ -21,7 +21,7 @@ import type {
 import type { RunFilesEvent } from '../features/review/types';
 import { currentSession, forgetSession, storeSession } from './session';
 
-/** Every frame of the change feed the UI understands (`run_files` is not in the generated union yet). */
+/** Every frame of the change feed the UI understands. */
 export type LiveEvent = ChangeEvent | RunFilesEvent;
 
 /** An error answered by the server (`{code, message}`), or a network failure (`code: "network"`). */
@@ -256,11 +256,11 @@ function parseRunActivity(o: Record<string, unknown>): ChangeEvent | null {
 
 /** A `run_files` frame: `paths` is a list of worktree paths, or null (anything may have changed). */
 function parseRunFiles(o: Record<string, unknown>): RunFilesEvent | null {
-  const { run_id, paths } = o;
-  if (typeof run_id !== 'string') return null;
-  if (paths === null || paths === undefined) return { type: 'run_files', run_id, paths: null };
+  const { run_id, task_id, paths } = o;
+  if (typeof run_id !== 'string' || typeof task_id !== 'string') return null;
+  if (paths === null || paths === undefined) return { type: 'run_files', run_id, task_id, paths: null };
   if (!Array.isArray(paths) || !paths.every((p): p is string => typeof p === 'string')) return null;
-  return { type: 'run_files', run_id, paths };
+  return { type: 'run_files', run_id, task_id, paths };
 }
 
 /** What a caller shows for any thrown value. */

@@ -130,21 +130,21 @@ describe('live refresh', () => {
   ];
 
   it('ignores other runs', () => {
-    expect(addEvent(NOTHING_PENDING, { type: 'run_files', run_id: 'other', paths: null }, 'r1')).toBe(NOTHING_PENDING);
+    expect(addEvent(NOTHING_PENDING, { type: 'run_files', task_id: 't', run_id: 'other', paths: null }, 'r1')).toBe(NOTHING_PENDING);
   });
 
   it('reloads only the open files named, by path or the old path of a rename; stats always', () => {
-    let p = addEvent(NOTHING_PENDING, { type: 'run_files', run_id: 'r1', paths: ['b.ts'] }, 'r1');
+    let p = addEvent(NOTHING_PENDING, { type: 'run_files', task_id: 't', run_id: 'r1', paths: ['b.ts'] }, 'r1');
     expect(p.stats).toBe(true);
     expect(filesToReload(p, open)).toEqual([]);
-    p = addEvent(p, { type: 'run_files', run_id: 'r1', paths: ['a.ts'] }, 'r1');
+    p = addEvent(p, { type: 'run_files', task_id: 't', run_id: 'r1', paths: ['a.ts'] }, 'r1');
     expect(filesToReload(p, open)).toEqual(['a.ts']);
-    p = addEvent(p, { type: 'run_files', run_id: 'r1', paths: ['old.ts'] }, 'r1');
+    p = addEvent(p, { type: 'run_files', task_id: 't', run_id: 'r1', paths: ['old.ts'] }, 'r1');
     expect(filesToReload(p, open)).toEqual(['a.ts', 'new.ts']);
   });
 
   it('paths: null reloads every open file', () => {
-    const p = addEvent(NOTHING_PENDING, { type: 'run_files', run_id: 'r1', paths: null }, 'r1');
+    const p = addEvent(NOTHING_PENDING, { type: 'run_files', task_id: 't', run_id: 'r1', paths: null }, 'r1');
     expect(filesToReload(p, open)).toEqual(['a.ts', 'new.ts']);
   });
 });

@@ -218,7 +218,7 @@ export function conflictPrompt(conflicts: readonly string[], onto: string): stri
 export function prBadge(pr: PullRequest): { text: string; tone: 'open' | 'merged' | 'closed' | 'failing' | 'pending' } {
   const checks = pr.checks === null ? '' : `, checks ${pr.checks}`;
   const text = `PR #${pr.number} ${pr.state}${checks}`;
-  if (pr.state !== 'open') return { text, tone: pr.state };
+  if (pr.state === 'merged' || pr.state === 'closed') return { text, tone: pr.state };
   if (pr.checks === 'failing') return { text, tone: 'failing' };
   if (pr.checks === 'pending') return { text, tone: 'pending' };
   return { text, tone: 'open' };
