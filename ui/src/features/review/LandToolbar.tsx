@@ -3,7 +3,7 @@
 // show the server's own message.
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Run } from '../../api/generated/types';
-import { ApiError, api, errorMessage } from '../../api/client';
+import { ApiError, errorMessage } from '../../api/client';
 import { openExternal } from '../../platform';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { useLiveSubscription } from '../connection/useLiveEvents';
@@ -197,11 +197,8 @@ export function LandToolbar({ run, task, runActive, canFollowUp, onStarted, onLa
           onRun={(squash, message) =>
             perform(
               () => merge(run.id, squash ? { squash, message } : { squash }),
+              // The server moves the task to Done (and applies the cleanup policy); the board follows its events.
               `Merged into ${state.target}.`,
-              async () => {
-                // The work is in the target: the task is done (the server may have moved it already).
-                if (task.status !== 'done') await api.updateTask(task.id, { status: 'done' }).catch(() => undefined);
-              },
             )
           }
         />
@@ -383,7 +380,7 @@ function PushDialog({ state, busy, onCancel, onRun }: DialogProps & { onRun: (fo
   return (
     <Confirm
       label="Push"
-      command={commandFor(force ? 'force-push' : 'push', state.commands)}
+      command={commandFor('push', state.commands)}
       busy={busy}
       runLabel={force ? 'Force push' : 'Push'}
       danger={force}
@@ -397,6 +394,12 @@ function PushDialog({ state, busy, onCancel, onRun }: DialogProps & { onRun: (fo
       <label className="small">
         <input type="checkbox" checked={force} onChange={(e) => { setForce(e.target.checked); setForceConfirmed(false); }} data-testid="push-force" /> Force (overwrite the remote branch)
       </label>
+      {force && (
+        <p className="small form-error" data-testid="push-force-note">
+          <strong>Force:</strong> the server adds <code>--force-with-lease</code> to the command above (its state does not list a
+          separate force command), i.e. <code data-testid="push-force-command">{commandFor('force-push', state.commands)}</code>
+        </p>
+      )}
       {force && (
         <label className="small form-error">
           <input type="checkbox" checked={forceConfirmed} onChange={(e) => setForceConfirmed(e.target.checked)} data-testid="push-force-confirm" /> I understand that commits on the remote branch that are not here will be lost.
