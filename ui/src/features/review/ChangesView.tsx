@@ -13,6 +13,11 @@ import { DiffPane } from './DiffPane';
 import { DiffsPool } from './DiffsPool';
 import { NOTHING_PENDING, addEvent, buildRows, changeBadge, filesToReload, neighbour, sortFiles, totalsText, type Pending, type TreeRow } from './logic';
 import type { RunDiff } from './types';
+import type { Run } from '../../api/generated/types';
+import { countComments, pendingComments, type CommentSide } from './comments';
+import type { PaneComments } from './DiffPane';
+import { SendToAgent } from './SendToAgent';
+import { useComments } from './useComments';
 
 /** Live frames arriving closer together than this cause one refresh (well within the 1 s the view promises). */
 const LIVE_COALESCE_MS = 200;
@@ -23,9 +28,14 @@ type Props = {
   runId: string;
   /** Bumped by the land actions: the merge-base or the worktree may have moved. */
   reloadKey: number;
+  /** A follow-up can start from this run (the newest of its worktree, not running): Send to agent is offered. */
+  canFollowUp: boolean;
+  onStarted: (run: Run) => void;
 };
 
-export function ChangesView({ runId, reloadKey }: Props) {
+export function ChangesView({ runId, reloadKey, canFollowUp, onStarted }: Props) {
+  const comments = useComments(runId);
+  const [sending, setSending] = useState(false);
   const [diff, setDiff] = useState<RunDiff | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -120,6 +130,20 @@ export function ChangesView({ runId, reloadKey }: Props) {
     setFileCollapsed(false);
   }, []);
 
+  const { create, update, remove } = comments;
+  const openPath = selectedFile?.path ?? '';
+  const review = useMemo<PaneComments>(
+    () => ({
+      comments: comments.comments,
+      onCreate: (side: CommentSide, line: number, body: string) => create(openPath, side, line, body),
+      onUpdate: update,
+      onDelete: remove,
+    }),
+    [comments.comments, create, update, remove, openPath],
+  );
+  const counts = countComments(comments.comments);
+  const toSend = pendingComments(comments.comments).length;
+
   const download = async () => {
     if (downloading) return;
     setDownloading(true);
@@ -158,6 +182,21 @@ export function ChangesView({ runId, reloadKey }: Props) {
           </span>
         )}
         <span className="spacer" />
+        {counts.total > 0 && (
+          <span className="small" data-testid="comment-counts">
+            {counts.total} comment(s), {counts.unresolved} unresolved{counts.outdated > 0 ? `, ${counts.outdated} outdated` : ''}
+          </span>
+        )}
+        <button
+          type="button"
+          className="button button-small button-primary"
+          data-testid="send-to-agent-open"
+          disabled={toSend === 0 || !canFollowUp}
+          title={!canFollowUp ? 'Only the newest finished run of this worktree can be followed up.' : toSend === 0 ? 'No unresolved comments to send.' : undefined}
+          onClick={() => setSending(true)}
+        >
+          Send to agent{toSend > 0 ? ` (${toSend})` : ''}
+        </button>
         <button type="button" className="button button-small" data-testid="diff-style" onClick={toggleStyle} title="s">
           {diffStyle === 'split' ? 'Unified' : 'Split'}
         </button>
@@ -176,6 +215,12 @@ export function ChangesView({ runId, reloadKey }: Props) {
           {error}
         </p>
       )}
+      {comments.error && (
+        <p className="form-error small" role="alert" data-testid="comments-error">
+          Comments: {comments.error}
+        </p>
+      )}
+      {sending && <SendToAgent runId={runId} onClose={() => setSending(false)} onStarted={onStarted} />}
       {diff && diff.files.length === 0 && <p className="muted small">No changes against {diff.target}.</p>}
       {diff && diff.files.length > 0 && (
         <div className="changes-body">
@@ -189,6 +234,7 @@ export function ChangesView({ runId, reloadKey }: Props) {
                 diffStyle={diffStyle}
                 collapsed={fileCollapsed}
                 onToggleCollapsed={() => setFileCollapsed((c) => !c)}
+                review={review}
               />
             </DiffsPool>
           )}

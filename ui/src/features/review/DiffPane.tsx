@@ -1,13 +1,21 @@
 // One file's diff, loaded on demand (only the selected file is ever fetched) and rendered by @pierre/diffs:
 // split or unified, word-level changes, highlighted in the worker pool. Binary and too-large files say so.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { FileDiff, type FileDiffMetadata } from '@pierre/diffs/react';
 import { parseDiffFromFile, processFile } from '@pierre/diffs';
 import { errorMessage } from '../../api/client';
 import { getFileDiff } from './api';
 import { DIFF_THEME } from './DiffsPool';
 import { placeholderText } from './logic';
+import { CommentCard, CommentComposer, type CommentActions } from './CommentThread';
+import { placeComments, selectionToDraft, type CommentAnnotation, type CommentSide, type ReviewComment } from './comments';
 import type { DiffFile, RunFileDiff } from './types';
+
+/** Review comments on the file (absent: the pane shows none and offers no selection, as in Compare attempts). */
+export type PaneComments = CommentActions & {
+  comments: readonly ReviewComment[];
+  onCreate: (side: CommentSide, line: number, body: string) => Promise<void>;
+};
 
 type Props = {
   runId: string;
@@ -17,11 +25,33 @@ type Props = {
   diffStyle: 'split' | 'unified';
   collapsed: boolean;
   onToggleCollapsed: () => void;
+  review?: PaneComments;
 };
+
+type Draft = { side: CommentSide; line: number; lines: number };
 
 type Loaded = { key: string; data: RunFileDiff; seq: number };
 
-export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleCollapsed }: Props) {
+export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleCollapsed, review }: Props) {
+  const [draft, setDraft] = useState<Draft | null>(null);
+  useEffect(() => setDraft(null), [runId, file.path]);
+  const annotations = useMemo(() => (review ? placeComments(review.comments, file.path) : []), [review, file.path]);
+  const outdated = useMemo(() => (review ? review.comments.filter((c) => c.path === file.path && c.outdated) : []), [review, file.path]);
+  const onSelected = useCallback((range: Parameters<typeof selectionToDraft>[0]) => {
+    const d = selectionToDraft(range);
+    if (d) setDraft(d);
+  }, []);
+  const renderAnnotation = useCallback(
+    (a: CommentAnnotation) =>
+      review ? (
+        <div className="comment-thread" data-testid="comment-thread" data-line={a.lineNumber}>
+          {a.metadata.comments.map((c) => (
+            <CommentCard key={c.id} comment={c} actions={review} />
+          ))}
+        </div>
+      ) : null,
+    [review],
+  );
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
   const seq = useRef(0);
@@ -62,7 +92,37 @@ export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleC
         </code>
         <span className="diff-add">+{file.additions}</span>
         <span className="diff-del">−{file.deletions}</span>
+        {review && !draft && (
+          <button type="button" className="button button-small" data-testid="comment-add" title="Or select lines by their numbers in the diff" onClick={() => setDraft({ side: 'new', line: 1, lines: 1 })}>
+            Add comment
+          </button>
+        )}
       </div>
+      {review && draft && (
+        <CommentComposer
+          key={`${draft.side}:${draft.line}`}
+          path={file.path}
+          line={draft.line}
+          side={draft.side}
+          lines={draft.lines}
+          onLine={(line) => setDraft({ ...draft, line, lines: 1 })}
+          onCancel={() => setDraft(null)}
+          onSubmit={async (body) => {
+            await review.onCreate(draft.side, draft.line, body);
+            setDraft(null);
+          }}
+        />
+      )}
+      {review && outdated.length > 0 && (
+        <details className="comments-outdated" data-testid="comments-outdated">
+          <summary className="small">
+            {outdated.length} outdated comment(s): the agent changed their line since (also shown at their old line below)
+          </summary>
+          {outdated.map((c) => (
+            <CommentCard key={c.id} comment={c} actions={review} />
+          ))}
+        </details>
+      )}
       {error && (
         <p className="form-error" role="alert">
           Could not load {file.path}: {error}
@@ -76,9 +136,13 @@ export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleC
       )}
       {!collapsed && !placeholder && metadata && (
         <div className="diff-body" data-testid="diff-body">
-          <FileDiff
+          <FileDiff<CommentAnnotation['metadata']>
             fileDiff={metadata}
+            lineAnnotations={annotations}
+            renderAnnotation={renderAnnotation}
             options={{
+              enableLineSelection: review !== undefined,
+              onLineSelectionEnd: onSelected,
               theme: DIFF_THEME,
               themeType: 'dark',
               diffStyle,
