@@ -2,6 +2,7 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, ty
 import type { Project, Task, TaskStatus } from './api/generated/types';
 import { api, errorMessage, type LiveEvent } from './api/client';
 import { AgentsSettings } from './features/agents/AgentsSettings';
+import { DiskView } from './features/disk/DiskView';
 import { Board } from './features/board/Board';
 import { countTasks, filterColumns, findTask, shortId } from './features/board/logic';
 import { activityFromEvent, noticeMessage, noticeToastKind, type RunNotice } from './features/board/runs';
@@ -96,6 +97,7 @@ function Main({ live }: { live: boolean }) {
   const [projectSettingsOpen, setProjectSettingsOpen] = useState(false);
   const [helpOpen, setHelpOpen] = useState(false);
   const [agentsOpen, setAgentsOpen] = useState(false);
+  const [diskOpen, setDiskOpen] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
 
   const selectProject = useCallback((id: string | null) => {
@@ -181,7 +183,7 @@ function Main({ live }: { live: boolean }) {
   const liveTask = panel?.kind === 'edit' && board.columns ? (findTask(board.columns, panel.task.id)?.task ?? null) : null;
   const panelMode: PanelMode | null = panel?.kind === 'edit' && liveTask ? { kind: 'edit', task: liveTask } : panel;
 
-  const anyDialog = panel !== null || addingProject || projectSettingsOpen || helpOpen || agentsOpen;
+  const anyDialog = panel !== null || addingProject || projectSettingsOpen || helpOpen || agentsOpen || diskOpen;
   const openNew = useCallback((status: TaskStatus) => setPanel({ kind: 'create', status }), []);
   const openTask = useCallback((task: Task) => setPanel({ kind: 'edit', task }), []);
 
@@ -195,6 +197,12 @@ function Main({ live }: { live: boolean }) {
         else if (addingProject) setAddingProject(false);
         else if (projectSettingsOpen) setProjectSettingsOpen(false);
         else if (agentsOpen) setAgentsOpen(false);
+        else if (diskOpen) setDiskOpen(false);
+        return;
+      case 'open-disk':
+        if (anyDialog) return;
+        e.preventDefault();
+        setDiskOpen(true);
         return;
       case 'open-agents':
         if (anyDialog) return;
@@ -282,6 +290,9 @@ function Main({ live }: { live: boolean }) {
         >
           New task
         </button>
+        <button type="button" className="button" data-testid="open-disk" title="Disk usage of the worktrees (w)" onClick={() => setDiskOpen(true)}>
+          Disk
+        </button>
         <button type="button" className="button" data-testid="open-agents" title="Agents settings (,)" onClick={() => setAgentsOpen(true)}>
           Agents
         </button>
@@ -365,6 +376,7 @@ function Main({ live }: { live: boolean }) {
       )}
       {addingProject && <AddProjectDialog onClose={() => setAddingProject(false)} onCreated={onProjectCreated} />}
       {agentsOpen && <AgentsSettings onClose={() => setAgentsOpen(false)} />}
+      {diskOpen && <DiskView onClose={() => setDiskOpen(false)} />}
       {helpOpen && <HelpOverlay onClose={() => setHelpOpen(false)} />}
     </div>
   );

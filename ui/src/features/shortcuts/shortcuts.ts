@@ -1,11 +1,12 @@
 // Global keyboard shortcuts (pure part): what a key press means, and when to ignore it.
-export type ShortcutAction = 'new-task' | 'focus-search' | 'help' | 'open-agents' | 'escape';
+export type ShortcutAction = 'new-task' | 'focus-search' | 'help' | 'open-agents' | 'open-disk' | 'escape';
 
 export const SHORTCUTS: readonly { keys: string[]; description: string }[] = [
   { keys: ['n'], description: 'New task' },
   { keys: ['/'], description: 'Focus the search box' },
   { keys: ['?'], description: 'Show this help' },
   { keys: [','], description: 'Agents settings' },
+  { keys: ['w'], description: 'Disk usage: every worktree, cleanup' },
   { keys: ['Esc'], description: 'Close the open dialog or panel' },
   { keys: ['Ctrl', 'Enter'], description: 'Save the task being edited (⌘ Enter on macOS)' },
   { keys: ['Ctrl', 'S'], description: 'In agents settings: save the agents file (⌘ S on macOS)' },
@@ -50,6 +51,8 @@ export function matchShortcut(e: KeyLike, typing: boolean): ShortcutAction | nul
       return 'help';
     case ',':
       return 'open-agents';
+    case 'w':
+      return 'open-disk';
     default:
       return null;
   }
