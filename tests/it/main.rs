@@ -5,6 +5,7 @@ mod agents;
 mod api_flow;
 mod api_security;
 mod change_feed;
+mod comments;
 mod disk_full;
 mod embedded_pg;
 mod fake_agent;

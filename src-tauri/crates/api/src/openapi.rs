@@ -5,7 +5,7 @@ use ts_rs::TS;
 use utoipa::OpenApi;
 use viban_core::*;
 
-use crate::routes::{agents, app, auth, diff, events, health, land, projects, pty, runs, tasks};
+use crate::routes::{agents, app, auth, comments, diff, events, health, land, projects, pty, runs, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -59,6 +59,12 @@ use crate::routes::{agents, app, auth, diff, events, health, land, projects, pty
         land::pr,
         diff::diff,
         diff::file,
+        comments::list,
+        comments::create,
+        comments::update,
+        comments::delete,
+        comments::prompt,
+        comments::send,
     ),
     components(schemas(
         Project,
@@ -102,7 +108,14 @@ use crate::routes::{agents, app, auth, diff, events, health, land, projects, pty
         DiffFile,
         RunDiff,
         FileDiff,
-        RunFiles
+        RunFiles,
+        CommentSide,
+        ReviewComment,
+        NewComment,
+        UpdateComment,
+        CommentPromptRequest,
+        CommentPrompt,
+        SendComments
     ))
 )]
 pub struct ApiDoc;
@@ -156,6 +169,13 @@ pub fn typescript() -> String {
         RunDiff::decl(&cfg),
         FileDiff::decl(&cfg),
         RunFiles::decl(&cfg),
+        CommentSide::decl(&cfg),
+        ReviewComment::decl(&cfg),
+        NewComment::decl(&cfg),
+        UpdateComment::decl(&cfg),
+        CommentPromptRequest::decl(&cfg),
+        CommentPrompt::decl(&cfg),
+        SendComments::decl(&cfg),
         ChangeEvent::decl(&cfg),
     ];
     let mut out = String::from(
@@ -216,6 +236,10 @@ mod tests {
             "/api/runs/{id}/pr",
             "/api/runs/{id}/diff",
             "/api/runs/{id}/diff/file",
+            "/api/runs/{id}/comments",
+            "/api/runs/{id}/comments/prompt",
+            "/api/runs/{id}/comments/send",
+            "/api/comments/{id}",
         ] {
             assert!(doc.paths.paths.contains_key(p), "{p} missing from the OpenAPI document");
         }

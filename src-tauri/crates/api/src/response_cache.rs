@@ -136,8 +136,8 @@ impl ResponseCache {
 
     /// What a change to a row makes stale.
     pub fn invalidate_for(&self, table: ChangeTable, project: Option<Uuid>) {
-        if table == ChangeTable::Run {
-            // Runs are not part of any cached response.
+        if matches!(table, ChangeTable::Run | ChangeTable::Comment) {
+            // Runs and comments are not part of any cached response.
             return;
         }
         if table == ChangeTable::Project {

@@ -1,5 +1,6 @@
 //! Domain types and paths shared by every viban crate. Nothing here does I/O beyond creating directories.
 
+pub mod comments;
 pub mod land;
 pub mod model;
 pub mod notify;
@@ -7,6 +8,7 @@ pub mod paths;
 pub mod review;
 pub mod run;
 
+pub use comments::*;
 pub use land::*;
 pub use model::*;
 pub use notify::{LogNotifier, Notifier};

@@ -190,6 +190,8 @@ pub enum ChangeTable {
     Project,
     Task,
     Run,
+    /// A review comment; the event's `id` is the run it was made on.
+    Comment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]

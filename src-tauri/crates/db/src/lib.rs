@@ -1,6 +1,7 @@
 //! PostgreSQL access for viban: the pool, migrations (from the top-level `migrations/`), queries and the change
 //! feed. Callers get domain types from viban-core, never rows.
 
+mod comments;
 mod error;
 pub mod feed;
 mod position;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+pub use comments::{NewCommentRow, StoredComment};
 pub use error::DbError;
 pub use feed::ChangeFeed;
 pub use projects::NewProject;

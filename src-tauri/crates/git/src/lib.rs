@@ -5,6 +5,7 @@
 pub mod confined;
 mod diff;
 mod diff_file;
+mod diff_lines;
 mod diff_read;
 mod land;
 mod land_pr;
@@ -14,6 +15,7 @@ mod worktree;
 pub use confined::{ConfinedError, write_beneath};
 pub use diff::*;
 pub use diff_file::{Caps, FileDiffData, file_diff, file_patch, write_patch};
+pub use diff_lines::{NoText, Side, SideText, side_text, split_lines};
 pub use diff_read::{Leaf, read_beneath};
 pub use land::{Branch, BranchState, LandError, confine};
 pub use land_pr::{PrInfo, Provider, parse_pr, scrub, shell_line};

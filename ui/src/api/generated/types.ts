@@ -72,7 +72,7 @@ export type WsTicket = { ticket: string, };
 
 export type LoginCode = { code: string, url: string, };
 
-export type ChangeTable = "project" | "task" | "run";
+export type ChangeTable = "project" | "task" | "run" | "comment";
 
 export type ChangeOp = "insert" | "update" | "delete";
 
@@ -331,5 +331,72 @@ export type RunFiles = { run_id: string, task_id: string,
  * many (over 200) or a new folder appeared: refetch the whole diff.
  */
 paths: Array<string> | null, };
+
+export type CommentSide = "old" | "new";
+
+export type ReviewComment = { id: string, 
+/**
+ * The run it was made on (listed for every run of the same worktree).
+ */
+run_id: string, 
+/**
+ * The file as the diff lists it.
+ */
+path: string, side: CommentSide, 
+/**
+ * 1-based line on `side` when the comment was made (where it stays shown).
+ */
+line: number, 
+/**
+ * That line's text then (without its line ending).
+ */
+line_text: string, body: string, resolved: boolean, 
+/**
+ * The follow-up run the comment was sent to the agent in, if any.
+ */
+sent_in_run: string | null, 
+/**
+ * The file no longer holds `line_text` at `line` (computed on every read).
+ */
+outdated: boolean, 
+/**
+ * Where `line_text` is now: `line` when unchanged, the nearest line holding the same text when it moved, null
+ * when it is gone.
+ */
+current_line: number | null, created_at: string, updated_at: string, };
+
+export type NewComment = { 
+/**
+ * A file of the run's diff (as listed), or any file in the worktree.
+ */
+path: string, side: CommentSide, 
+/**
+ * 1-based, within the file's `side`.
+ */
+line: number, 
+/**
+ * 1 to 10,000 characters.
+ */
+body: string, };
+
+export type UpdateComment = { body?: string, resolved?: boolean, };
+
+export type CommentPromptRequest = { ids?: Array<string>, };
+
+export type CommentPrompt = { prompt: string, 
+/**
+ * The comments it covers, in the prompt's order.
+ */
+ids: Array<string>, };
+
+export type SendComments = { prompt: string, 
+/**
+ * At least one comment of this worktree.
+ */
+ids: Array<string>, 
+/**
+ * Defaults to the agent of the run followed up.
+ */
+agent?: string, };
 
 export type ChangeEvent = { "type": "hello", version: string, } | { "type": "change", table: ChangeTable, op: ChangeOp, id: string, project_id: string | null, } | { "type": "resync" } | { "type": "status", database: string, } | { "type": "run_activity" } & RunActivity | { "type": "run_files" } & RunFiles;

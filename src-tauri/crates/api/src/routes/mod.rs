@@ -1,6 +1,7 @@
 pub mod agents;
 pub mod app;
 pub mod auth;
+pub mod comments;
 pub mod diff;
 pub mod events;
 pub mod health;
@@ -41,6 +42,10 @@ pub fn api_router() -> Router<ApiState> {
         .route("/runs/{id}/pty", get(pty::upgrade))
         .route("/runs/{id}/diff", get(diff::diff))
         .route("/runs/{id}/diff/file", get(diff::file))
+        .route("/runs/{id}/comments", get(comments::list).post(comments::create))
+        .route("/runs/{id}/comments/prompt", post(comments::prompt))
+        .route("/runs/{id}/comments/send", post(comments::send))
+        .route("/comments/{id}", patch(comments::update).delete(comments::delete))
         .route("/agents", get(agents::list))
         .route("/agents/detect", post(agents::detect))
         .route("/auth/ticket", post(auth::ticket))
