@@ -1,31 +1,12 @@
 // Review comments (pure): where each comment of a file is drawn in the diff viewer, how outdated ones are kept at
 // their old place with the line they were made on, counts, and the Send-to-agent dialog's state.
 //
-// The comment shape mirrors the server's ReviewComment (core/comments.rs) until its generated type lands in
-// api/generated/types.ts: `side` says which text `line` counts in ("new": the worktree's file, "old": the
-// merge-base's); `line_text` is the commented line as it was; `outdated` is the server's verdict (that line changed
-// since); `current_line` is where the server finds that text now (null when it is gone).
-export type CommentSide = 'old' | 'new';
+// A comment's `side` says which text `line` counts in ("new": the worktree's file, "old": the merge-base's);
+// `line_text` is the commented line as it was; `outdated` is the server's verdict (that line changed since);
+// `current_line` is where the server finds that text now (null when it is gone).
+import type { CommentSide, ReviewComment } from '../../api/generated/types';
 
-export type ReviewComment = {
-  id: string;
-  run_id: string;
-  path: string;
-  side: CommentSide;
-  line: number;
-  line_text: string;
-  body: string;
-  resolved: boolean;
-  /** The follow-up run it was sent to the agent in. */
-  sent_in_run: string | null;
-  outdated: boolean;
-  current_line: number | null;
-  created_at: string;
-  updated_at: string;
-};
-
-export type NewComment = { path: string; side: CommentSide; line: number; body: string };
-export type CommentPrompt = { prompt: string; ids: string[] };
+export type { CommentPrompt, CommentSide, NewComment, ReviewComment } from '../../api/generated/types';
 
 /** The viewer's side names for ours. */
 export const viewerSide = (side: CommentSide): 'additions' | 'deletions' => (side === 'old' ? 'deletions' : 'additions');
