@@ -14,3 +14,4 @@ mod land;
 mod lifecycle;
 mod postgres_recovery;
 mod review;
+mod worktrees;

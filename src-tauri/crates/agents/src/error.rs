@@ -33,6 +33,8 @@ pub enum RunError {
     /// Deleting a task or project: some of its runs were still running after the stop ladder.
     #[error("{0}")]
     StopTimedOut(String),
+    #[error("{0:?} is not a worktree viban made: see GET /api/worktrees for those")]
+    NotAWorktree(String),
     #[error("{0}")]
     Validation(String),
     #[error("{0}")]
@@ -65,6 +67,7 @@ impl RunError {
             Self::WorktreeRemoved => "worktree_removed",
             Self::InputBacklog => "input_backlog",
             Self::StopTimedOut(_) => "runs_did_not_stop",
+            Self::NotAWorktree(_) => "not_a_worktree",
             Self::Validation(_) => "validation",
             Self::Io(_) => "io",
         }

@@ -110,6 +110,7 @@ impl Runs {
         // The state first: the cleanup policy may remove the worktree once the task is Done.
         let state = self.git_state(id).await?;
         self.move_task(run.task_id, &LANDABLE, TaskStatus::Done).await;
+        self.after_merge(run.task_id, &run.branch).await;
         Ok(state)
     }
 
@@ -167,6 +168,7 @@ impl Runs {
         self.inner.db.save_pr(run.project_id, &run.branch, run.task_id, &pr).await?;
         if pr.state == "merged" {
             self.move_task(run.task_id, &LANDABLE, TaskStatus::Done).await;
+            self.after_merge(run.task_id, &run.branch).await;
         }
         self.git_state(id).await
     }
@@ -204,6 +206,7 @@ impl Runs {
         }
         if pr.state == "merged" && stored.state != "merged" {
             self.move_task(stored.task_id, &LANDABLE, TaskStatus::Done).await;
+            self.after_merge(stored.task_id, &stored.branch).await;
         }
         StoredPr {
             state: pr.state,

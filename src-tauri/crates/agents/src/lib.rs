@@ -19,6 +19,7 @@ mod queue;
 mod service;
 pub mod terminal;
 mod vt_feed;
+mod worktrees;
 
 pub use error::RunError;
 pub use live::{AttachStart, Attachment, StoredChunk};

@@ -47,6 +47,7 @@ impl Runs {
         runs.spawn_recounter(changed_rx);
         runs.spawn_activity();
         runs.spawn_cleanup();
+        runs.spawn_sweep();
         runs.spawn_pr_poll();
         runs.pump();
         Ok(runs)
@@ -94,6 +95,7 @@ impl Runs {
                 };
                 // The Changes view hears first (before the recount's git run), so it updates within the second.
                 runs.publish_files(&touched).await;
+                runs.inner.worktrees.invalidate(&touched.root.display().to_string());
                 runs.recount(&touched.root).await;
             }
         });
@@ -158,8 +160,8 @@ impl Runs {
         });
     }
 
-    /// The `when_done` cleanup policy: follows task changes on the feed; a task in Done or Cancelled gets its clean
-    /// worktrees removed (a worktree with uncommitted changes is kept, and says so in the log).
+    /// The `when_done` cleanup policy: follows task changes on the feed; a task in Done or Cancelled gets its
+    /// worktrees removed when nothing would be lost (see `worktrees.rs`; the others are kept and logged).
     fn spawn_cleanup(&self) {
         let runs = self.clone();
         let cancel = self.inner.shutdown.clone();
@@ -190,21 +192,7 @@ impl Runs {
     }
 
     async fn clean_up_task(&self, task: Uuid) {
-        let Ok(t) = self.inner.db.get_task(task).await else { return };
-        if !matches!(t.status, viban_core::TaskStatus::Done | viban_core::TaskStatus::Cancelled) {
-            return;
-        }
-        let Ok(runs) = self.inner.db.task_runs(task).await else { return };
-        let mut seen = std::collections::HashSet::new();
-        for r in runs.iter().filter(|r| seen.insert(r.worktree_path.clone())) {
-            if !std::path::Path::new(&r.worktree_path).is_dir() {
-                continue;
-            }
-            match self.remove_worktree(r.id, false).await {
-                Ok(()) => tracing::info!(worktree = %r.worktree_path, "worktree removed: its task is done"),
-                Err(e) => tracing::info!(worktree = %r.worktree_path, error = %e, "worktree kept"),
-            }
-        }
+        self.clean_task_worktrees(task).await;
     }
 
     /// Stops every live run (the ladder, in parallel) and waits for them to be recorded. Queued runs stay queued

@@ -32,8 +32,13 @@ pub struct RunSettings {
     pub idle_notify_secs: Option<u64>,
     /// Where worktrees go (default: `<data dir>/worktrees`).
     pub worktree_root: Option<PathBuf>,
-    /// When worktrees are removed by themselves (their branches always stay).
+    /// When worktrees are removed by themselves (their branches stay unless `delete_branch_on_merge`).
     pub worktree_cleanup: Option<WorktreeCleanup>,
+    /// Worktrees of Done/Cancelled tasks whose last run finished this many days ago are removed by a sweep (at
+    /// start and hourly), whatever `worktree_cleanup` says; unsafe ones are kept and reported.
+    pub cleanup_after_days: Option<u32>,
+    /// When cleanup removes a worktree whose branch is merged into its target, the branch goes too.
+    pub delete_branch_on_merge: Option<bool>,
     /// How often open pull requests are checked (default 60 s).
     pub pr_poll_secs: Option<u64>,
     /// The `gh` and `glab` to use for pull requests (default: found on the login shell's PATH).
@@ -48,7 +53,11 @@ pub enum WorktreeCleanup {
     /// Only when the user removes one.
     #[default]
     Manual,
-    /// When the task moves to Done or Cancelled, the task's worktrees without uncommitted changes are removed.
+    /// After a merge through viban (or a pull request seen merged), that worktree is removed if nothing would be
+    /// lost.
+    OnMerge,
+    /// When the task moves to Done or Cancelled (a merge does that too), the task's worktrees are removed if
+    /// nothing would be lost.
     WhenDone,
 }
 

@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub active_changed: watch::Sender<u64>,
     pub watcher: Option<WorktreeWatcher>,
     pub tasks: TaskTracker,
+    /// Disk view sizes and the cleanup lock.
+    pub worktrees: Arc<crate::worktrees::WorktreeState>,
 }
 
 /// The agent runs of this app. Cheap to clone.
@@ -98,6 +100,7 @@ impl Runs {
                 active_changed: watch::channel(0).0,
                 watcher,
                 tasks: TaskTracker::new(),
+                worktrees: Default::default(),
             }),
         }
     }

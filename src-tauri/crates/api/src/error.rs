@@ -150,6 +150,7 @@ impl From<viban_agents::RunError> for ApiError {
                 StatusCode::CONFLICT
             }
             R::InputBacklog => StatusCode::TOO_MANY_REQUESTS,
+            R::NotAWorktree(_) => StatusCode::NOT_FOUND,
             R::Validation(_) => StatusCode::BAD_REQUEST,
             R::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

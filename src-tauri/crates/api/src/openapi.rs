@@ -5,7 +5,7 @@ use ts_rs::TS;
 use utoipa::OpenApi;
 use viban_core::*;
 
-use crate::routes::{agents, app, auth, comments, diff, events, health, land, projects, pty, runs, tasks};
+use crate::routes::{agents, app, auth, comments, diff, events, health, land, projects, pty, runs, tasks, worktrees};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -59,6 +59,8 @@ use crate::routes::{agents, app, auth, comments, diff, events, health, land, pro
         land::pr,
         diff::diff,
         diff::file,
+        worktrees::list,
+        worktrees::cleanup,
         comments::list,
         comments::create,
         comments::update,
@@ -109,6 +111,10 @@ use crate::routes::{agents, app, auth, comments, diff, events, health, land, pro
         RunDiff,
         FileDiff,
         RunFiles,
+        WorktreeInfo,
+        CleanupRequest,
+        SkippedWorktree,
+        CleanupResult,
         CommentSide,
         ReviewComment,
         NewComment,
@@ -169,6 +175,10 @@ pub fn typescript() -> String {
         RunDiff::decl(&cfg),
         FileDiff::decl(&cfg),
         RunFiles::decl(&cfg),
+        WorktreeInfo::decl(&cfg),
+        CleanupRequest::decl(&cfg),
+        SkippedWorktree::decl(&cfg),
+        CleanupResult::decl(&cfg),
         CommentSide::decl(&cfg),
         ReviewComment::decl(&cfg),
         NewComment::decl(&cfg),
@@ -236,6 +246,8 @@ mod tests {
             "/api/runs/{id}/pr",
             "/api/runs/{id}/diff",
             "/api/runs/{id}/diff/file",
+            "/api/worktrees",
+            "/api/worktrees/cleanup",
             "/api/runs/{id}/comments",
             "/api/runs/{id}/comments/prompt",
             "/api/runs/{id}/comments/send",

@@ -7,6 +7,7 @@ pub mod notify;
 pub mod paths;
 pub mod review;
 pub mod run;
+pub mod worktrees;
 
 pub use comments::*;
 pub use land::*;
@@ -15,6 +16,7 @@ pub use notify::{LogNotifier, Notifier};
 pub use paths::{AppPaths, PathsError};
 pub use review::*;
 pub use run::*;
+pub use worktrees::*;
 
 /// The version every binary reports (server.json, /api/health, `--version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -9,6 +9,7 @@ mod projects;
 mod prs;
 mod runs;
 mod tasks;
+mod worktrees;
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub use feed::ChangeFeed;
 pub use projects::NewProject;
 pub use prs::StoredPr;
 pub use runs::{Chunk, LedgerEntry, NewRun, RunEnd};
+pub use worktrees::StoredWorktree;
 
 /// Migrations compiled into the binary; applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../../migrations");

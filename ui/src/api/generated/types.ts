@@ -332,6 +332,92 @@ export type RunFiles = { run_id: string, task_id: string,
  */
 paths: Array<string> | null, };
 
+export type WorktreeInfo = { 
+/**
+ * Absolute path, as the runs store it (the id of a worktree in cleanup requests).
+ */
+path: string, project_id: string, project_name: string, task_id: string, task_title: string, task_status: TaskStatus, 
+/**
+ * The branch its runs work on.
+ */
+branch: string, 
+/**
+ * The branch it merges into (the runs' base).
+ */
+target: string, 
+/**
+ * Its runs, oldest first (follow-ups share the worktree).
+ */
+run_ids: Array<string>, 
+/**
+ * A run is queued, starting or running in it.
+ */
+active: boolean, 
+/**
+ * The folder is there.
+ */
+exists: boolean, 
+/**
+ * viban removed it (by hand, on merge, when done, or by age).
+ */
+removed: boolean, 
+/**
+ * Apparent size in bytes, like `du -sb` (symbolic links not followed, hard links once, nothing excluded).
+ */
+size_bytes: number, 
+/**
+ * False while the size is still being computed or when the walk hit its cap: `size_bytes` is a lower bound.
+ */
+size_exact: boolean, 
+/**
+ * Changed paths (staged, unstaged, untracked; ignored files not counted).
+ */
+uncommitted: number, 
+/**
+ * Commits that the target does not have (0 when their content is in it, e.g. after a squash merge).
+ */
+unmerged_commits: number, 
+/**
+ * A remote-tracking branch has every commit.
+ */
+pushed: boolean, 
+/**
+ * Seconds since its last run finished (or, with none finished, since the folder last changed).
+ */
+age_secs: number, 
+/**
+ * Nothing would be lost: no active run, no uncommitted changes, no commits both unmerged and unpushed, no
+ * rebase or merge under way.
+ */
+safe_to_remove: boolean, 
+/**
+ * Why not, when it is not safe.
+ */
+why_not: string | null, };
+
+export type CleanupRequest = { 
+/**
+ * Worktree paths exactly as `GET /api/worktrees` lists them; every safe one when absent.
+ */
+paths?: Array<string>, 
+/**
+ * The user confirmed losing uncommitted or unmerged-unpushed work in the listed `paths` (needs `paths`;
+ * never overrides an active run).
+ */
+force?: boolean, };
+
+export type SkippedWorktree = { path: string, why: string, };
+
+export type CleanupResult = { 
+/**
+ * Worktree paths removed (their branches stay unless `delete_branch_on_merge` and merged).
+ */
+removed: Array<string>, skipped: Array<SkippedWorktree>, 
+/**
+ * Branches deleted because they were merged into their target (`[runs] delete_branch_on_merge = true`).
+ */
+deleted_branches: Array<string>, };
+
 export type CommentSide = "old" | "new";
 
 export type ReviewComment = { id: string, 

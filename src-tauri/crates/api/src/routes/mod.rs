@@ -10,6 +10,7 @@ pub mod projects;
 pub mod pty;
 pub mod runs;
 pub mod tasks;
+pub mod worktrees;
 
 use axum::Router;
 use axum::routing::{get, patch, post};
@@ -46,6 +47,8 @@ pub fn api_router() -> Router<ApiState> {
         .route("/runs/{id}/comments/prompt", post(comments::prompt))
         .route("/runs/{id}/comments/send", post(comments::send))
         .route("/comments/{id}", patch(comments::update).delete(comments::delete))
+        .route("/worktrees", get(worktrees::list))
+        .route("/worktrees/cleanup", post(worktrees::cleanup))
         .route("/agents", get(agents::list))
         .route("/agents/detect", post(agents::detect))
         .route("/auth/ticket", post(auth::ticket))
