@@ -7,6 +7,7 @@ mod api_security;
 mod change_feed;
 mod comments;
 mod disk_full;
+mod editor_shell;
 mod embedded_pg;
 mod fake_agent;
 mod harden;

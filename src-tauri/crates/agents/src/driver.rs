@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
-use viban_core::{Run, RunStatus, TaskStatus};
+use viban_core::{Run, RunKind, RunStatus, TaskStatus};
 use viban_db::{DbError, RunEnd};
 
 use crate::live::{LiveRun, StoreTrouble, store_output};
@@ -88,6 +88,10 @@ impl Runs {
     }
 
     async fn after_end(&self, run: &Run) {
+        if run.kind == RunKind::Shell {
+            // The user's own shell: the card, the change count and the notifications belong to the agents.
+            return;
+        }
         // The card first (cheap, and what the user looks at), then the changed-file count (runs git).
         if run.status == RunStatus::Succeeded {
             self.move_task(run.task_id, &[TaskStatus::InProgress], TaskStatus::InReview).await;
@@ -130,7 +134,11 @@ impl Runs {
         let project = db.get_project(run.project_id).await.map_err(|e| e.to_string())?;
         let catalog = self.inner.catalog.clone();
         let (agent, prompt, follow_up) = (run.agent.clone(), run.prompt.clone(), run.follow_up_of.is_some());
+        let shell = run.kind == RunKind::Shell;
         let (argv, env) = tokio::task::spawn_blocking(move || {
+            if shell {
+                return Ok((crate::shell::argv(), vec![("PATH".into(), catalog.path_var(false))]));
+            }
             let profiles = catalog.profiles().map_err(|e| e.to_string())?;
             let profile = profiles.get(&agent).ok_or_else(|| format!("there is no agent profile {agent:?}"))?;
             let path = catalog.path_var(false);
@@ -152,7 +160,7 @@ impl Runs {
         let (cols, rows) = (run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
         let mut terminal = Terminal::new(cols, rows);
         let mut setup_bytes = Vec::new();
-        if !follow_up && !project.setup_script.trim().is_empty() {
+        if !follow_up && !shell && !project.setup_script.trim().is_empty() {
             setup_bytes = self.run_setup(id, &project.setup_script, &cwd, &env).await?;
             terminal.process(&setup_bytes);
         }
@@ -170,6 +178,7 @@ impl Runs {
             Instant::now(),
         ));
         live.seed(setup_bytes.len() as u64);
+        live.shell.store(shell, Ordering::SeqCst);
         if let Err(e) = db.set_run_running(id, pid, ticks, &procs::boot_id()).await {
             // Not in the ledger means nobody could reap it after a crash: do not let it run.
             let ladder = self.inner.ladder;

@@ -35,6 +35,12 @@ pub enum RunError {
     StopTimedOut(String),
     #[error("{0:?} is not a worktree viban made: see GET /api/worktrees for those")]
     NotAWorktree(String),
+    /// "Open in editor" found no editor (or the configured one cannot start); the message says how to set one up.
+    #[error("{0}")]
+    NoEditor(String),
+    /// A path in a request that is not inside the run's worktree.
+    #[error("{0}")]
+    InvalidPath(String),
     #[error("{0}")]
     Validation(String),
     #[error("{0}")]
@@ -68,6 +74,8 @@ impl RunError {
             Self::InputBacklog => "input_backlog",
             Self::StopTimedOut(_) => "runs_did_not_stop",
             Self::NotAWorktree(_) => "not_a_worktree",
+            Self::NoEditor(_) => "no_editor",
+            Self::InvalidPath(_) => "invalid_path",
             Self::Validation(_) => "validation",
             Self::Io(_) => "io",
         }

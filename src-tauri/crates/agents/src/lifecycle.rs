@@ -124,7 +124,9 @@ impl Runs {
                     () = cancel.cancelled() => return,
                 }
                 let idle_notify = runs.inner.catalog.profiles().map(|p| p.runs.idle_notify_secs()).unwrap_or(60);
-                let live: Vec<_> = lock(&runs.inner.live).values().cloned().collect();
+                // Shells are the user's own: no card activity, no "waiting" notification.
+                let live: Vec<_> =
+                    lock(&runs.inner.live).values().filter(|l| !l.shell.load(Ordering::SeqCst)).cloned().collect();
                 sent.retain(|id, _| live.iter().any(|l| l.id == *id));
                 notified.retain(|id, _| live.iter().any(|l| l.id == *id));
                 for l in live {

@@ -56,6 +56,8 @@ pub struct LiveRun {
     pub terminal: Arc<Mutex<Terminal>>,
     pub started: Instant,
     pub stop_requested: AtomicBool,
+    /// A shell the user opened, not an agent: no card activity, no "waiting" notification.
+    pub shell: AtomicBool,
     /// Milliseconds after `started` of the last output.
     last_output_ms: AtomicU64,
     /// End offset of what is stored.
@@ -88,6 +90,7 @@ impl LiveRun {
             terminal,
             started,
             stop_requested: AtomicBool::new(false),
+            shell: AtomicBool::new(false),
             last_output_ms: AtomicU64::new(0),
             stored: watch::channel(0).0,
             chunks: Mutex::new(Some(tx)),

@@ -111,6 +111,8 @@ struct AgentsFile {
     runs: RunSettings,
     #[serde(default)]
     agents: BTreeMap<String, ProfileDef>,
+    #[serde(default)]
+    editor: crate::editor::EditorSettings,
 }
 
 /// How the agent is launched.
@@ -268,6 +270,8 @@ fn parse(text: &str) -> Result<AgentsFile, ProfileError> {
 pub struct Profiles {
     pub list: Vec<Profile>,
     pub runs: RunSettings,
+    /// "Open in editor" (`[editor]`).
+    pub editor: crate::editor::EditorSettings,
 }
 
 impl Profiles {
@@ -289,7 +293,7 @@ impl Profiles {
         for (id, def) in builtins.into_iter().chain(user.agents) {
             list.push(resolve(&id, def, false));
         }
-        Ok(Self { list, runs: user.runs })
+        Ok(Self { list, runs: user.runs, editor: user.editor })
     }
 
     pub fn get(&self, id: &str) -> Option<&Profile> {

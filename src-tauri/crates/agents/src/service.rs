@@ -9,7 +9,7 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
-use viban_core::{FollowUp, Notifier, Run, RunScreen, RunStatus, StartRun, TaskStatus, UpdateTask};
+use viban_core::{FollowUp, Notifier, Run, RunKind, RunScreen, RunStatus, StartRun, TaskStatus, UpdateTask};
 use viban_db::{ChangeFeed, Chunk, Db, NewRun};
 use viban_git::WorktreeWatcher;
 
@@ -214,6 +214,7 @@ impl Runs {
             task_id,
             project_id: project.id,
             agent: req.agent,
+            kind: RunKind::Agent,
             prompt: req.prompt,
             follow_up_of: None,
             worktree_path: path.display().to_string(),
@@ -258,6 +259,7 @@ impl Runs {
             task_id: prev.task_id,
             project_id: prev.project_id,
             agent,
+            kind: RunKind::Agent,
             prompt: req.prompt,
             follow_up_of: Some(prev.id),
             worktree_path: prev.worktree_path.clone(),
@@ -426,6 +428,7 @@ impl Runs {
         if self.inner.db.active_run_in_worktree(&run.worktree_path).await?.is_some() {
             return Err(RunError::RunActive);
         }
+        self.stop_shells_in(&run).await;
         let project = self.inner.db.get_project(run.project_id).await?;
         let path = PathBuf::from(&run.worktree_path);
         if let Some(w) = &self.inner.watcher {

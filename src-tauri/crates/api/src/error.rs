@@ -133,7 +133,7 @@ impl From<viban_agents::RunError> for ApiError {
         };
         let status = match &e {
             R::Db(_) | R::Land(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            R::UnknownAgent(_) | R::NotInstalled(_) | R::BadProfile(_) | R::DashPrompt(_) => {
+            R::UnknownAgent(_) | R::NotInstalled(_) | R::BadProfile(_) | R::DashPrompt(_) | R::NoEditor(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             R::Git(g) => match g {
@@ -151,7 +151,7 @@ impl From<viban_agents::RunError> for ApiError {
             }
             R::InputBacklog => StatusCode::TOO_MANY_REQUESTS,
             R::NotAWorktree(_) => StatusCode::NOT_FOUND,
-            R::Validation(_) => StatusCode::BAD_REQUEST,
+            R::Validation(_) | R::InvalidPath(_) => StatusCode::BAD_REQUEST,
             R::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

@@ -51,13 +51,37 @@ impl RunStatus {
     }
 }
 
+/// What a run is: an agent at work, or a plain interactive shell the user opened in the worktree (it never moves
+/// the card, never waits in the agent queue and never notifies as an agent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    #[default]
+    Agent,
+    Shell,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Shell => "shell",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Agent, Self::Shell].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Run {
     pub id: Uuid,
     pub task_id: Uuid,
     pub project_id: Uuid,
-    /// Profile id (`claude`, `codex`, `custom`, …).
+    /// Profile id (`claude`, `codex`, `custom`, …); `shell` for a shell.
     pub agent: String,
+    pub kind: RunKind,
     pub prompt: String,
     /// The run this one follows up (same worktree), if any.
     pub follow_up_of: Option<Uuid>,
@@ -111,6 +135,55 @@ pub struct FollowUp {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
+}
+
+/// `POST /api/runs/{id}/shell`: a login shell in the run's worktree (a run of kind `shell`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartShell {
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cols: Option<u16>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u16>,
+}
+
+/// `POST /api/runs/{id}/open`: the run's worktree, or one of its files (at a line), in the user's editor.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenInEditor {
+    /// Relative to the worktree (no absolute path, no `..`, no link leading out of it); the worktree when absent.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// 1-based line (only with `path`).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// An editor viban knows how to start (`GET /api/editors`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct EditorPreset {
+    pub id: String,
+    pub name: String,
+    /// With `{path}` and `{line}` where they go.
+    pub command: String,
+    /// Found on the login shell's PATH.
+    pub installed: bool,
+}
+
+/// `GET /api/editors`: the presets, what `agents.toml` configures and what "Open in editor" will run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Editors {
+    pub presets: Vec<EditorPreset>,
+    /// `[editor] command` of agents.toml, if set.
+    pub configured: Option<String>,
+    /// The command "Open in editor" runs: the configured one, else the first installed preset; None: no editor.
+    pub command: Option<String>,
+    /// How to set one up, when there is none.
+    pub hint: Option<String>,
 }
 
 /// `POST /api/runs/{id}/input`: bytes for the agent's terminal, as text (`"\r"` is Enter).

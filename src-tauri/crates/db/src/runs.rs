@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use viban_core::{Run, RunStatus};
+use viban_core::{Run, RunKind, RunStatus};
 
 use crate::{Db, DbError};
 
@@ -13,6 +13,7 @@ pub struct NewRun {
     pub task_id: Uuid,
     pub project_id: Uuid,
     pub agent: String,
+    pub kind: RunKind,
     pub prompt: String,
     pub follow_up_of: Option<Uuid>,
     pub worktree_path: String,
@@ -55,6 +56,7 @@ struct RunRow {
     task_id: Uuid,
     project_id: Uuid,
     agent: String,
+    kind: String,
     prompt: String,
     follow_up_of: Option<Uuid>,
     status: String,
@@ -78,11 +80,14 @@ impl TryFrom<RunRow> for Run {
     fn try_from(r: RunRow) -> Result<Self, DbError> {
         let status = RunStatus::parse(&r.status)
             .ok_or_else(|| DbError::Invalid(format!("run {} has an unknown status {:?}", r.id, r.status)))?;
+        let kind = RunKind::parse(&r.kind)
+            .ok_or_else(|| DbError::Invalid(format!("run {} has an unknown kind {:?}", r.id, r.kind)))?;
         Ok(Run {
             id: r.id,
             task_id: r.task_id,
             project_id: r.project_id,
             agent: r.agent,
+            kind,
             prompt: r.prompt,
             follow_up_of: r.follow_up_of,
             status,
@@ -104,8 +109,8 @@ impl TryFrom<RunRow> for Run {
     }
 }
 
-const COLUMNS: &str = "id, task_id, project_id, agent, prompt, follow_up_of, status, exit_code, error, worktree_path, \
-     branch, base_ref, changed_files, output_bytes, cols, rows, warnings, created_at, started_at, finished_at";
+const COLUMNS: &str = "id, task_id, project_id, agent, kind, prompt, follow_up_of, status, exit_code, error, \
+     worktree_path, branch, base_ref, changed_files, output_bytes, cols, rows, warnings, created_at, started_at, finished_at";
 
 fn runs(rows: Vec<RunRow>) -> Result<Vec<Run>, DbError> {
     rows.into_iter().map(Run::try_from).collect()
@@ -115,8 +120,8 @@ impl Db {
     pub async fn insert_run(&self, r: &NewRun) -> Result<Run, DbError> {
         let row: RunRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO runs (id, task_id, project_id, agent, prompt, follow_up_of, status, worktree_path, branch, \
-             base_ref, base_commit, cols, rows, warnings) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13) RETURNING {COLUMNS}"
+             base_ref, base_commit, cols, rows, warnings, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14) RETURNING {COLUMNS}"
         )))
         .bind(r.id)
         .bind(r.task_id)
@@ -131,6 +136,7 @@ impl Db {
         .bind(i32::from(r.cols))
         .bind(i32::from(r.rows))
         .bind(&r.warnings)
+        .bind(r.kind.as_str())
         .fetch_one(self.pool())
         .await
         .map_err(DbError::from_sqlx)?;
@@ -171,7 +177,7 @@ impl Db {
     /// The newest run of each task of a project.
     pub async fn project_latest_runs(&self, project_id: Uuid) -> Result<Vec<Run>, DbError> {
         let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT DISTINCT ON (task_id) {COLUMNS} FROM runs WHERE project_id = $1 \
+            "SELECT DISTINCT ON (task_id) {COLUMNS} FROM runs WHERE project_id = $1 AND kind = 'agent' \
              ORDER BY task_id, created_at DESC, id DESC"
         )))
         .bind(project_id)
@@ -192,10 +198,12 @@ impl Db {
         runs(rows)
     }
 
-    /// The active run in a worktree, if any (one agent per worktree at a time).
+    /// The active agent run in a worktree, if any (one agent per worktree at a time; a shell the user opened
+    /// there does not count).
     pub async fn active_run_in_worktree(&self, worktree_path: &str) -> Result<Option<Uuid>, DbError> {
         sqlx::query_scalar(
-            "SELECT id FROM runs WHERE worktree_path = $1 AND status IN ('queued', 'starting', 'running') LIMIT 1",
+            "SELECT id FROM runs WHERE worktree_path = $1 AND kind = 'agent' \
+             AND status IN ('queued', 'starting', 'running') LIMIT 1",
         )
         .bind(worktree_path)
         .fetch_optional(self.pool())
@@ -203,13 +211,15 @@ impl Db {
         .map_err(DbError::from_sqlx)
     }
 
-    /// The newest run of a worktree.
+    /// The newest agent run of a worktree (its changes are that run's; a shell is not).
     pub async fn latest_run_in_worktree(&self, worktree_path: &str) -> Result<Option<Uuid>, DbError> {
-        sqlx::query_scalar("SELECT id FROM runs WHERE worktree_path = $1 ORDER BY created_at DESC LIMIT 1")
-            .bind(worktree_path)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(DbError::from_sqlx)
+        sqlx::query_scalar(
+            "SELECT id FROM runs WHERE worktree_path = $1 AND kind = 'agent' ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(worktree_path)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(DbError::from_sqlx)
     }
 
     pub async fn set_run_starting(&self, id: Uuid) -> Result<(), DbError> {

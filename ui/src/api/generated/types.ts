@@ -78,11 +78,13 @@ export type ChangeOp = "insert" | "update" | "delete";
 
 export type RunStatus = "queued" | "starting" | "running" | "succeeded" | "failed" | "stopped" | "interrupted";
 
+export type RunKind = "agent" | "shell";
+
 export type Run = { id: string, task_id: string, project_id: string, 
 /**
- * Profile id (`claude`, `codex`, `custom`, …).
+ * Profile id (`claude`, `codex`, `custom`, …); `shell` for a shell.
  */
-agent: string, prompt: string, 
+agent: string, kind: RunKind, prompt: string, 
 /**
  * The run this one follows up (same worktree), if any.
  */
@@ -137,6 +139,42 @@ lines: Array<string>, cursor_row: number, cursor_col: number,
  * Transcript offset (bytes) this screen reflects.
  */
 offset: number, };
+
+export type StartShell = { cols?: number, rows?: number, };
+
+export type OpenInEditor = { 
+/**
+ * Relative to the worktree (no absolute path, no `..`, no link leading out of it); the worktree when absent.
+ */
+path?: string, 
+/**
+ * 1-based line (only with `path`).
+ */
+line?: number, };
+
+export type EditorPreset = { id: string, name: string, 
+/**
+ * With `{path}` and `{line}` where they go.
+ */
+command: string, 
+/**
+ * Found on the login shell's PATH.
+ */
+installed: boolean, };
+
+export type Editors = { presets: Array<EditorPreset>, 
+/**
+ * `[editor] command` of agents.toml, if set.
+ */
+configured: string | null, 
+/**
+ * The command "Open in editor" runs: the configured one, else the first installed preset; None: no editor.
+ */
+command: string | null, 
+/**
+ * How to set one up, when there is none.
+ */
+hint: string | null, };
 
 export type AgentInfo = { id: string, name: string, 
 /**

@@ -3,6 +3,7 @@ pub mod app;
 pub mod auth;
 pub mod comments;
 pub mod diff;
+pub mod editor;
 pub mod events;
 pub mod health;
 pub mod land;
@@ -49,6 +50,9 @@ pub fn api_router() -> Router<ApiState> {
         .route("/comments/{id}", patch(comments::update).delete(comments::delete))
         .route("/worktrees", get(worktrees::list))
         .route("/worktrees/cleanup", post(worktrees::cleanup))
+        .route("/runs/{id}/open", post(editor::open))
+        .route("/runs/{id}/shell", post(editor::shell))
+        .route("/editors", get(editor::editors))
         .route("/agents", get(agents::list))
         .route("/agents/detect", post(agents::detect))
         .route("/auth/ticket", post(auth::ticket))
