@@ -21,6 +21,7 @@ function run(taskId: string, over: Partial<Run> = {}): Run {
     task_id: taskId,
     project_id: 'p',
     agent: 'claude',
+    kind: 'agent',
     prompt: 'do it',
     follow_up_of: null,
     status: 'running',

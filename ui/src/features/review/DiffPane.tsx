@@ -10,6 +10,7 @@ import { placeholderText } from './logic';
 import { CommentCard, CommentComposer, type CommentActions } from './CommentThread';
 import { placeComments, selectionToDraft, type CommentAnnotation, type CommentSide, type ReviewComment } from './comments';
 import type { DiffFile, RunFileDiff } from './types';
+import { OpenFileButton } from '../runs/OpenButtons';
 
 /** Review comments on the file (absent: the pane shows none and offers no selection, as in Compare attempts). */
 export type PaneComments = CommentActions & {
@@ -92,6 +93,7 @@ export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleC
         </code>
         <span className="diff-add">+{file.additions}</span>
         <span className="diff-del">−{file.deletions}</span>
+        {file.change !== 'deleted' && <OpenFileButton runId={runId} path={file.path} />}
         {review && !draft && (
           <button type="button" className="button button-small" data-testid="comment-add" title="Or select lines by their numbers in the diff" onClick={() => setDraft({ side: 'new', line: 1, lines: 1 })}>
             Add comment

@@ -7,6 +7,7 @@ import { shortTime } from '../tasks/history';
 import { saveFile } from '../../platform';
 import { castFile, followUp, removeWorktree, stopRun } from './api';
 import { exitLabel, formatDuration, isActive, runDurationMs } from './runFormat';
+import { isShell, runLabel } from './openLogic';
 
 type ListProps = {
   runs: Run[];
@@ -61,7 +62,9 @@ function RunRow({ run, agentName, selected, latest, worktreeRemoved, now, onSele
         <span className={`run-status run-status-${run.status}`} data-testid="run-status">
           {run.status}
         </span>
-        <span className="run-agent">{agentName}</span>
+        <span className={isShell(run) ? 'run-agent run-kind-shell' : 'run-agent'} data-kind={run.kind}>
+          {runLabel(run, agentName)}
+        </span>
         {run.follow_up_of && <span className="muted small">follow-up</span>}
         <span className="spacer" />
         {run.status === 'queued' && run.queue_position !== null && (

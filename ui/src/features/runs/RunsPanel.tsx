@@ -2,6 +2,8 @@
 // replay or export a transcript, follow up, stop, clean up worktrees. Loaded lazily with xterm.js.
 import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Run, Task } from '../../api/generated/types';
+import { OpenButtons } from './OpenButtons';
+import { canOpen, isShell } from './openLogic';
 import { Replay } from './Replay';
 import { RunList } from './RunList';
 import { StartRunForm } from './StartRunForm';
@@ -61,12 +63,13 @@ export default function RunsPanel({ task }: { task: Task }) {
       <h3>Agent runs</h3>
       <StartRunForm task={task} agents={agents} agentsError={agentsError} onStarted={showRun} />
       {error && <p className="muted small">Could not load the runs: {error}</p>}
+      {selected && canOpen(selected, removedWorktrees) && <OpenButtons run={selected} onStarted={showRun} />}
       {selected && (
         <div ref={viewRef}>
           <SelectedRun run={selected} replaying={replayId === selected.id} onCloseReplay={() => setReplayId(null)} onEnded={scheduleReload} />
         </div>
       )}
-      {selected && selected.status !== 'queued' && !removedWorktrees.has(selected.worktree_path) && (
+      {selected && !isShell(selected) && selected.status !== 'queued' && !removedWorktrees.has(selected.worktree_path) && (
         <Suspense fallback={<p className="muted small">Loading the changes…</p>}>
           <ReviewPanel
             task={task}
@@ -106,7 +109,13 @@ type SelectedRunProps = { run: Run; replaying: boolean; onCloseReplay: () => voi
 function SelectedRun({ run, replaying, onCloseReplay, onEnded }: SelectedRunProps) {
   if (replaying) return <Replay key={run.id} runId={run.id} onClose={onCloseReplay} />;
   return (
-    <Terminal
+    <>
+      {isShell(run) && (
+        <p className="run-shell-label muted small" data-testid="run-shell-label">
+          shell — <code>{run.worktree_path}</code>
+        </p>
+      )}
+      <Terminal
       key={run.id}
       runId={run.id}
       status={run.status}
@@ -114,6 +123,7 @@ function SelectedRun({ run, replaying, onCloseReplay, onEnded }: SelectedRunProp
       cols={run.cols}
       rows={run.rows}
       onEnded={onEnded}
-    />
+      />
+    </>
   );
 }

@@ -8,6 +8,7 @@ function run(id: string, created_at: string, extra: Partial<Run> = {}): Run {
     task_id: 't',
     project_id: 'p',
     agent: 'fake',
+    kind: 'agent',
     prompt: 'p',
     follow_up_of: null,
     status: 'succeeded',

@@ -46,14 +46,14 @@ export function upsertRun(runs: readonly Run[], run: Run): Run[] {
 }
 
 /**
- * Ids of the runs that are the newest in their worktree: only those offer a follow-up or removing the worktree
- * (an older run's worktree has moved on since).
+ * Ids of the agent runs that are the newest in their worktree: only those offer a follow-up or removing the
+ * worktree (an older run's worktree has moved on since). Shells are never followed up and do not count.
  */
 export function latestPerWorktree(runs: readonly Run[]): Set<string> {
   const seen = new Set<string>();
   const latest = new Set<string>();
   for (const run of sortNewestFirst(runs)) {
-    if (seen.has(run.worktree_path)) continue;
+    if (run.kind === 'shell' || seen.has(run.worktree_path)) continue;
     seen.add(run.worktree_path);
     latest.add(run.id);
   }
