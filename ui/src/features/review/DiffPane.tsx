@@ -72,7 +72,7 @@ export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleC
 
   // A reload keeps showing the previous contents of the same file until the new ones arrive (no flicker).
   const current = loaded && loaded.key === key ? loaded : null;
-  const metadata = useMemo(() => (current ? toMetadata(current) : null), [current]);
+  const metadata = useMemo(() => (current ? toMetadata(runId, current) : null), [runId, current]);
   const placeholder = current ? placeholderText(current.data) : null;
 
   return (
@@ -162,8 +162,9 @@ export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleC
 }
 
 /** The library's diff model: parsed from git's own patch, with both texts for expanding unchanged lines. */
-function toMetadata({ data, seq }: Loaded): FileDiffMetadata | null {
-  const cacheKey = `${data.path}#${seq}`;
+function toMetadata(runId: string, { data, seq }: Loaded): FileDiffMetadata | null {
+  // The highlighter caches by this key: it must differ between runs (Compare shows one path from several runs).
+  const cacheKey = `${runId}:${data.path}#${seq}`;
   const oldFile = data.old_text === null ? undefined : { name: data.old_path ?? data.path, contents: data.old_text, cacheKey: `${cacheKey}:old` };
   const newFile = data.new_text === null ? undefined : { name: data.path, contents: data.new_text, cacheKey: `${cacheKey}:new` };
   if (data.patch) {
