@@ -173,11 +173,35 @@ fn list(dir: &Path, target: &str, counts: bool) -> Result<DiffStats, DiffError> 
     let raw = run_ok(dir, &args)?;
     let mut files = parse_raw_numstat(&raw)?;
     let others = run_ok(dir, &["ls-files", "--others", "--exclude-standard", "-z"])?;
-    for path in others.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-        files.push(untracked_entry(dir, path, counts));
-    }
+    let others: Vec<&[u8]> = others.split(|b| *b == 0).filter(|p| !p.is_empty()).collect();
+    files.extend(untracked_entries(dir, &others, counts));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(DiffStats { target: target.to_string(), merge_base, files })
+}
+
+/// Untracked files are read to count their lines, on every core for a large change (thousands of files written by
+/// an agent); in listing order.
+fn untracked_entries(dir: &Path, paths: &[&[u8]], counts: bool) -> Vec<DiffEntry> {
+    const PER_THREAD: usize = 256;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len() / PER_THREAD).max(1);
+    if threads == 1 {
+        return paths.iter().map(|p| untracked_entry(dir, p, counts)).collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|p| untracked_entry(dir, p, counts)).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(paths.len());
+        for (worker, part) in workers.into_iter().zip(paths.chunks(chunk)) {
+            // A worker that panicked: its part is counted here instead.
+            out.extend(
+                worker.join().unwrap_or_else(|_| part.iter().map(|p| untracked_entry(dir, p, counts)).collect()),
+            );
+        }
+        out
+    })
 }
 
 fn untracked_entry(dir: &Path, path: &[u8], counts: bool) -> DiffEntry {
