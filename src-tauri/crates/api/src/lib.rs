@@ -4,6 +4,7 @@
 //! framing, no CORS, and a body limit.
 
 mod auth;
+mod diff_cache;
 mod error;
 pub mod openapi;
 mod repo;
@@ -24,6 +25,7 @@ use viban_db::{ChangeFeed, Db};
 use viban_runtime::Status;
 
 pub use auth::{Credentials, PersistSecrets, Rotated, Secrets, random_secret};
+pub use diff_cache::DiffCache;
 pub use error::ApiError;
 pub use response_cache::{CacheKey, ResponseCache};
 pub use security::Guard;
@@ -40,6 +42,8 @@ pub struct ApiState {
     pub guard: Arc<Guard>,
     /// Encoded hot reads (project list, boards), invalidated by writes and the change feed.
     pub cache: Arc<ResponseCache>,
+    /// The last few runs' change listings, for single-file diff requests.
+    pub diffs: Arc<DiffCache>,
     /// Folders a project's repository must be inside; empty means anywhere but the forbidden system paths.
     pub repo_roots: Arc<Vec<PathBuf>>,
     /// viban's own data dir: never a project.
@@ -63,6 +67,7 @@ pub enum ShellCommand {
 /// The whole app: API under `/api`, the token exchange at `/auth`, the UI for everything else.
 pub fn router(state: ApiState) -> Router {
     response_cache::follow_feed(state.cache.clone(), state.feed.clone(), state.shutdown.clone());
+    diff_cache::follow_feed(state.diffs.clone(), state.feed.clone(), state.runs.clone(), state.shutdown.clone());
     // `layer`, not `route_layer`: unknown routes and wrong methods answer 401 without a credential too, so an
     // anonymous caller learns nothing about which routes exist.
     let api = routes::api_router()

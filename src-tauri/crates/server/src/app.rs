@@ -268,6 +268,7 @@ impl App {
             guard: guard.clone(),
             shell: shell.clone(),
             cache: Arc::new(ResponseCache::default()),
+            diffs: Arc::new(viban_api::DiffCache::default()),
             repo_roots: Arc::new(config.repo_roots.clone()),
             data_dir: paths.data_dir.clone(),
             ui_dir: ui_dir(config.ui_dir.clone()),

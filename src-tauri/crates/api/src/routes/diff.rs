@@ -2,6 +2,7 @@
 //! patch, or the whole patch streamed. git runs on blocking threads; nothing here holds a whole large patch.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -75,24 +76,27 @@ pub async fn diff(
 ) -> Result<Response, ApiError> {
     let run = run_of(&state, &id).await?;
     match q.format.as_deref() {
-        None | Some("json") => Ok(Json(stats(run).await?).into_response()),
+        None | Some("json") => Ok(Json(stats(&state, run).await?).into_response()),
         Some("patch") => patch(run).await,
         Some(other) => Err(ApiError::validation(format!("format {other:?}: use json or patch"))),
     }
 }
 
-async fn stats(run: Run) -> Result<RunDiff, ApiError> {
+/// Always listed afresh (the counts are what the view shows); kept for the single-file requests that follow.
+async fn stats(state: &ApiState, run: Run) -> Result<RunDiff, ApiError> {
     let dir = std::path::PathBuf::from(&run.worktree_path);
     let target = run.base_ref.clone();
-    let stats = blocking(move || viban_git::diff_stats(&dir, &target)).await?;
+    let ticket = state.diffs.ticket();
+    let stats = Arc::new(blocking(move || viban_git::diff_stats(&dir, &target)).await?);
+    state.diffs.store(ticket, run.id, &run.worktree_path, &run.base_ref, stats.clone());
     let files: Vec<DiffFile> = stats.files.iter().map(file_of).collect();
     Ok(RunDiff {
         run_id: run.id,
         additions: files.iter().map(|f| f.additions).sum(),
         deletions: files.iter().map(|f| f.deletions).sum(),
         files,
-        target: stats.target,
-        merge_base: stats.merge_base,
+        target: stats.target.clone(),
+        merge_base: stats.merge_base.clone(),
     })
 }
 
@@ -184,13 +188,23 @@ pub async fn file(
     viban_git::check_request_path(&wanted)?;
     let dir = std::path::PathBuf::from(&run.worktree_path);
     let target = run.base_ref.clone();
-    let (entry, data) = blocking(move || {
-        let listing = viban_git::diff_files(&dir, &target)?;
+    let kept = state.diffs.get(run.id, &run.worktree_path, &run.base_ref);
+    let ticket = state.diffs.ticket();
+    let (entry, data, listed) = blocking(move || {
+        // A kept listing may predate the watcher's report of a file just added: a path it lacks is listed again.
+        let kept = kept.filter(|l| viban_git::find_entry(&l.files, &wanted).is_ok());
+        let (listing, listed) = match kept {
+            Some(l) => (l, false),
+            None => (Arc::new(viban_git::diff_files(&dir, &target)?), true),
+        };
         let entry = viban_git::find_entry(&listing.files, &wanted)?.clone();
         let data = viban_git::file_diff(&dir, &listing.merge_base, &entry, viban_git::Caps::default())?;
-        Ok((entry, data))
+        Ok((entry, data, listed.then_some(listing)))
     })
     .await?;
+    if let Some(listing) = listed {
+        state.diffs.store(ticket, run.id, &run.worktree_path, &run.base_ref, listing);
+    }
     let text = |b: Option<Vec<u8>>| b.map(|b| String::from_utf8(b).unwrap_or_else(|e| lossy(e.as_bytes())));
     Ok(Json(FileDiff {
         path: lossy(&entry.path),

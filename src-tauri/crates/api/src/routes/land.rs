@@ -47,6 +47,12 @@ pub fn from_land(e: LandError) -> ApiError {
     ApiError::new(status, e.code(), e.to_string())
 }
 
+/// A landing operation may move HEAD, the target or the index, even when it fails half way: kept change listings
+/// go (all of them: a merge moves the target other runs are compared with; landing is rare).
+fn forget_listings(state: &ApiState) {
+    state.diffs.invalidate(None);
+}
+
 /// The run's branch against its target: ahead/behind, uncommitted files, a rebase under way, upstream, PR, and
 /// the command line each action runs.
 #[utoipa::path(get, path = "/api/runs/{id}/git", tag = "land", params(("id" = String, Path)),
@@ -65,7 +71,9 @@ pub async fn commit(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CommitRequest>,
 ) -> Result<Json<GitState>, ApiError> {
-    Ok(Json(state.runs.commit(parse_id("run", &id)?, body).await?))
+    let landed = state.runs.commit(parse_id("run", &id)?, body).await;
+    forget_listings(&state);
+    Ok(Json(landed?))
 }
 
 /// Merges (or squashes) the branch into its target; the task moves to Done.
@@ -79,7 +87,9 @@ pub async fn merge(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MergeRequest>,
 ) -> Result<Json<GitState>, ApiError> {
-    Ok(Json(state.runs.merge(parse_id("run", &id)?, body).await?))
+    let landed = state.runs.merge(parse_id("run", &id)?, body).await;
+    forget_listings(&state);
+    Ok(Json(landed?))
 }
 
 /// Rebases the branch onto its target in the worktree; conflicts come back in `rebase.conflicts` (200).
@@ -88,14 +98,18 @@ pub async fn merge(
         (status = 409, body = ApiErrorBody, description = "run_active, uncommitted, rebase_in_progress, worktree_removed"),
         (status = 422, body = ApiErrorBody, description = "bad_target, rebase_failed")))]
 pub async fn rebase(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<GitState>, ApiError> {
-    Ok(Json(state.runs.rebase(parse_id("run", &id)?).await?))
+    let landed = state.runs.rebase(parse_id("run", &id)?).await;
+    forget_listings(&state);
+    Ok(Json(landed?))
 }
 
 /// `git rebase --abort`: the branch and files exactly as before the rebase.
 #[utoipa::path(post, path = "/api/runs/{id}/rebase/abort", tag = "land", params(("id" = String, Path)),
     responses((status = 200, body = GitState), (status = 409, body = ApiErrorBody, description = "no_rebase, run_active")))]
 pub async fn rebase_abort(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<GitState>, ApiError> {
-    Ok(Json(state.runs.rebase_abort(parse_id("run", &id)?).await?))
+    let landed = state.runs.rebase_abort(parse_id("run", &id)?).await;
+    forget_listings(&state);
+    Ok(Json(landed?))
 }
 
 /// `git push -u <remote> <branch>`; `force` uses `--force-with-lease`.
@@ -108,7 +122,9 @@ pub async fn push(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PushRequest>,
 ) -> Result<Json<GitState>, ApiError> {
-    Ok(Json(state.runs.push(parse_id("run", &id)?, body.force).await?))
+    let landed = state.runs.push(parse_id("run", &id)?, body.force).await;
+    forget_listings(&state);
+    Ok(Json(landed?))
 }
 
 /// Opens a pull request with `gh` (GitHub) or a merge request with `glab` (GitLab), pushing first if needed; an
@@ -122,5 +138,7 @@ pub async fn pr(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PrRequest>,
 ) -> Result<Json<GitState>, ApiError> {
-    Ok(Json(state.runs.open_pr(parse_id("run", &id)?, body).await?))
+    let landed = state.runs.open_pr(parse_id("run", &id)?, body).await;
+    forget_listings(&state);
+    Ok(Json(landed?))
 }
