@@ -1,6 +1,6 @@
 // One file's diff, loaded on demand (only the selected file is ever fetched) and rendered by @pierre/diffs:
 // split or unified, word-level changes, highlighted in the worker pool. Binary and too-large files say so.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { FileDiff, type FileDiffMetadata } from '@pierre/diffs/react';
 import { parseDiffFromFile, processFile } from '@pierre/diffs';
 import { errorMessage } from '../../api/client';
@@ -33,6 +33,14 @@ type Draft = { side: CommentSide; line: number; lines: number };
 
 type Loaded = { key: string; data: RunFileDiff; seq: number };
 
+/**
+ * Numbers every load of every pane in the page. @pierre/diffs keeps one worker pool and one highlight cache for
+ * the whole page (a singleton shared by the Changes view and Compare attempts), so a per-pane counter would give
+ * two panes the same cache key for different loads of a run's file (one read mid-write, say) and the second pane
+ * would show the first one's cached rendering.
+ */
+let loads = 0;
+
 export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleCollapsed, review }: Props) {
   const [draft, setDraft] = useState<Draft | null>(null);
   useEffect(() => setDraft(null), [runId, file.path]);
@@ -55,12 +63,11 @@ export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleC
   );
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const seq = useRef(0);
   const key = `${runId}\n${file.path}`;
 
   useEffect(() => {
     let live = true;
-    const mine = ++seq.current;
+    const mine = ++loads;
     setError(null);
     getFileDiff(runId, file.path)
       .then((data) => live && setLoaded({ key: `${runId}\n${file.path}`, data, seq: mine }))
@@ -163,7 +170,7 @@ export function DiffPane({ runId, file, version, diffStyle, collapsed, onToggleC
 
 /** The library's diff model: parsed from git's own patch, with both texts for expanding unchanged lines. */
 function toMetadata(runId: string, { data, seq }: Loaded): FileDiffMetadata | null {
-  // The highlighter caches by this key: it must differ between runs (Compare shows one path from several runs).
+  // The highlighter's page-wide cache is keyed by this: unique per load (`seq`), never reused for other contents.
   const cacheKey = `${runId}:${data.path}#${seq}`;
   const oldFile = data.old_text === null ? undefined : { name: data.old_path ?? data.path, contents: data.old_text, cacheKey: `${cacheKey}:old` };
   const newFile = data.new_text === null ? undefined : { name: data.path, contents: data.new_text, cacheKey: `${cacheKey}:new` };
