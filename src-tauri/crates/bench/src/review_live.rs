@@ -47,6 +47,8 @@ pub async fn live(s: &Server, run: &str, wt: &Path, rounds: usize) -> Result<(f6
 
 pub struct BrowserFigures {
     pub paint_ms: f64,
+    /// Fastest and slowest round.
+    pub paint_range: (f64, f64),
     pub rss_growth_mb: f64,
     pub rss_peak_growth_mb: f64,
     pub opened: u64,
@@ -118,6 +120,7 @@ pub async fn browser(s: &Server, title: &str, rounds: usize) -> Result<Option<Br
     }
     Ok(Some(BrowserFigures {
         paint_ms: median(&paint),
+        paint_range: (paint.iter().copied().fold(f64::INFINITY, f64::min), paint.iter().copied().fold(0.0, f64::max)),
         rss_growth_mb: (kib("rss_after_kib") - kib("rss_before_kib")) / 1024.0,
         rss_peak_growth_mb: (kib("rss_peak_kib") - kib("rss_before_kib")) / 1024.0,
         opened: v["opened"].as_u64().unwrap_or(0),
