@@ -21,6 +21,8 @@ enum Command {
     Watch(PathBuf),
     Unwatch(PathBuf),
     Events(Vec<(PathBuf, bool)>),
+    /// Events were lost: report every worktree as changed and watch the folders made meanwhile.
+    Rescan,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +50,15 @@ impl WorktreeWatcher {
         let (tx, rx) = mpsc::channel();
         let events = tx.clone();
         let debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
-            let Ok(batch) = result else { return };
+            // The kernel's event queue overflowed (thousands of files written at once on a busy machine) or the
+            // backend failed: events were lost, so every worktree must be looked at again, never left stale.
+            let batch = match result {
+                Ok(batch) if !batch.iter().any(|e| e.need_rescan()) => batch,
+                Ok(_) | Err(_) => {
+                    let _ = events.send(Command::Rescan);
+                    return;
+                }
+            };
             let paths = batch
                 .iter()
                 .flat_map(|e| {
@@ -128,6 +138,13 @@ fn run<W: notify::Watcher, C: notify_debouncer_full::FileIdCache>(
                     }
                 }
             }
+            Command::Rescan => {
+                tracing::debug!("watcher lost events: every worktree is reported changed");
+                for (path, root) in roots.iter_mut() {
+                    add_dirs(&mut debouncer, root, path);
+                    let _ = changed.send(Touched { root: path.clone(), paths: None });
+                }
+            }
             Command::Events(paths) => {
                 let mut touched: BTreeMap<PathBuf, Option<BTreeSet<PathBuf>>> = BTreeMap::new();
                 for (p, created) in paths {
@@ -203,6 +220,30 @@ mod tests {
         std::fs::write(root.join("src/deep/file.rs"), "fn main() {}")?;
         let second = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await?;
         assert_eq!(second, Some(Touched { root, paths: Some(vec![PathBuf::from("src/deep/file.rs")]) }));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn lost_events_report_every_worktree_as_changed() -> anyhow::Result<()> {
+        let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let roots = [a.path().canonicalize()?, b.path().canonicalize()?];
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let w = WorktreeWatcher::start(tx)?;
+        for r in &roots {
+            w.watch(r);
+        }
+        // What an inotify queue overflow looks like to us: a rescan, with no path named. Nothing was written, so
+        // only the rescan can make these reports.
+        let _ = w.commands.send(Command::Rescan);
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await?;
+            seen.extend(got.filter(|t| t.paths.is_none()).map(|t| t.root));
+        }
+        seen.sort();
+        let mut expected = roots.to_vec();
+        expected.sort();
+        assert_eq!(seen, expected);
         Ok(())
     }
 }
