@@ -1,11 +1,18 @@
 import Markdown from 'react-markdown';
+import remarkGfm from 'remark-gfm';
 import { openExternal } from '../../platform';
 
-/** Renders a task description. Raw HTML is dropped (skipHtml); links open outside the app. */
+const PLUGINS = [remarkGfm];
+
+/**
+ * Renders a task description with GitHub's extensions (tables, task lists, strikethrough, autolinks). Raw HTML is
+ * dropped (skipHtml); react-markdown's default URL filter drops `javascript:` links; links open outside the app.
+ */
 export default function MarkdownPreview({ source }: { source: string }) {
   return (
     <Markdown
       skipHtml
+      remarkPlugins={PLUGINS}
       components={{
         a: ({ node: _node, href, ...props }) => (
           <a

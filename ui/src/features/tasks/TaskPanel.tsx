@@ -1,4 +1,4 @@
-import { Suspense, lazy, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Suspense, lazy, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Task, TaskStatus } from '../../api/generated/types';
 import { api, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
@@ -9,6 +9,7 @@ import { TaskHistory } from './TaskHistory';
 import { listTaskRuns } from '../runs/api';
 import { isActive } from '../runs/runFormat';
 import { deleteQuestion, followServer, formOf, olderCopy, sameForm, taskChanges, type TaskForm } from './taskForm';
+import { draftKey, forgetDraft, loadDraft, restoreDraft, storeDraft } from './draft';
 
 const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
 // Agent runs bring xterm.js along: loaded only when a saved task is opened.
@@ -28,9 +29,16 @@ type Props = {
 export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Props) {
   const notify = useToast();
   const task = mode.kind === 'edit' ? mode.task : null;
-  const [form, setForm] = useState<TaskForm>(() =>
-    mode.kind === 'edit' ? formOf(mode.task) : { title: '', description: '', status: mode.status },
+  // Unsaved text survives Esc, a backdrop click or × as a draft (sessionStorage, per task); see draft.ts.
+  const [draftKeyOf] = useState(() => draftKey(projectId, task?.id ?? null));
+  const [restored] = useState<TaskForm | null>(() => {
+    const draft = restoreDraft(loadDraft(draftKeyOf), task ? formOf(task) : null);
+    return draft && mode.kind === 'create' ? { ...draft, status: mode.status } : draft;
+  });
+  const [form, setForm] = useState<TaskForm>(
+    () => restored ?? (mode.kind === 'edit' ? formOf(mode.task) : { title: '', description: '', status: mode.status }),
   );
+  const [draftShown, setDraftShown] = useState(restored !== null);
   const { title, description, status } = form;
   const setField = <K extends keyof TaskForm>(field: K, value: TaskForm[K]) => setForm((f) => ({ ...f, [field]: value }));
 
@@ -48,6 +56,13 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
       setForm((f) => followServer(f, synced.form, server));
     }
   }
+  const base = synced?.form ?? null;
+  useEffect(() => storeDraft(draftKeyOf, { form, base }), [draftKeyOf, form, base]);
+  const discardDraft = () => {
+    forgetDraft(draftKeyOf);
+    setDraftShown(false);
+    setForm(task ? formOf(task) : { title: '', description: '', status: form.status });
+  };
   const [tab, setTab] = useState<'write' | 'preview'>('write');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -77,14 +92,17 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
     try {
       if (mode.kind === 'create') {
         const task = await api.createTask(projectId, { title: trimmed, description, status });
+        forgetDraft(draftKeyOf);
         onSaved(task, true);
       } else {
         const patch = taskChanges(mode.task, { title: trimmed, description, status });
         if (!patch) {
+          forgetDraft(draftKeyOf);
           onClose();
           return;
         }
         const task = await api.updateTask(mode.task.id, patch);
+        forgetDraft(draftKeyOf);
         onSaved(task, false);
       }
     } catch (e) {
@@ -98,6 +116,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
     setBusy(true);
     try {
       await api.deleteTask(mode.task.id);
+      forgetDraft(draftKeyOf);
       onDeleted(mode.task.id);
     } catch (e) {
       notify('error', `Could not delete the task: ${errorMessage(e)}`);
@@ -130,6 +149,14 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
       onKeyDown={onKeyDown}
     >
       <form className="form task-form" onSubmit={onSubmit} noValidate>
+        {draftShown && (
+          <p className="draft-note muted small" data-testid="task-draft-note">
+            Unsaved draft restored.{' '}
+            <button type="button" className="link-button" data-testid="task-draft-discard" onClick={discardDraft}>
+              Discard draft
+            </button>
+          </p>
+        )}
         <label className="field">
           <span>Title</span>
           <input
@@ -217,7 +244,15 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
               </button>
             ))}
           <span className="spacer" />
-          <button type="button" className="button" onClick={onClose}>
+          <button
+            type="button"
+            className="button"
+            title="Close and discard unsaved changes (Esc keeps them as a draft)"
+            onClick={() => {
+              forgetDraft(draftKeyOf);
+              onClose();
+            }}
+          >
             Cancel
           </button>
           <button type="submit" className="button button-primary" data-testid="task-save" disabled={busy} title="Ctrl+Enter">

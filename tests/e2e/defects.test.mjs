@@ -1,0 +1,83 @@
+// Defects a new user hits (issue 11, item 6), each checked in a real browser against a real viban-server.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { byTestId, card, createTask, signIn } from './browser.mjs';
+import { e2eFixture } from './fixture.mjs';
+import { until } from './server.mjs';
+
+const fx = e2eFixture();
+let projectId = null;
+
+/** Signs in with the shared project (made once through the API) on the board. */
+async function openBoard(t, name) {
+  const { server, repo } = fx;
+  if (!projectId) {
+    const res = await server.api('/api/projects', { method: 'POST', body: JSON.stringify({ name: 'defects', repo_path: repo }) });
+    assert.equal(res.status, 201);
+    projectId = (await res.json()).id;
+  }
+  const page = await fx.page(t, name);
+  await signIn(page, server);
+  await page.locator(byTestId('column-todo')).waitFor();
+  return page;
+}
+
+test('unsaved task text survives Esc and a backdrop click as a draft', async (t) => {
+  const page = await openBoard(t, 'defects-draft');
+  const panel = page.locator(byTestId('task-panel'));
+
+  // A new task: typed, then Esc.
+  await page.locator(byTestId('new-task-button')).click();
+  await page.locator(byTestId('task-title-input')).fill('Half-written idea');
+  await page.locator(byTestId('task-description-input')).fill('Some **notes** I would hate to lose');
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+  await page.locator(byTestId('new-task-button')).click();
+  await page.locator(byTestId('task-draft-note')).waitFor();
+  assert.equal(await page.locator(byTestId('task-title-input')).inputValue(), 'Half-written idea');
+  assert.equal(await page.locator(byTestId('task-description-input')).inputValue(), 'Some **notes** I would hate to lose');
+  // Saving drops the draft: the next New task is empty.
+  await page.locator(byTestId('task-save')).click();
+  await panel.waitFor({ state: 'detached' });
+  await card(page, 'todo', 'Half-written idea').waitFor();
+  await page.locator(byTestId('new-task-button')).click();
+  assert.equal(await page.locator(byTestId('task-title-input')).inputValue(), '');
+  assert.equal(await page.locator(byTestId('task-draft-note')).count(), 0);
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+
+  // An existing task: edited, then a click on the backdrop.
+  await card(page, 'todo', 'Half-written idea').click();
+  await page.locator(byTestId('task-description-input')).fill('Edited, not saved');
+  await page.mouse.click(5, 300);
+  await panel.waitFor({ state: 'detached' });
+  await card(page, 'todo', 'Half-written idea').click();
+  await page.locator(byTestId('task-draft-note')).waitFor();
+  assert.equal(await page.locator(byTestId('task-description-input')).inputValue(), 'Edited, not saved');
+  // Discard draft puts the saved text back.
+  await page.locator(byTestId('task-draft-discard')).click();
+  assert.equal(await page.locator(byTestId('task-description-input')).inputValue(), 'Some **notes** I would hate to lose');
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+  await card(page, 'todo', 'Half-written idea').click();
+  assert.equal(await page.locator(byTestId('task-draft-note')).count(), 0);
+  await page.keyboard.press('Escape');
+});
+
+test('task descriptions render GitHub-flavoured Markdown', async (t) => {
+  const page = await openBoard(t, 'defects-gfm');
+  await page.locator(byTestId('new-task-button')).click();
+  await page.locator(byTestId('task-title-input')).fill('GFM');
+  await page
+    .locator(byTestId('task-description-input'))
+    .fill('| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n- [ ] todo\n\n~~gone~~ https://example.com\n\n<b>raw</b>');
+  await page.locator(byTestId('task-preview-tab')).click();
+  const preview = page.locator(byTestId('task-preview'));
+  await preview.locator('table td', { hasText: '2' }).waitFor();
+  assert.equal(await preview.locator('input[type="checkbox"]').count(), 2);
+  assert.equal(await preview.locator('input[type="checkbox"]:checked').count(), 1);
+  assert.equal(await preview.locator('del').textContent(), 'gone');
+  assert.equal(await preview.locator('a[href="https://example.com"]').count(), 1);
+  assert.equal(await preview.locator('b').count(), 0);
+  await page.locator(byTestId('task-save')).click();
+});
