@@ -1,7 +1,9 @@
 // Defects a new user hits (issue 11, item 6), each checked in a real browser against a real viban-server.
 import assert from 'node:assert/strict';
+import { mkdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { byTestId, card, createTask, signIn } from './browser.mjs';
+import { byTestId, card, signIn } from './browser.mjs';
 import { e2eFixture } from './fixture.mjs';
 import { until } from './server.mjs';
 
@@ -80,4 +82,38 @@ test('task descriptions render GitHub-flavoured Markdown', async (t) => {
   assert.equal(await preview.locator('a[href="https://example.com"]').count(), 1);
   assert.equal(await preview.locator('b').count(), 0);
   await page.locator(byTestId('task-save')).click();
+});
+
+test("a subfolder is named after its repository, and a project is removed from its settings", async (t) => {
+  const { server } = fx;
+  const page = await openBoard(t, 'defects-projects');
+  const repo = await fx.makeGitRepo();
+  await mkdir(join(repo, 'src'), { recursive: true });
+
+  await page.locator(byTestId('add-project-button')).click();
+  await page.locator(byTestId('project-path-input')).fill(join(repo, 'src'));
+  await page.locator(byTestId('project-save')).click();
+  await page.locator(byTestId('add-project-dialog')).waitFor({ state: 'detached' });
+  const expected = basename(repo);
+  await until(async () => (await page.locator(`${byTestId('project-switcher')} option:checked`).textContent()) === expected, {
+    what: `the new project to be named ${expected}`,
+  });
+  const listed = await (await server.api('/api/projects')).json();
+  const added = listed.find((p) => p.name === expected);
+  assert.ok(added, JSON.stringify(listed));
+
+  // Remove it from the settings dialog: the confirm says what happens; the repository stays.
+  await page.locator(byTestId('open-project-settings')).click();
+  await page.locator(byTestId('project-remove')).click();
+  const question = await page.locator(byTestId('project-remove-question')).textContent();
+  assert.match(question, /running agents are stopped/);
+  assert.match(question, /repository itself is not touched/);
+  await page.locator(byTestId('project-remove-confirm')).click();
+  await page.locator(byTestId('project-settings')).waitFor({ state: 'detached' });
+  await until(async () => (await page.locator(`${byTestId('project-switcher')} option`).allTextContents()).every((n) => n !== expected), {
+    what: 'the project to leave the switcher',
+  });
+  const after = await (await server.api('/api/projects')).json();
+  assert.equal(after.some((p) => p.id === added.id), false);
+  await stat(join(repo, '.git'));
 });

@@ -372,6 +372,10 @@ function Main({ live }: { live: boolean }) {
           project={currentProject}
           onClose={() => setProjectSettingsOpen(false)}
           onSaved={onProjectSaved}
+          onRemoved={(id) => {
+            projects.removeLocal(id);
+            selectProject(null);
+          }}
         />
       )}
       {addingProject && <AddProjectDialog onClose={() => setAddingProject(false)} onCreated={onProjectCreated} />}

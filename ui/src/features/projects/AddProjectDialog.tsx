@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Project } from '../../api/generated/types';
 import { ApiError, api, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
-import { folderName, projectErrorHint } from './selection';
+import { defaultedName, folderName, projectErrorHint } from './selection';
 
 type Props = {
   onClose: () => void;
@@ -31,7 +31,9 @@ export function AddProjectDialog({ onClose, onCreated }: Props) {
     setError(null);
     try {
       const project = await api.createProject({ name: name.trim() || derivedName, repo_path: repoPath });
-      onCreated(project);
+      // No name typed: the server resolved the repository's top folder (for `…/repo/src` or `~/…`), name it so.
+      const better = defaultedName(project, name);
+      onCreated(better ? await api.updateProject(project.id, { name: better }).catch(() => project) : project);
     } catch (err) {
       const hint = err instanceof ApiError ? projectErrorHint(err.code) : null;
       setError({ hint, message: errorMessage(err) });
@@ -54,7 +56,8 @@ export function AddProjectDialog({ onClose, onCreated }: Props) {
             autoComplete="off"
             required
           />
-          <small className="muted">An absolute path to a git work tree on the machine running viban-server.</small>
+          <small className="muted">An absolute path (or <code>~/…</code>) to a git work tree on the machine running viban-server; a subfolder
+            adds its repository, named after the repository's folder unless you name it.</small>
         </label>
         <label className="field">
           <span>Name</span>

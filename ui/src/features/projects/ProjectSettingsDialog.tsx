@@ -7,19 +7,42 @@ import { Modal } from '../../components/Modal';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { projectChanges, settingsForm, type ProjectSettingsForm } from './projectSettings';
 
+export const REMOVE_QUESTION =
+  'Remove this project from viban? Its running agents are stopped and its tasks and runs are forgotten. The repository itself is not touched.';
+
 type Props = {
   project: Project;
   onClose: () => void;
   onSaved: (project: Project) => void;
+  /** The project was removed (DELETE /api/projects/{id}). */
+  onRemoved: (id: string) => void;
 };
 
-export function ProjectSettingsDialog({ project: current, onClose, onSaved }: Props) {
+export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRemoved }: Props) {
   // Changes are computed against the project as it was when the dialog opened, so a field left alone is not sent
   // (and cannot undo a change someone else made meanwhile).
   const [project] = useState(current);
   const [form, setForm] = useState<ProjectSettingsForm>(() => settingsForm(project));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+
+  const [confirmRemove, setConfirmRemove] = useState(false);
+
+  // The server stops the project's running agents, then forgets the project, its tasks and runs; the repository
+  // (and any worktree left on disk) is never touched.
+  const remove = async () => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.deleteProject(project.id);
+      onRemoved(project.id);
+    } catch (e) {
+      setError(`Could not remove the project: ${errorMessage(e)}`);
+      setBusy(false);
+      setConfirmRemove(false);
+    }
+  };
 
   const set = (field: keyof ProjectSettingsForm) => (value: string) => setForm((f) => ({ ...f, [field]: value }));
 
@@ -104,6 +127,22 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved }: Pr
           </div>
         )}
         <div className="form-actions">
+          {confirmRemove ? (
+            <span className="confirm-delete" role="group" aria-label="Confirm remove">
+              <span data-testid="project-remove-question">{REMOVE_QUESTION}</span>
+              <button type="button" className="button button-danger" data-testid="project-remove-confirm" onClick={remove} disabled={busy}>
+                {busy ? 'Removing…' : 'Remove'}
+              </button>
+              <button type="button" className="button" onClick={() => setConfirmRemove(false)}>
+                Keep
+              </button>
+            </span>
+          ) : (
+            <button type="button" className="button button-ghost-danger" data-testid="project-remove" onClick={() => setConfirmRemove(true)}>
+              Remove project…
+            </button>
+          )}
+          <span className="spacer" />
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>

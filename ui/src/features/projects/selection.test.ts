@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Project } from '../../api/generated/types';
-import { folderName, pickProjectId, projectErrorHint } from './selection';
+import { defaultedName, folderName, pickProjectId, projectErrorHint } from './selection';
 
 const project = (id: string): Project => ({
   id,
@@ -31,4 +31,16 @@ describe('folderName', () => {
 describe('projectErrorHint', () => {
   it('explains not_a_git_repo', () => expect(projectErrorHint('not_a_git_repo')).toMatch(/not a git repository/i));
   it('has nothing for unknown codes', () => expect(projectErrorHint('internal')).toBeNull());
+});
+
+describe('defaultedName', () => {
+  it("names an unnamed project after the repository's top folder", () => {
+    // Added as …/shop/src: the server answers with the repository's top, /home/me/shop.
+    expect(defaultedName({ name: 'src', repo_path: '/home/me/shop' }, '')).toBe('shop');
+    expect(defaultedName({ name: 'shop', repo_path: '/home/me/shop' }, '  ')).toBeNull();
+  });
+
+  it('keeps a typed name', () => {
+    expect(defaultedName({ name: 'Mine', repo_path: '/home/me/shop' }, 'Mine')).toBeNull();
+  });
 });

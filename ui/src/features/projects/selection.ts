@@ -32,6 +32,17 @@ export function folderName(path: string): string {
   return parts[parts.length - 1] ?? '';
 }
 
+/**
+ * The name to give a project created without a typed name, once the server answered with its canonical
+ * `repo_path` (`~` expanded, the git top folder of a subfolder): that folder's name, or null when the project
+ * already has it (or the user typed a name).
+ */
+export function defaultedName(project: Pick<Project, 'name' | 'repo_path'>, typedName: string): string | null {
+  if (typedName.trim()) return null;
+  const top = folderName(project.repo_path);
+  return top && top !== project.name ? top : null;
+}
+
 /** A short heading for the error codes of POST /api/projects, shown above the server's own message. */
 export function projectErrorHint(code: string): string | null {
   switch (code) {

@@ -11,6 +11,8 @@ export type ProjectsApi = {
   reloadNow: () => void;
   /** Adds a project the dialog just created, before the refetch confirms it. */
   addLocal: (project: Project) => void;
+  /** Drops a project the settings dialog just removed, before the refetch confirms it. */
+  removeLocal: (id: string) => void;
 };
 
 const byName = (a: Project, b: Project) => a.name.localeCompare(b.name);
@@ -34,11 +36,14 @@ export function useProjects(): ProjectsApi {
     [update],
   );
 
+  const removeLocal = useCallback((id: string) => update((list) => (list ?? []).filter((p) => p.id !== id)), [update]);
+
   return {
     projects: resource.value,
     error: resource.error,
     scheduleReload: resource.scheduleReload,
     reloadNow: resource.reloadNow,
     addLocal,
+    removeLocal,
   };
 }
