@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ApiError,
+  UNREACHABLE,
   UnauthorizedError,
   api,
   errorFromResponse,
+  errorMessage,
   eventsUrl,
   exchangeCode,
   onUnauthorized,
@@ -135,6 +137,16 @@ describe('request', () => {
       throw new TypeError('Failed to fetch');
     });
     await expect(api.health()).rejects.toMatchObject({ code: 'network', status: 0 });
+  });
+
+  it('says in words that viban is not reachable, never "TypeError: Failed to fetch"', async () => {
+    setFetcher(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    const e: unknown = await api.health().catch((err: unknown) => err);
+    expect(errorMessage(e)).toBe('viban is not reachable — is it running?');
+    expect(errorMessage(new TypeError('Failed to fetch'))).toBe(UNREACHABLE);
+    expect(errorMessage(new TypeError('x is undefined'))).toBe('x is undefined');
   });
 });
 

@@ -24,6 +24,15 @@ import { currentSession, forgetSession, storeSession } from './session';
 /** Every frame of the change feed the UI understands. */
 export type LiveEvent = ChangeEvent | RunFilesEvent;
 
+/** The message for a request that never got an answer (browsers say only "TypeError: Failed to fetch"). */
+export const UNREACHABLE = 'viban is not reachable — is it running?';
+
+function networkError(cause: unknown): ApiError {
+  const error = new ApiError(0, { code: 'network', message: UNREACHABLE });
+  (error as { cause?: unknown }).cause = cause;
+  return error;
+}
+
 /** An error answered by the server (`{code, message}`), or a network failure (`code: "network"`). */
 export class ApiError extends Error {
   readonly code: string;
@@ -105,7 +114,7 @@ async function send(method: Method, path: string, body: unknown, accept: string)
   try {
     res = await fetcher(path, init);
   } catch (e) {
-    throw new ApiError(0, { code: 'network', message: `Cannot reach the viban server (${String(e)})` });
+    throw networkError(e);
   }
   if (!res.ok) {
     const text = await res.text().catch(() => '');
@@ -157,7 +166,7 @@ export async function exchangeCode(code: string): Promise<string> {
       body: JSON.stringify({ code } satisfies SessionRequest),
     });
   } catch (e) {
-    throw new ApiError(0, { code: 'network', message: `Cannot reach the viban server (${String(e)})` });
+    throw networkError(e);
   }
   const text = await res.text().catch(() => '');
   if (!res.ok) throw errorFromResponse(res.status, res.statusText, text);
@@ -266,6 +275,8 @@ function parseRunFiles(o: Record<string, unknown>): RunFilesEvent | null {
 /** What a caller shows for any thrown value. */
 export function errorMessage(e: unknown): string {
   if (e instanceof ApiError) return e.message || e.code;
+  // A fetch made outside `request` (or a WebSocket ticket) failing on the network: the same human message.
+  if (e instanceof TypeError && /failed to fetch|networkerror|load failed/i.test(e.message)) return UNREACHABLE;
   if (e instanceof Error) return e.message;
   return String(e);
 }
