@@ -136,8 +136,9 @@ test('start the fake agent on a task, answer it in the terminal, see it succeed'
   await replay.locator('.xterm-rows', { hasText: 'you said: yes' }).waitFor();
   await page.locator(byTestId('replay-close')).click();
 
-  // Esc from inside the terminal still closes the panel.
+  // From inside the terminal, Esc is the agent's: Ctrl+Shift+X leaves the terminal, then Esc closes the panel.
   await terminal.locator('.xterm-screen').click();
+  await page.keyboard.press('Control+Shift+X');
   await page.keyboard.press('Escape');
   await page.locator(byTestId('task-panel')).waitFor({ state: 'detached' });
 

@@ -2,13 +2,21 @@
 // fits its container and the PTY follows (the last viewer to resize wins); a finished run is shown at the size
 // it ran at, so full-screen output lays out as it did. One Terminal serves a run for its whole life: a queued run
 // connects at once (the server holds the socket until the agent starts), so nothing re-mounts when it starts.
-import { useEffect, useRef, useState } from 'react';
+// Keys (terminalKeys.ts): Esc goes to the agent; Ctrl+Shift+X leaves the terminal for its frame, where Esc closes
+// the panel, `f` maximises and Enter goes back; Ctrl+Shift+C/V copy and paste, Ctrl+Shift+F finds in the
+// scrollback, Ctrl+Shift+M maximises to the whole window and restores.
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import type { Terminal as XTerm } from '@xterm/xterm';
+import { openExternal } from '../../platform';
 import type { RunStatus } from '../../api/generated/types';
 import { api } from '../../api/client';
 import { exitLabel, isActive } from './runFormat';
 import { PtyClient, browserPtySocket, ptyUrl, type ErrorFrame, type ExitFrame, type PtyState } from './ptySocket';
 import { createXterm } from './xterm';
+import { frameKeyAction, terminalKeyAction, type TerminalKeyAction } from './terminalKeys';
 
 type Props = {
   runId: string;
@@ -41,14 +49,80 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
   onEndedRef.current = onEnded;
   const initialSize = useRef({ cols, rows });
 
+  const frameRef = useRef<HTMLDivElement>(null);
+  const termRef = useRef<XTerm | null>(null);
+  const searchRef = useRef<SearchAddon | null>(null);
+  const [maximized, setMaximized] = useState(false);
+  const [finding, setFinding] = useState(false);
+  const [frameFocused, setFrameFocused] = useState(false);
+  const [copied, setCopied] = useState<string | null>(null);
+
+  const toggleMaximized = useCallback(() => setMaximized((m) => !m), []);
+  const runAction = useCallback((action: TerminalKeyAction) => {
+    const term = termRef.current;
+    switch (action) {
+      case 'copy': {
+        const text = term?.getSelection() ?? '';
+        if (!text) return;
+        void navigator.clipboard?.writeText(text).then(
+          () => setCopied('Copied'),
+          () => setCopied('Copy was refused by the browser'),
+        );
+        return;
+      }
+      case 'find':
+        setFinding(true);
+        return;
+      case 'maximize':
+        setMaximized((m) => !m);
+        return;
+      case 'leave':
+        frameRef.current?.focus();
+        return;
+      case 'paste':
+        return; // the browser's own paste event reaches xterm, which sends it to the agent (bracketed if asked)
+    }
+  }, []);
+  const runActionRef = useRef(runAction);
+  runActionRef.current = runAction;
+
+  useEffect(() => {
+    if (!copied) return;
+    const timer = setTimeout(() => setCopied(null), 1500);
+    return () => clearTimeout(timer);
+  }, [copied]);
+
   useEffect(() => {
     const screen = screenRef.current;
     if (!screen) return;
     const term = createXterm({ cols: initialSize.current.cols, rows: initialSize.current.rows });
+    termRef.current = term;
     const fit = new FitAddon();
     term.loadAddon(fit);
-    // Esc belongs to the panel (it closes it, as everywhere in the app); Ctrl+[ sends ESC to the agent.
-    term.attachCustomKeyEventHandler((e) => e.key !== 'Escape');
+    const search = new SearchAddon();
+    term.loadAddon(search);
+    searchRef.current = search;
+    term.loadAddon(
+      new WebLinksAddon((event, uri) => {
+        event.preventDefault();
+        openExternal(uri);
+      }),
+    );
+    term.attachCustomKeyEventHandler((e) => {
+      const action = terminalKeyAction(e);
+      if (action === null) {
+        // Esc is the agent's: never let it bubble to the panel (which would close).
+        if (e.key === 'Escape') e.stopPropagation();
+        return true;
+      }
+      // Paste: the browser's default action (a paste event on xterm's textarea) does the work.
+      if (action !== 'paste') {
+        e.preventDefault();
+        e.stopPropagation();
+        runActionRef.current(action);
+      }
+      return false;
+    });
     term.open(screen);
 
     const client = new PtyClient({
@@ -93,6 +167,19 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
 
     const observer = new ResizeObserver(() => fitToContainer());
     observer.observe(screen);
+    // Zoom changes the cell size without resizing the box; a font that loads late changes the cell's measure.
+    window.addEventListener('resize', fitToContainer);
+    const fonts = typeof document !== 'undefined' ? document.fonts : undefined;
+    let disposed = false;
+    const onFontsLoaded = () => {
+      if (disposed) return;
+      const family = term.options.fontFamily;
+      term.options.fontFamily = 'monospace'; // changing the family makes xterm measure the cell again
+      term.options.fontFamily = family;
+      fitToContainer();
+    };
+    void fonts?.ready.then(onFontsLoaded);
+    fonts?.addEventListener('loadingdone', onFontsLoaded);
     const typed = term.onData((data) => {
       if (activeRef.current) client.sendInput(data);
     });
@@ -102,8 +189,13 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
     client.start();
 
     return () => {
+      disposed = true;
       if (settleTimer !== null) clearTimeout(settleTimer);
       observer.disconnect();
+      window.removeEventListener('resize', fitToContainer);
+      fonts?.removeEventListener('loadingdone', onFontsLoaded);
+      termRef.current = null;
+      searchRef.current = null;
       typed.dispose();
       typedBinary.dispose();
       client.stop();
@@ -111,8 +203,49 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
     };
   }, [runId]);
 
+  const onFrameKeyDown = (e: ReactKeyboardEvent<HTMLDivElement>) => {
+    if (e.target !== e.currentTarget) return; // keys typed into the terminal or the find bar are theirs
+    switch (frameKeyAction(e, maximized)) {
+      case 'maximize':
+        e.preventDefault();
+        toggleMaximized();
+        return;
+      case 'restore':
+        e.preventDefault();
+        e.stopPropagation();
+        setMaximized(false);
+        return;
+      case 'enter':
+        e.preventDefault();
+        termRef.current?.focus();
+        return;
+      case null:
+        return;
+    }
+  };
+
+  const closeFind = () => {
+    setFinding(false);
+    searchRef.current?.clearDecorations();
+    termRef.current?.focus();
+  };
+
   return (
-    <div className="run-terminal" data-testid="run-terminal" data-state={state} data-run-status={status}>
+    <div
+      ref={frameRef}
+      className={`run-terminal${maximized ? ' run-terminal-max' : ''}`}
+      data-testid="run-terminal"
+      data-state={state}
+      data-run-status={status}
+      data-maximized={maximized}
+      tabIndex={-1}
+      aria-label="Agent terminal"
+      onKeyDown={onFrameKeyDown}
+      onFocus={(e) => setFrameFocused(e.target === e.currentTarget)}
+      onBlur={(e) => {
+        if (e.target === e.currentTarget) setFrameFocused(false);
+      }}
+    >
       <div className="run-terminal-bar">
         {status === 'queued' && state !== 'ended' ? (
           <span className="run-terminal-state" role="status" data-testid="run-terminal-queued">
@@ -122,13 +255,99 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
           <TerminalState state={state} exit={exit} failure={failure} />
         )}
         <span className="spacer" />
-        {active && state !== 'ended' && (
-          <span className="muted small">
-            <kbd>Esc</kbd> closes the panel · <kbd>Ctrl</kbd>+<kbd>[</kbd> sends Esc to the agent
+        {copied && (
+          <span className="muted small" role="status">
+            {copied}
           </span>
         )}
+        <span className="run-terminal-keys muted small" data-testid="run-terminal-keys">
+          {frameFocused ? (
+            <>
+              <kbd>Esc</kbd> {maximized ? 'restores' : 'closes the panel'} · <kbd>f</kbd> {maximized ? 'restore' : 'maximise'} ·{' '}
+              <kbd>Enter</kbd> back to the terminal
+            </>
+          ) : active && state !== 'ended' ? (
+            <>
+              <kbd>Esc</kbd> goes to the agent · <kbd>Ctrl+Shift+X</kbd> leaves the terminal
+            </>
+          ) : null}
+        </span>
+        <button
+          type="button"
+          className="button button-small"
+          data-testid="run-terminal-find"
+          title="Find in the scrollback (Ctrl+Shift+F)"
+          onClick={() => setFinding(true)}
+        >
+          Find
+        </button>
+        <button
+          type="button"
+          className="button button-small"
+          data-testid="run-terminal-maximize"
+          title={`${maximized ? 'Restore' : 'Maximise'} (Ctrl+Shift+M in the terminal, f on its frame)`}
+          aria-pressed={maximized}
+          onClick={toggleMaximized}
+        >
+          {maximized ? 'Restore' : 'Maximise'}
+        </button>
       </div>
-      <div className="run-terminal-screen" ref={screenRef} />
+      {finding && <FindBar search={searchRef.current} onClose={closeFind} />}
+      <div className="run-terminal-body">
+        <div className="run-terminal-screen" ref={screenRef} />
+      </div>
+    </div>
+  );
+}
+
+/** Find in the scrollback: Enter for the next match, Shift+Enter the previous, Esc back to the terminal. */
+function FindBar({ search, onClose }: { search: SearchAddon | null; onClose: () => void }) {
+  const [query, setQuery] = useState('');
+  const [found, setFound] = useState<boolean | null>(null);
+  const find = (q: string, backwards: boolean, incremental: boolean) => {
+    if (!search || !q) {
+      setFound(null);
+      search?.clearDecorations();
+      return;
+    }
+    setFound(backwards ? search.findPrevious(q) : search.findNext(q, { incremental }));
+  };
+  return (
+    <div className="run-terminal-find" role="search" data-testid="run-terminal-findbar" data-found={found === null ? '' : String(found)}>
+      <input
+        autoFocus
+        type="search"
+        aria-label="Find in the terminal"
+        placeholder="Find in the scrollback"
+        data-testid="run-terminal-find-input"
+        value={query}
+        onChange={(e) => {
+          setQuery(e.target.value);
+          find(e.target.value, false, true);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            e.stopPropagation();
+            onClose();
+          } else if (e.key === 'Enter') {
+            e.preventDefault();
+            find(query, e.shiftKey, false);
+          }
+        }}
+      />
+      <span className="muted small" role="status">
+        {found === false ? 'No match' : ''}
+      </span>
+      <button type="button" className="button button-small" onClick={() => find(query, true, false)} aria-label="Previous match">
+        ↑
+      </button>
+      <button type="button" className="button button-small" onClick={() => find(query, false, false)} aria-label="Next match">
+        ↓
+      </button>
+      <button type="button" className="button button-small" onClick={onClose} aria-label="Close the find bar">
+        ×
+      </button>
     </div>
   );
 }

@@ -1,0 +1,173 @@
+// The live terminal as a place to work (issue 11, item 3): it fits its box exactly (maximised and not, the PTY
+// follows: /screen reports the same rows), Esc reaches the agent instead of closing the panel, the scrollback is
+// searchable, and leaving the terminal (Ctrl+Shift+X) gives Esc back to the panel.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { addProject, byTestId, card, createTask, signIn } from './browser.mjs';
+import { e2eFixture } from './fixture.mjs';
+import { REPO_ROOT, until } from './server.mjs';
+
+const FAKE_AGENT = process.env.VIBAN_FAKE_AGENT_BIN || join(REPO_ROOT, 'target', 'debug', 'fake-agent');
+const PROJECT = 'cockpit-project';
+const TITLE = 'Terminal cockpit';
+const MARKER = 'needle-in-the-scrollback';
+
+// Asks a question (the answer is echoed by the tty, control characters as ^X), then stays alive.
+const AGENTS_TOML = `[agents.fake]
+name = "Fake agent"
+command = ${JSON.stringify(FAKE_AGENT)}
+args = ["--ask", "Proceed?", "--linger-ms", "600000", "{prompt}"]
+`;
+
+const fx = e2eFixture({
+  server: { files: { 'config/agents.toml': AGENTS_TOML } },
+  prerequisites() {
+    if (!existsSync(FAKE_AGENT)) {
+      throw new Error(`fake-agent not found at ${FAKE_AGENT}: build it (cargo build -p viban-test-support) or set VIBAN_FAKE_AGENT_BIN.`);
+    }
+  },
+});
+
+async function json(path) {
+  const res = await fx.server.api(path);
+  assert.equal(res.status, 200, `${path} answered ${res.status}: ${await res.clone().text()}`);
+  return res.json();
+}
+
+async function theRun() {
+  const projects = await json('/api/projects');
+  const project = projects.find((p) => p.name === PROJECT);
+  const board = await json(`/api/projects/${project.id}/board`);
+  const task = board.columns.flatMap((c) => c.tasks).find((t) => t.title === TITLE);
+  const runs = await json(`/api/tasks/${task.id}/runs`);
+  assert.equal(runs.length, 1, JSON.stringify(runs));
+  return runs[0];
+}
+
+/** The xterm's rows and cell height, and its container's box, as drawn. */
+function geometry(terminal) {
+  return terminal.evaluate((el) => {
+    const box = el.querySelector('.run-terminal-screen');
+    const body = el.querySelector('.run-terminal-body');
+    const rows = el.querySelector('.xterm-rows');
+    const screen = el.querySelector('.xterm-screen');
+    const first = rows.firstElementChild;
+    return {
+      rows: rows.children.length,
+      cellHeight: first.getBoundingClientRect().height,
+      screenBottom: screen.getBoundingClientRect().bottom,
+      boxBottom: box.getBoundingClientRect().bottom,
+      boxHeight: box.clientHeight,
+      boxScrolls: box.scrollHeight > box.clientHeight || body.scrollHeight > body.clientHeight,
+      frameHeight: el.getBoundingClientRect().height,
+    };
+  });
+}
+
+async function assertFitsAndPtyFollows(terminal, runId, what) {
+  let g;
+  let screen;
+  await until(
+    async () => {
+      g = await geometry(terminal);
+      screen = await json(`/api/runs/${runId}/screen`);
+      return screen.rows === g.rows;
+    },
+    { what: `${what}: the PTY's rows to follow the terminal's` },
+  );
+  assert.ok(g.rows >= 2, `${what}: ${JSON.stringify(g)}`);
+  assert.ok(g.rows * g.cellHeight <= g.boxHeight + 0.5, `${what}: rows × cell height exceed the box: ${JSON.stringify(g)}`);
+  assert.ok(g.screenBottom <= g.boxBottom + 0.5, `${what}: the last row is clipped: ${JSON.stringify(g)}`);
+  assert.equal(g.boxScrolls, false, `${what}: the terminal's box scrolls: ${JSON.stringify(g)}`);
+  return { g, screen };
+}
+
+test('the live terminal fits, maximises, keeps Esc for the agent and searches its scrollback', async (t) => {
+  const { server } = fx;
+  const page = await fx.page(t, 'cockpit', { onProblems: true });
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await signIn(page, server);
+  await addProject(page, { path: fx.repo, name: PROJECT });
+  await page.locator(byTestId('add-project-dialog')).waitFor({ state: 'detached' });
+  await createTask(page, TITLE);
+  await card(page, 'todo', TITLE).click();
+  await page.locator(byTestId('task-panel')).waitFor();
+
+  const agentSelect = page.locator(byTestId('run-agent-select'));
+  const fakeOption = agentSelect.locator('option', { hasText: 'Fake agent' });
+  await until(async () => (await fakeOption.count()) === 1 && !(await fakeOption.isDisabled()), { what: 'the fake agent' });
+  await agentSelect.selectOption({ label: 'Fake agent' });
+  await page.locator(byTestId('run-start')).click();
+
+  const terminal = page.locator(byTestId('run-terminal'));
+  await terminal.waitFor();
+  await terminal.scrollIntoViewIfNeeded();
+  await terminal.locator('.xterm-rows', { hasText: 'Proceed?' }).waitFor({ timeout: 30_000 });
+  const run = await theRun();
+
+  // In the panel: fits, and the PTY has the same rows.
+  const inPanel = await assertFitsAndPtyFollows(terminal, run.id, 'in the panel');
+
+  // Maximised from the terminal with Ctrl+Shift+M: the whole window, still exact, the PTY follows.
+  await terminal.locator('.xterm-screen').click();
+  await page.keyboard.press('Control+Shift+M');
+  await until(async () => (await terminal.getAttribute('data-maximized')) === 'true', { what: 'the terminal to maximise' });
+  const max = await assertFitsAndPtyFollows(terminal, run.id, 'maximised');
+  assert.ok(max.g.frameHeight >= 850, `the maximised terminal fills the window: ${JSON.stringify(max.g)}`);
+  assert.ok(max.g.rows > inPanel.g.rows, `more rows when maximised: ${max.g.rows} vs ${inPanel.g.rows}`);
+  await page.keyboard.press('Control+Shift+M');
+  await until(async () => (await terminal.getAttribute('data-maximized')) === 'false', { what: 'the terminal to restore' });
+  await assertFitsAndPtyFollows(terminal, run.id, 'restored');
+
+  // Esc goes to the agent (the tty echoes it as ^[) and the panel stays open.
+  await terminal.locator('.xterm-screen').click();
+  await page.keyboard.press('Escape');
+  await page.keyboard.type('abc');
+  await until(async () => (await json(`/api/runs/${run.id}/screen`)).lines.some((l) => l.includes('^[abc')), {
+    what: 'the agent to receive Esc',
+  });
+  assert.equal(await page.locator(byTestId('task-panel')).count(), 1, 'Esc in the terminal left the panel open');
+  await page.keyboard.press('Enter');
+  await terminal.locator('.xterm-rows', { hasText: 'you said:' }).waitFor({ timeout: 15_000 });
+
+  // The agent lingers and the tty still echoes what is typed: the marker, then enough lines to push it off screen.
+  await page.keyboard.type(`${MARKER}\n`);
+  for (let i = 1; i <= 60; i++) await page.keyboard.type(`pushed line ${i}\n`);
+  await until(async () => (await json(`/api/runs/${run.id}/screen`)).lines.some((l) => l.includes('pushed line 60')), {
+    what: 'the typed lines to be echoed',
+  });
+  assert.ok(!(await json(`/api/runs/${run.id}/screen`)).lines.some((l) => l.includes(MARKER)), 'the marker scrolled off');
+
+  // Ctrl+Shift+F searches the scrollback: the marker, which is no longer on screen, is found.
+  await page.keyboard.press('Control+Shift+F');
+  const find = page.locator(byTestId('run-terminal-find-input'));
+  await find.waitFor();
+  await find.fill('no such text anywhere');
+  await until(async () => (await page.locator(byTestId('run-terminal-findbar')).getAttribute('data-found')) === 'false', {
+    what: 'a search without a match',
+  });
+  await find.fill(MARKER);
+  await until(async () => (await page.locator(byTestId('run-terminal-findbar')).getAttribute('data-found')) === 'true', {
+    what: 'the search to find the marker',
+  });
+  await terminal.locator('.xterm-rows', { hasText: MARKER }).waitFor({ timeout: 5_000 });
+  // Esc in the find bar closes it (back to the terminal), not the panel.
+  await page.keyboard.press('Escape');
+  await page.locator(byTestId('run-terminal-findbar')).waitFor({ state: 'detached' });
+  assert.equal(await page.locator(byTestId('task-panel')).count(), 1);
+
+  // Leaving the terminal is deliberate and shown; then Esc is the panel's again.
+  await terminal.locator('.xterm-screen').click();
+  await page.keyboard.press('Control+Shift+X');
+  await until(async () => (await page.evaluate(() => document.activeElement?.dataset?.testid)) === 'run-terminal', {
+    what: 'focus to leave the terminal for its frame',
+  });
+  assert.match(await page.locator(byTestId('run-terminal-keys')).textContent(), /Esc.*closes the panel/);
+  await page.keyboard.press('Escape');
+  await page.locator(byTestId('task-panel')).waitFor({ state: 'detached' });
+
+  const stopped = await server.api(`/api/runs/${run.id}/stop`, { method: 'POST' });
+  assert.ok(stopped.status < 300, `stop answered ${stopped.status}`);
+});
