@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { byTestId, card, signIn } from './browser.mjs';
 import { e2eFixture } from './fixture.mjs';
-import { until } from './server.mjs';
+import { startServer, until } from './server.mjs';
 
 const fx = e2eFixture();
 let projectId = null;
@@ -116,4 +116,34 @@ test("a subfolder is named after its repository, and a project is removed from i
   const after = await (await server.api('/api/projects')).json();
   assert.equal(after.some((p) => p.id === added.id), false);
   await stat(join(repo, '.git'));
+});
+
+test('offline: the whole board is shown as stale with the reason, and recovers', async (t) => {
+  const page = await openBoard(t, 'defects-offline');
+  await page.waitForFunction(() => document.querySelector('[data-testid="connection-status"]')?.getAttribute('data-state') === 'connected');
+  const bind = new URL(fx.server.url).host;
+  const home = fx.server.home;
+  await fx.server.stop({ keepHome: true });
+  await page.locator(byTestId('offline-banner')).waitFor({ timeout: 15_000 });
+  assert.match(await page.locator(byTestId('offline-banner')).textContent(), /viban is not reachable — is it running\?/);
+  assert.equal(await page.locator('main.main').getAttribute('data-stale'), 'true');
+  fx.server = await startServer({ home, bind });
+  await page.locator(byTestId('offline-banner')).waitFor({ state: 'detached', timeout: 20_000 });
+  assert.equal(await page.locator('main.main').getAttribute('data-stale'), 'false');
+});
+
+test('1024 px wide: no horizontal scroll', async (t) => {
+  const page = await openBoard(t, 'defects-narrow');
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await page.waitForTimeout(200);
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+  }));
+  assert.ok(scrollWidth <= clientWidth, `page scrolls sideways: ${scrollWidth} > ${clientWidth}`);
+  const header = await page.evaluate(() => {
+    const h = document.querySelector('header');
+    return h ? { scrollWidth: h.scrollWidth, clientWidth: h.clientWidth } : null;
+  });
+  assert.ok(header && header.scrollWidth <= header.clientWidth, `header overflows: ${JSON.stringify(header)}`);
 });

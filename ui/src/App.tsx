@@ -9,6 +9,7 @@ import { activityFromEvent, noticeMessage, noticeToastKind, type RunNotice } fro
 import { useBoard } from './features/board/useBoard';
 import { useProjectRuns } from './features/board/useProjectRuns';
 import { ConnectionStatus } from './features/connection/ConnectionStatus';
+import { OfflineBanner } from './features/connection/OfflineBanner';
 import { SignedOut } from './features/connection/SignedOut';
 import type { AuthController } from './features/connection/auth';
 import { AuthProvider, useAuthController, useAuthState } from './features/connection/useAuth';
@@ -302,8 +303,9 @@ function Main({ live }: { live: boolean }) {
         <ConnectionStatus state={connection} />
       </Header>
       {connection === 'connected' && database !== 'ready' && <ServicesBanner database={database} />}
+      {connection === 'offline' && <OfflineBanner />}
 
-      <main className="main">
+      <main className={connection === 'offline' ? 'main main-stale' : 'main'} data-stale={connection === 'offline'}>
         {projects.projects === null && !projects.error && <div className="loading">Loading projects…</div>}
         {projects.projects === null && projects.error && (
           <div className="empty-state">
