@@ -163,6 +163,19 @@ describe('filterColumns', () => {
     expect(f.done).toEqual([]);
   });
 
+  it('matches the #id shown on cards', () => {
+    const withIds: Columns = {
+      ...emptyColumns(),
+      todo: [task('0b1c2d3e-aaaa-bbbb-cccc-0123456789ab', 'todo', 'One'), task('0b1c2d3e-aaaa-bbbb-cccc-fedcba987654', 'todo', 'Two')],
+    };
+    // shortId: the last 8 hex digits.
+    expect(ids(filterColumns(withIds, '#456789ab'), 'todo')).toEqual(['0b1c2d3e-aaaa-bbbb-cccc-0123456789ab']);
+    expect(ids(filterColumns(withIds, '#BA98'), 'todo')).toEqual(['0b1c2d3e-aaaa-bbbb-cccc-fedcba987654']);
+    expect(ids(filterColumns(withIds, '456789'), 'todo')).toEqual(['0b1c2d3e-aaaa-bbbb-cccc-0123456789ab']);
+    // Short words without # do not match ids.
+    expect(ids(filterColumns(withIds, 'ba9'), 'todo')).toEqual([]);
+  });
+
   it('returns the same object for an empty query', () => {
     expect(filterColumns(c, '   ')).toBe(c);
   });

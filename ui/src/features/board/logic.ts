@@ -125,8 +125,15 @@ export function normaliseQuery(query: string): string {
   return query.trim().toLowerCase();
 }
 
+/**
+ * Also matches the short id shown on cards: `#abc` (a prefix of 3 or more), or without `#` from 6 characters
+ * (so an ordinary word such as "add" does not match ids).
+ */
 export function matchesQuery(task: Task, needle: string): boolean {
-  return needle === '' || haystack(task).includes(needle);
+  if (needle === '' || haystack(task).includes(needle)) return true;
+  const hash = needle.startsWith('#');
+  const id = hash ? needle.slice(1) : needle;
+  return id.length >= (hash ? 3 : 6) && /^[0-9a-f]+$/.test(id) && shortId(task.id).toLowerCase().startsWith(id);
 }
 
 /** Cards whose title or description contains the query (case-insensitive). Empty query: the same object. */
