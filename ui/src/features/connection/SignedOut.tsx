@@ -56,7 +56,11 @@ export function SignedOut({ reason, message, onRetry, overlay }: Props) {
   const content = (
     <div className="empty-state empty-state-big signed-out" data-testid="signed-out" data-reason={reason}>
       <div className="empty-icon" aria-hidden="true">
-        ⚿
+        {/* An inline padlock: the ⚿ glyph had no font here and rendered as an empty box. */}
+        <svg width="40" height="40" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" strokeLinejoin="round">
+          <rect x="5" y="11" width="14" height="10" rx="2" />
+          <path d="M8 11V7a4 4 0 0 1 8 0v4" />
+        </svg>
       </div>
       <h2 ref={headingRef} tabIndex={-1} id="signed-out-heading">
         {HEADINGS[reason]}
