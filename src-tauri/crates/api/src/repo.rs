@@ -14,7 +14,8 @@ fn invalid(code: &'static str, message: String) -> ApiError {
 }
 
 fn expand_home(raw: &str) -> PathBuf {
-    match (raw.strip_prefix("~/"), std::env::var_os("HOME")) {
+    let rest = if raw == "~" { Some("") } else { raw.strip_prefix("~/") };
+    match (rest, std::env::var_os("HOME")) {
         (Some(rest), Some(home)) => Path::new(&home).join(rest),
         _ => PathBuf::from(raw),
     }
@@ -102,4 +103,18 @@ async fn default_branch(repo: &Path) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tilde_alone_and_with_a_path_mean_home() {
+        let Some(home) = std::env::var_os("HOME") else { return };
+        assert_eq!(expand_home("~"), Path::new(&home));
+        assert_eq!(expand_home("~/src/x"), Path::new(&home).join("src/x"));
+        assert_eq!(expand_home("/a/~"), Path::new("/a/~"));
+        assert_eq!(expand_home("~user/x"), Path::new("~user/x"));
+    }
 }
