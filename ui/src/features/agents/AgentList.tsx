@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { AgentInfo } from '../../api/generated/types';
-import { installStatus } from './agents';
+import { installStatus, onlyNotInstalled } from './agents';
 
 /** The detected agents, one row each (already sorted by the caller). */
 export function AgentList({ agents, busy }: { agents: readonly AgentInfo[]; busy: boolean }) {
@@ -48,8 +48,9 @@ const AgentRow = memo(function AgentRow({ agent }: { agent: AgentInfo }) {
         )}
       </dl>
       {agent.problem && (
-        <p className="agent-problem" data-testid="agent-problem">
-          {agent.problem}
+        // A built-in agent that is simply not installed is an option, not an error: said quietly.
+        <p className={onlyNotInstalled(agent) ? 'agent-available muted small' : 'agent-problem'} data-testid="agent-problem">
+          {onlyNotInstalled(agent) ? 'Available to install (not found on your login shell’s PATH).' : agent.problem}
         </p>
       )}
     </li>

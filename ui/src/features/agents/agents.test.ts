@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../../api/generated/types';
-import { errorPosition, installStatus, installedSummary, isSaveKey, offsetOf, sortAgents } from './agents';
+import { errorPosition, installStatus, installedSummary, isSaveKey, offsetOf, onlyNotInstalled, sortAgents } from './agents';
 
 function agent(id: string, name: string, installed: boolean, version: string | null = null): AgentInfo {
   return {
@@ -71,5 +71,26 @@ describe('TOML error positions', () => {
     expect(offsetOf(text, 2, 99)).toBe(7);
     expect(offsetOf(text, 9, 1)).toBe(8);
     expect(offsetOf(text, 0, 0)).toBe(0);
+  });
+});
+
+describe('onlyNotInstalled', () => {
+  const base = {
+    id: 'codex',
+    name: 'Codex',
+    builtin: true,
+    installed: false,
+    path: null,
+    version: null,
+    install_hint: 'npm i -g @openai/codex',
+    problem: "`codex` was not found on your login shell's PATH. Install: npm i -g @openai/codex",
+  };
+  it('treats a missing built-in CLI as available to install', () => {
+    expect(onlyNotInstalled({ ...base } as unknown as AgentInfo)).toBe(true);
+  });
+  it('keeps a missing custom command and other problems as errors', () => {
+    expect(onlyNotInstalled({ ...base, builtin: false } as unknown as AgentInfo)).toBe(false);
+    expect(onlyNotInstalled({ ...base, problem: 'args must contain {prompt}' } as unknown as AgentInfo)).toBe(false);
+    expect(onlyNotInstalled({ ...base, installed: true, problem: null } as unknown as AgentInfo)).toBe(false);
   });
 });

@@ -25,6 +25,14 @@ export function installStatus(agent: AgentInfo): string {
   return version ? `Installed · ${version}` : 'Installed';
 }
 
+/**
+ * A built-in agent whose only problem is that its CLI is not on the PATH: one the user may install, not an error.
+ * A custom profile whose command is missing, or any other problem (a bad profile), stays an error.
+ */
+export function onlyNotInstalled(agent: AgentInfo): boolean {
+  return agent.builtin && !agent.installed && agent.path === null && (agent.problem ?? '').includes('was not found on');
+}
+
 /** Ctrl+S, or Cmd+S on macOS: save the agents file (the browser's "save page" is never wanted here). */
 export function isSaveKey(e: KeyLike): boolean {
   return (e.key === 's' || e.key === 'S') && (e.ctrlKey || e.metaKey) && !e.altKey;
