@@ -66,14 +66,14 @@ function geometry(terminal) {
   });
 }
 
-async function assertFitsAndPtyFollows(terminal, runId, what) {
+async function assertFitsAndPtyFollows(terminal, runId, what, ready = () => true) {
   let g;
   let screen;
   await until(
     async () => {
       g = await geometry(terminal);
       screen = await json(`/api/runs/${runId}/screen`);
-      return screen.rows === g.rows;
+      return ready(g) && screen.rows === g.rows;
     },
     { what: `${what}: the PTY's rows to follow the terminal's` },
   );
@@ -114,7 +114,8 @@ test('the live terminal fits, maximises, keeps Esc for the agent and searches it
   await terminal.locator('.xterm-screen').click();
   await page.keyboard.press('Control+Shift+M');
   await until(async () => (await terminal.getAttribute('data-maximized')) === 'true', { what: 'the terminal to maximise' });
-  const max = await assertFitsAndPtyFollows(terminal, run.id, 'maximised');
+  // (Waits for the refit: right after the toggle the old rows still equal the PTY's.)
+  const max = await assertFitsAndPtyFollows(terminal, run.id, 'maximised', (g) => g.rows > inPanel.g.rows);
   assert.ok(max.g.frameHeight >= 850, `the maximised terminal fills the window: ${JSON.stringify(max.g)}`);
   assert.ok(max.g.rows > inPanel.g.rows, `more rows when maximised: ${max.g.rows} vs ${inPanel.g.rows}`);
   await page.keyboard.press('Control+Shift+M');
@@ -170,4 +171,86 @@ test('the live terminal fits, maximises, keeps Esc for the agent and searches it
 
   const stopped = await server.api(`/api/runs/${run.id}/stop`, { method: 'POST' });
   assert.ok(stopped.status < 300, `stop answered ${stopped.status}`);
+});
+
+// Issue 11, item 1: while a run is live the panel leads with its terminal under a sticky header (status, agent
+// name, elapsed, Stop); the details fold away. A task waiting for input, opened from the board, has its terminal
+// focused with the question on screen.
+test('a live run leads the task panel, and a waiting task opens on its focused terminal', async (t) => {
+  const { server } = fx;
+  const page = await fx.page(t, 'cockpit-layout', { onProblems: true });
+  await page.setViewportSize({ width: 1280, height: 700 });
+  await signIn(page, server);
+  const title = 'Loop layout';
+  await createTask(page, title);
+  await card(page, 'todo', title).click();
+  const panel = page.locator(byTestId('task-panel'));
+  await panel.waitFor();
+  // Without a live run the panel reads as before: details first, nothing folded.
+  await until(async () => (await page.locator(byTestId('runs-panel')).count()) === 1, { what: 'the runs panel' });
+  assert.equal(await page.locator(byTestId('task-panel-sections')).getAttribute('data-live'), 'false');
+  assert.equal(await page.locator(byTestId('panel-fold-details-toggle')).count(), 0);
+
+  const agentSelect = page.locator(byTestId('run-agent-select'));
+  const fakeOption = agentSelect.locator('option', { hasText: 'Fake agent' });
+  await until(async () => (await fakeOption.count()) === 1 && !(await fakeOption.isDisabled()), { what: 'the fake agent' });
+  await agentSelect.selectOption({ label: 'Fake agent' });
+  await page.locator(byTestId('run-start')).click();
+
+  const terminal = page.locator(byTestId('run-terminal'));
+  const header = page.locator(byTestId('run-live-header'));
+  await header.waitFor({ timeout: 30_000 });
+  await terminal.locator('.xterm-rows', { hasText: 'Proceed?' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator(byTestId('task-panel-sections')).getAttribute('data-live'), 'true');
+  assert.equal(await header.locator(byTestId('run-live-status')).textContent(), 'running');
+  assert.equal(await header.locator(byTestId('run-live-agent')).textContent(), 'Fake agent');
+  await header.locator(byTestId('run-live-stop')).waitFor();
+  await header.locator(byTestId('run-live-elapsed')).waitFor();
+
+  // The terminal is above the (folded) task details, history and start form.
+  const top = async (id) => (await page.locator(byTestId(id)).boundingBox()).y;
+  assert.ok((await top('run-terminal')) < (await top('panel-fold-details')), 'the terminal comes before the details');
+  assert.ok((await top('panel-fold-details')) < (await top('panel-fold-start')), 'the start form is folded at the end');
+  assert.equal(await page.locator(byTestId('task-title-input')).isVisible(), false, 'the details are folded');
+  // Opening a fold shows it (and is remembered); closing folds it again.
+  await page.locator(byTestId('panel-fold-details-toggle')).click();
+  await page.locator(byTestId('task-title-input')).waitFor();
+  assert.match(await page.evaluate(() => localStorage.getItem('viban.panel.open')), /details/);
+
+  // The header stays on screen when the panel scrolls to its end.
+  const body = panel.locator('.modal-body');
+  const scrolled = await body.evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+    return el.scrollTop;
+  });
+  assert.ok(scrolled > 100, `the panel scrolls (${scrolled}px)`);
+  await until(
+    async () => {
+      const h = await header.boundingBox();
+      const b = await body.boundingBox();
+      return h !== null && b !== null && h.y >= b.y - 1 && h.y + h.height <= b.y + b.height && (await header.isVisible());
+    },
+    { what: 'the sticky header to stay visible' },
+  );
+  await page.locator(byTestId('panel-fold-details-toggle')).click();
+  await page.locator(byTestId('task-title-input')).waitFor({ state: 'hidden' });
+
+  // Closed, then the card says the agent waits; opened from the board, its terminal has focus and the question.
+  await panel.locator('button[aria-label="Close"]').click();
+  await panel.waitFor({ state: 'detached' });
+  const waitingCard = card(page, 'in_progress', title);
+  await waitingCard.locator(byTestId('card-waiting')).waitFor({ timeout: 60_000 });
+  await waitingCard.click();
+  await panel.waitFor();
+  await until(async () => page.evaluate(() => !!document.activeElement?.closest('.xterm')), {
+    what: 'the waiting terminal to have focus',
+  });
+  const question = terminal.locator('.xterm-rows div', { hasText: 'Proceed?' }).first();
+  await question.waitFor();
+  const q = await question.boundingBox();
+  const b = await body.boundingBox();
+  assert.ok(q && b && q.y >= b.y && q.y + q.height <= b.y + b.height, `the question is on screen: ${JSON.stringify({ q, b })}`);
+
+  await header.locator(byTestId('run-live-stop')).click();
+  await page.locator(byTestId('task-panel-sections')).and(page.locator('[data-live="false"]')).waitFor({ timeout: 30_000 });
 });

@@ -357,6 +357,7 @@ function Main({ live }: { live: boolean }) {
           key={panelMode.kind === 'edit' ? panelMode.task.id : `new-${panelMode.status}`}
           projectId={projectId}
           mode={panelMode}
+          waitingRunId={panelMode.kind === 'edit' ? waitingRunOf(projectRuns.activity.get(panelMode.task.id)) : null}
           onClose={() => setPanel(null)}
           onSaved={(task, created) => {
             board.upsertTask(task, created);
@@ -412,4 +413,9 @@ function Header({ children }: { children?: ReactNode }) {
       {children}
     </header>
   );
+}
+
+/** The run a task's latest activity frame says is waiting for input. */
+function waitingRunOf(activity: { run_id: string; waiting: boolean } | undefined): string | null {
+  return activity?.waiting ? activity.run_id : null;
 }

@@ -8,13 +8,26 @@ import { Replay } from './Replay';
 import { RunList } from './RunList';
 import { StartRunForm } from './StartRunForm';
 import { Terminal } from './Terminal';
-import { isActive, latestPerWorktree } from './runFormat';
+import { formatDuration, isActive, latestPerWorktree, runDurationMs } from './runFormat';
 import { useAgents, useNow, useTaskRuns } from './useTaskRuns';
+import { stopRun } from './api';
+import { errorMessage } from '../../api/client';
+import { Fold } from '../tasks/Fold';
+import { focusTerminalOnOpen, liveRun } from '../tasks/panelLayout';
 
 // The Changes view and land actions bring the diff viewer (and its highlighter) along: loaded on first use.
 const ReviewPanel = lazy(() => import('../review/ReviewPanel'));
 
-export default function RunsPanel({ task }: { task: Task }) {
+type PanelProps = {
+  task: Task;
+  /** Told whether a run is live, so the task panel can lead with it and fold the rest away. */
+  onLiveChange?: (live: boolean) => void;
+  /** The task's run waiting for input (from the board's activity): its terminal is focused when the panel opens. */
+  waitingRunId?: string | null;
+  startOrder?: number;
+};
+
+export default function RunsPanel({ task, onLiveChange, waitingRunId = null, startOrder = 0 }: PanelProps) {
   const { runs, error, upsert, scheduleReload } = useTaskRuns(task.id, task.project_id);
   const { agents, error: agentsError } = useAgents();
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -56,26 +69,59 @@ export default function RunsPanel({ task }: { task: Task }) {
     setReplayId(runId);
   }, []);
 
+  const live = runs ? liveRun(runs, selected) : null;
+  // The run on screen: the one the user picked, else the live one (a run started elsewhere), else the newest.
+  const shown = selectedId !== null ? selected : (live ?? selected);
+  useEffect(() => onLiveChange?.(live !== null), [live, onLiveChange]);
+
+  // Opening a task whose agent waits for input: its terminal, scrolled to and focused, with the question on screen.
+  const focusedOnOpen = useRef(false);
+  useEffect(() => {
+    if (focusedOnOpen.current || !runs) return;
+    focusedOnOpen.current = true;
+    if (!focusTerminalOnOpen(live, waitingRunId)) return;
+    let tries = 0;
+    const attempt = () => {
+      const input = viewRef.current?.querySelector<HTMLElement>('.xterm-helper-textarea');
+      // Once the task panel has laid itself out for the live run (details folded away), or there is no such panel.
+      const laidOut = viewRef.current?.closest('[data-live]')?.getAttribute('data-live') !== 'false';
+      if (input && laidOut) {
+        input.focus({ preventScroll: true });
+        // Centred, so the sticky header never covers the question; again once lazy parts below have loaded.
+        const reveal = () => viewRef.current?.scrollIntoView({ block: 'center' });
+        reveal();
+        window.setTimeout(reveal, 300);
+      } else if (tries++ < 50) window.setTimeout(attempt, 100);
+    };
+    attempt();
+  }, [runs, live, waitingRunId]);
+
   const worktreeRemoved = useCallback((path: string) => setRemovedWorktrees((s) => new Set(s).add(path)), []);
 
   return (
-    <section className="runs" aria-label="Agent runs" data-testid="runs-panel">
-      <h3>Agent runs</h3>
-      <StartRunForm task={task} agents={agents} agentsError={agentsError} onStarted={showRun} />
+    <section className={`runs${live ? ' runs-live' : ''}`} aria-label="Agent runs" data-testid="runs-panel">
+      {live ? (
+        <LiveHeader run={live} agentName={agentNames.get(live.agent) ?? live.agent} now={now} onChanged={upsert} />
+      ) : (
+        <h3>Agent runs</h3>
+      )}
+      <Fold section="start" label="Start another run" foldable={live !== null} order={live ? startOrder : 0}>
+        <StartRunForm task={task} agents={agents} agentsError={agentsError} onStarted={showRun} />
+      </Fold>
       {error && <p className="muted small">Could not load the runs: {error}</p>}
-      {selected && canOpen(selected, removedWorktrees) && <OpenButtons run={selected} onStarted={showRun} />}
-      {selected && (
-        <div ref={viewRef}>
-          <SelectedRun run={selected} replaying={replayId === selected.id} onCloseReplay={() => setReplayId(null)} onEnded={scheduleReload} />
+      {shown && canOpen(shown, removedWorktrees) && <OpenButtons run={shown} onStarted={showRun} />}
+      {shown && (
+        <div ref={viewRef} className="runs-view">
+          <SelectedRun run={shown} replaying={replayId === shown.id} onCloseReplay={() => setReplayId(null)} onEnded={scheduleReload} />
         </div>
       )}
-      {selected && !isShell(selected) && selected.status !== 'queued' && !removedWorktrees.has(selected.worktree_path) && (
+      {shown && !isShell(shown) && shown.status !== 'queued' && !removedWorktrees.has(shown.worktree_path) && (
         <Suspense fallback={<p className="muted small">Loading the changes…</p>}>
           <ReviewPanel
             task={task}
-            run={selected}
-            runActive={isActive(selected.status)}
-            canFollowUp={latestIds.has(selected.id)}
+            run={shown}
+            runActive={isActive(shown.status)}
+            canFollowUp={latestIds.has(shown.id)}
             onStarted={showRun}
           />
         </Suspense>
@@ -85,7 +131,7 @@ export default function RunsPanel({ task }: { task: Task }) {
         <RunList
           runs={runs}
           agentNames={agentNames}
-          selectedId={selected?.id ?? null}
+          selectedId={shown?.id ?? null}
           latestIds={latestIds}
           removedWorktrees={removedWorktrees}
           now={now}
@@ -97,6 +143,55 @@ export default function RunsPanel({ task }: { task: Task }) {
         />
       )}
     </section>
+  );
+}
+
+/**
+ * The live run's header, sticky at the top of the panel: status, agent, elapsed time, Stop, and Follow-up (which
+ * opens once the run has ended; the follow-up form is in the run's row).
+ */
+function LiveHeader({ run, agentName, now, onChanged }: { run: Run; agentName: string; now: number; onChanged: (run: Run) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const duration = runDurationMs(run, now);
+  const stop = async () => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      onChanged(await stopRun(run.id));
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="run-live-header" data-testid="run-live-header" data-run-id={run.id}>
+      <span className={`run-status run-status-${run.status}`} data-testid="run-live-status">
+        {run.status}
+      </span>
+      <span className="run-agent" data-testid="run-live-agent">
+        {agentName}
+      </span>
+      {duration !== null && (
+        <span className="muted small" data-testid="run-live-elapsed">
+          {formatDuration(duration)}
+        </span>
+      )}
+      <span className="spacer" />
+      {error && (
+        <span className="form-error small" role="alert">
+          {error}
+        </span>
+      )}
+      <button type="button" className="button button-small" data-testid="run-live-stop" onClick={() => void stop()} disabled={busy}>
+        {busy ? 'Stopping…' : 'Stop'}
+      </button>
+      <button type="button" className="button button-small" data-testid="run-live-follow-up" disabled title="Follow up once the run has ended">
+        Follow up…
+      </button>
+    </div>
   );
 }
 

@@ -1,4 +1,4 @@
-import { Suspense, lazy, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Suspense, lazy, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Task, TaskStatus } from '../../api/generated/types';
 import { api, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
@@ -10,6 +10,8 @@ import { listTaskRuns } from '../runs/api';
 import { isActive } from '../runs/runFormat';
 import { deleteQuestion, followServer, formOf, olderCopy, sameForm, taskChanges, type TaskForm } from './taskForm';
 import { draftKey, forgetDraft, loadDraft, restoreDraft, storeDraft } from './draft';
+import { Fold } from './Fold';
+import { panelLayout } from './panelLayout';
 
 const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
 // Agent runs bring xterm.js along: loaded only when a saved task is opened.
@@ -24,9 +26,11 @@ type Props = {
   onClose: () => void;
   onSaved: (task: Task, created: boolean) => void;
   onDeleted: (taskId: string) => void;
+  /** The task's run that is waiting for input, if any: opening the panel then focuses its terminal. */
+  waitingRunId?: string | null;
 };
 
-export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Props) {
+export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitingRunId = null }: Props) {
   const notify = useToast();
   const task = mode.kind === 'edit' ? mode.task : null;
   // Unsaved text survives Esc, a backdrop click or × as a draft (sessionStorage, per task); see draft.ts.
@@ -137,6 +141,18 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
     }
   };
 
+  // While a run is live (reported by the runs panel once loaded) its terminal leads and the rest folds away.
+  const [live, setLive] = useState(false);
+  const layout = panelLayout(mode.kind === 'edit' && live);
+  // Folding the details away must not strand focus in a hidden field (Esc and the panel's keys would be lost).
+  const sectionsRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const active = document.activeElement;
+    if (layout.live && active instanceof HTMLElement && sectionsRef.current?.contains(active) && active.closest('[hidden]')) {
+      sectionsRef.current.closest<HTMLElement>('[role="dialog"]')?.focus();
+    }
+  }, [layout.live]);
+
   const heading = mode.kind === 'create' ? 'New task' : `Task ${shortId(mode.task.id)}`;
 
   return (
@@ -148,6 +164,8 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
       testId="task-panel"
       onKeyDown={onKeyDown}
     >
+      <div ref={sectionsRef} className={`task-panel-sections${layout.live ? ' task-panel-live' : ''}`} data-testid="task-panel-sections" data-live={layout.live}>
+      <Fold section="details" label="Task details" foldable={layout.foldable.has('details')} order={layout.order.details}>
       <form className="form task-form" onSubmit={onSubmit} noValidate>
         {draftShown && (
           <p className="draft-note muted small" data-testid="task-draft-note">
@@ -260,12 +278,18 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted }: Prop
           </button>
         </div>
       </form>
-      {mode.kind === 'edit' && <TaskHistory taskId={mode.task.id} version={mode.task.updated_at} />}
+      </Fold>
+      {mode.kind === 'edit' && (
+        <Fold section="history" label="History" foldable={layout.foldable.has('history')} order={layout.order.history}>
+          <TaskHistory taskId={mode.task.id} version={mode.task.updated_at} />
+        </Fold>
+      )}
       {mode.kind === 'edit' && (
         <Suspense fallback={<p className="muted small">Loading agent runs…</p>}>
-          <RunsPanel task={mode.task} />
+          <RunsPanel task={mode.task} onLiveChange={setLive} waitingRunId={waitingRunId} startOrder={layout.order.start} />
         </Suspense>
       )}
+      </div>
     </Modal>
   );
 }
