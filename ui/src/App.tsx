@@ -14,6 +14,10 @@ import { SignedOut } from './features/connection/SignedOut';
 import type { AuthController } from './features/connection/auth';
 import { AuthProvider, useAuthController, useAuthState } from './features/connection/useAuth';
 import { useLiveEvents } from './features/connection/useLiveEvents';
+import { useWaitingCount } from './features/attention/useWaitingCount';
+import { useAgentNames } from './features/attention/useAgentNames';
+import { sendReply } from './features/attention/reply';
+import { useBrowserNotifications } from './features/attention/useBrowserNotifications';
 import { AddProjectDialog } from './features/projects/AddProjectDialog';
 import { NoProjects } from './features/projects/NoProjects';
 import { ProjectSettingsDialog } from './features/projects/ProjectSettingsDialog';
@@ -139,24 +143,33 @@ function Main({ live }: { live: boolean }) {
     [notify, selectProject],
   );
 
-  // Runs finishing or waiting for input, in the project on screen: a toast that opens the task when clicked.
+  // Runs finishing or waiting for input, in the project on screen: a toast that opens the task when clicked
+  // (a waiting run's toast has a reply box that answers the agent).
+  // The same events as browser notifications (headless mode only; the desktop app notifies natively).
+  const agentName = useAgentNames(live);
+  const browserNotifications = useBrowserNotifications();
+  const { notify: notifyBrowser } = browserNotifications;
   const onRunNotice = useCallback(
     (notice: RunNotice) => {
       const held = boardColumnsRef.current ? findTask(boardColumnsRef.current, notice.taskId) : null;
       const title = held ? held.task.title : `#${shortId(notice.taskId)}`;
-      notify(noticeToastKind(notice), noticeMessage(notice, title), {
+      notifyBrowser(notice, title, agentName, () => openTaskById(notice.taskId, notice.projectId));
+      notify(noticeToastKind(notice), noticeMessage(notice, title, agentName), {
         onClick: () => openTaskById(notice.taskId, notice.projectId),
+        reply: notice.kind === 'waiting' ? { label: 'Answer', send: (text) => sendReply(notice.runId, text) } : undefined,
       });
     },
-    [notify, openTaskById],
+    [notify, openTaskById, agentName, notifyBrowser],
   );
   const projectRuns = useProjectRuns(projectId, onRunNotice);
+  const waitingCount = useWaitingCount(projectId, projectRuns.runs);
 
   // The database's state from the change feed: anything but ready shows a banner.
   const [database, setDatabase] = useState('ready');
   const onEvent = (event: LiveEvent) => {
     if (event.type === 'status') setDatabase(event.database);
     if (event.type === 'run_activity') {
+      waitingCount.onActivity(activityFromEvent(event));
       if (event.project_id === projectId) projectRuns.applyActivity(activityFromEvent(event));
       return;
     }
@@ -304,6 +317,7 @@ function Main({ live }: { live: boolean }) {
       </Header>
       {connection === 'connected' && database !== 'ready' && <ServicesBanner database={database} />}
       {connection === 'offline' && <OfflineBanner />}
+      {browserNotifications.prompt}
 
       <main className={connection === 'offline' ? 'main main-stale' : 'main'} data-stale={connection === 'offline'}>
         {projects.projects === null && !projects.error && <div className="loading">Loading projects…</div>}

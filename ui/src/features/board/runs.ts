@@ -151,22 +151,25 @@ export function noticeToastKind(notice: RunNotice): ToastKind {
 
 const MAX_TOAST_CHARS = 200;
 
-/** The toast text for a notice; `title` is the task's title (or its short id when the board does not hold it). */
-export function noticeMessage(notice: RunNotice, title: string): string {
+/**
+ * The toast text for a notice; `title` is the task's title (or its short id when the board does not hold it),
+ * `name` turns an agent id into the agent's name.
+ */
+export function noticeMessage(notice: RunNotice, title: string, name: (agentId: string) => string = (id) => id): string {
   let text: string;
   switch (notice.kind) {
     case 'succeeded': {
       const ms = runDurationMs(notice.run, Date.now());
-      text = `“${title}”: ${notice.run.agent} finished${ms === null ? '' : ` in ${formatDuration(ms)}`}`;
+      text = `“${title}”: ${name(notice.run.agent)} finished${ms === null ? '' : ` in ${formatDuration(ms)}`}`;
       break;
     }
     case 'failed': {
       const why = notice.run.error ?? (notice.run.exit_code !== null ? `exit code ${notice.run.exit_code}` : null);
-      text = `“${title}”: ${notice.run.agent} failed${why ? ` (${why})` : ''}`;
+      text = `“${title}”: ${name(notice.run.agent)} failed${why ? ` (${why})` : ''}`;
       break;
     }
     case 'waiting':
-      text = `“${title}”: ${notice.agent ?? 'the agent'} is waiting for input${notice.question ? ` — ${notice.question}` : ''}`;
+      text = `“${title}”: ${notice.agent ? name(notice.agent) : 'the agent'} is waiting for input${notice.question ? ` — ${notice.question}` : ''}`;
       break;
   }
   return text.length > MAX_TOAST_CHARS ? `${text.slice(0, MAX_TOAST_CHARS - 1)}…` : text;

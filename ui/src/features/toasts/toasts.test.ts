@@ -17,4 +17,8 @@ describe('pushToast', () => {
   it('keeps errors on screen longer', () => {
     expect(toastDuration('error')).toBeGreaterThan(toastDuration('info'));
   });
+
+  it('keeps a toast with a reply box long enough to type an answer', () => {
+    expect(toastDuration('info', true)).toBeGreaterThanOrEqual(60_000);
+  });
 });

@@ -7,11 +7,17 @@ export type Toast = {
   message: string;
   /** Makes the message a button (e.g. open the task a run belongs to); the toast closes when clicked. */
   onClick?: () => void;
+  /** A one-line reply box (answer a waiting agent); `send` rejects with the message to show. */
+  reply?: ToastReply;
 };
+
+export type ToastReply = { label: string; send: (text: string) => Promise<void> };
 
 export const MAX_TOASTS = 4;
 
-export function toastDuration(kind: ToastKind): number {
+/** A toast with a reply box stays a minute (and does not close at all while its box has focus or text). */
+export function toastDuration(kind: ToastKind, hasReply = false): number {
+  if (hasReply) return 60_000;
   return kind === 'error' ? 7000 : 3500;
 }
 
