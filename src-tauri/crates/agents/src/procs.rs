@@ -155,6 +155,11 @@ mod tests {
         let id = uuid_like();
         let mut child = std::process::Command::new("sleep").arg("30").env(MARKER_VAR, &id).spawn()?;
         let pid = child.id() as i32;
+        // Until exec completes, /proc/<pid>/environ is still the forking test's own environment.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while run_processes(None, &id).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert_eq!(run_processes(None, &id), vec![pid]);
         let reaper = std::thread::spawn(move || child.wait());
         let outcome = stop_ladder(None, &id, Ladder::default());
@@ -165,6 +170,7 @@ mod tests {
     }
 
     fn uuid_like() -> String {
-        format!("test-{}-{}", std::process::id(), Instant::now().elapsed().as_nanos())
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos());
+        format!("test-{}-{}", std::process::id(), nanos.unwrap_or_default())
     }
 }
