@@ -6,7 +6,7 @@ use tauri_plugin_opener::OpenerExt;
 use crate::menu::MenuId;
 use crate::{Shell, autostart, lifecycle, window};
 
-pub fn run<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
+pub fn run(app: &AppHandle, id: MenuId) {
     let shell = app.state::<Shell>();
     match id {
         MenuId::OpenBoard => open_board(app),
@@ -29,7 +29,37 @@ pub fn run<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
             }
         }
         MenuId::Quit => lifecycle::quit_asking(app),
+        MenuId::Update => update_item(app),
         MenuId::DatabaseStatus | MenuId::ApiStatus => {}
+    }
+}
+
+/// The tray's update item: Check for updates, or Restart to update (asking first when agents run).
+fn update_item(app: &AppHandle) {
+    let phase = app.state::<std::sync::Arc<crate::updater::Updater>>().snapshot().phase;
+    let app = app.clone();
+    if matches!(phase, viban_core::UpdatePhase::Available | viban_core::UpdatePhase::Ready) {
+        lifecycle::restart_to_update_asking(&app);
+    } else {
+        tauri::async_runtime::spawn(async move { crate::updater::check(&app).await });
+    }
+}
+
+/// What the API asks of the shell.
+pub fn shell_command(app: &AppHandle, command: viban_server::ShellCommand) {
+    use viban_server::ShellCommand as C;
+    let app = app.clone();
+    match command {
+        C::ShowWindow => open_board(&app),
+        C::CheckForUpdates => {
+            tauri::async_runtime::spawn(async move { crate::updater::check(&app).await });
+        }
+        // The API asked the user about running agents already.
+        C::InstallUpdate => {
+            tauri::async_runtime::spawn(async move { crate::updater::restart_to_update(&app).await });
+        }
+        C::UpdateSettingsChanged => crate::updater::settings_changed(&app),
+        C::DismissUpdateOutcome => crate::updater::dismiss(&app),
     }
 }
 

@@ -9,6 +9,8 @@ pub mod menu;
 mod notifier;
 pub mod status;
 mod tray;
+mod updater;
+mod updater_endpoint;
 mod window;
 
 use std::process::ExitCode;
@@ -17,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tauri::{Manager, RunEvent, WindowEvent};
 use viban_core::AppPaths;
-use viban_server::{App, Config, RunningApp, StartError};
+use viban_server::{Config, RunningApp, StartError};
 
 use crate::notifier::TauriNotifier;
 
@@ -44,9 +46,12 @@ pub fn main() -> ExitCode {
         }
     };
     let _log = viban_server::logging::init(Some(&paths), "viban");
+    let context = tauri::generate_context!();
+    // The package's version (what the updater compares and the update guard waits to see in server.json).
+    let version = context.package_info().version.to_string();
     let notifier = Arc::new(TauriNotifier::<tauri::Wry>::default());
-    let config = Config { notifier: notifier.clone(), ..Config::default() };
-    let (running, failure) = match tauri::async_runtime::block_on(App::start(config)) {
+    let config = Config { notifier: notifier.clone(), version: version.clone(), ..Config::default() };
+    let (running, failure) = match tauri::async_runtime::block_on(lifecycle::start_when_free(&paths, config)) {
         Ok(r) => (Some(r), None),
         Err(StartError::Lock(e)) => return lifecycle::hand_over(&paths, &e.to_string()),
         Err(e) => {
@@ -55,10 +60,11 @@ pub fn main() -> ExitCode {
             (None, Some(e.to_string()))
         }
     };
-    run(paths, running, failure, notifier)
+    run(context, paths, running, failure, notifier)
 }
 
 fn run(
+    context: tauri::Context<tauri::Wry>,
     paths: AppPaths,
     running: Option<RunningApp>,
     failure: Option<String>,
@@ -67,15 +73,18 @@ fn run(
     let built = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(move |app| {
             let handle = app.handle().clone();
             notifier.attach(handle.clone());
+            app.manage(notifier.clone());
             let has_tray = tray::available();
             let url = running.as_ref().map(|r| r.url.clone()).unwrap_or_default();
             let status = running.as_ref().map(|r| r.status());
             let run_changes = running.as_ref().map(|r| r.runs().active_changes());
             let shell_commands = running.as_ref().map(|r| r.shell_commands());
             let first_login = running.as_ref().map(|r| r.login_url());
+            let update_hub = running.as_ref().map(|r| r.update_hub());
             let start_at_login = autostart::is_enabled(&autostart::entry(&paths));
             app.manage(Shell {
                 running: tokio::sync::Mutex::new(running),
@@ -84,14 +93,17 @@ fn run(
                 quitting: false.into(),
                 has_tray,
             });
-            let (Some(status), Some(mut commands), Some(login), Some(run_changes)) =
-                (status, shell_commands, first_login, run_changes)
+            let (Some(status), Some(mut commands), Some(login), Some(run_changes), Some(update_hub)) =
+                (status, shell_commands, first_login, run_changes, update_hub)
             else {
                 window::start_error(&handle, failure.as_deref().unwrap_or("unknown error"))?;
                 return Ok(());
             };
+            let version = app.package_info().version.to_string();
+            app.manage(Arc::new(updater::Updater::new(update_hub, &app.state::<Shell>().paths, &version)));
             if has_tray {
                 let menu = menu::build(&handle, start_at_login)?;
+                app.state::<Arc<updater::Updater>>().attach_tray(menu.update.clone());
                 let icon = tray::build(&handle, &menu)?;
                 tray::follow(&handle, icon, menu, status, run_changes);
             } else {
@@ -104,14 +116,20 @@ fn run(
             window::show(&handle, || login)?;
             let h = handle.clone();
             tauri::async_runtime::spawn(async move {
-                while let Ok(viban_server::ShellCommand::ShowWindow) = commands.recv().await {
-                    actions::open_board(&h);
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    match commands.recv().await {
+                        Ok(command) => actions::shell_command(&h, command),
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return,
+                    }
                 }
             });
             lifecycle::on_signals(&handle);
+            updater::start(&handle);
             Ok(())
         })
-        .build(tauri::generate_context!());
+        .build(context);
     let app = match built {
         Ok(app) => app,
         Err(e) => {

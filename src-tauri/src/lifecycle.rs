@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Manager, Runtime};
 use viban_core::AppPaths;
-use viban_server::ServerFile;
+use viban_server::{RunningApp, ServerFile, StartError};
 
 use crate::Shell;
 
@@ -55,27 +55,73 @@ pub fn hand_over(paths: &AppPaths, why: &str) -> ExitCode {
     }
 }
 
-/// Ordered shutdown of the services under a deadline, then exit: 0 when clean, 2 when a step timed out.
-pub fn quit<R: Runtime>(app: &AppHandle<R>) {
+/// `App::start`, waiting a moment when the data dir's lock is held by a viban that is shutting down (its
+/// `server.json` is already gone): what a restart to update meets. A running one is handed over to at once.
+pub async fn start_when_free(paths: &AppPaths, config: viban_server::Config) -> Result<RunningApp, StartError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match viban_server::App::start(config.clone()).await {
+            Err(StartError::Lock(e)) if !paths.server_json().exists() && std::time::Instant::now() < deadline => {
+                tracing::debug!(error = %e, "data dir still locked by a viban that is stopping; waiting");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Ordered shutdown of the services under a deadline; true when every step finished in time.
+pub async fn stop_services<R: Runtime>(app: &AppHandle<R>) -> bool {
+    let shell = app.state::<Shell>();
+    shell.quitting.store(true, Ordering::SeqCst);
+    let running = shell.running.lock().await.take();
+    match running {
+        Some(r) => tokio::time::timeout(Duration::from_secs(20), r.shutdown()).await.unwrap_or(false),
+        None => true,
+    }
+}
+
+/// Ordered shutdown, a verified update installed if one waits, then exit: 0 when clean, 2 when a step timed out.
+pub fn quit(app: &AppHandle) {
     let shell = app.state::<Shell>();
     if shell.quitting.swap(true, Ordering::SeqCst) {
         return;
     }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let shell = app.state::<Shell>();
-        let running = shell.running.lock().await.take();
-        let clean = match running {
-            Some(r) => tokio::time::timeout(Duration::from_secs(20), r.shutdown()).await.unwrap_or(false),
-            None => true,
-        };
+        let clean = stop_services(&app).await;
+        crate::updater::install_at_quit(&app).await;
         tracing::info!(clean, "quitting");
         app.exit(if clean { 0 } else { 2 });
     });
 }
 
+/// The tray's Restart to update: asks first when agents are running (the restart stops them).
+pub fn restart_to_update_asking(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let live = live_agents(&app).await;
+        if live > 0 {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let ask = move || {
+                let _ = tx.send(confirm_stop(live, "Restart to update?", "Stop agents and restart"));
+            };
+            if app.run_on_main_thread(ask).is_err() || !rx.await.unwrap_or(false) {
+                return;
+            }
+        }
+        crate::updater::restart_to_update(&app).await;
+    });
+}
+
+async fn live_agents<R: Runtime>(app: &AppHandle<R>) -> usize {
+    let shell = app.state::<Shell>();
+    let guard = shell.running.lock().await;
+    guard.as_ref().map(|r| r.runs().live_ids().len()).unwrap_or(0)
+}
+
 /// SIGTERM and SIGINT take the same path as the tray's Quit.
-pub fn on_signals<R: Runtime>(app: &AppHandle<R>) {
+pub fn on_signals(app: &AppHandle) {
     use tokio::signal::unix::{SignalKind, signal};
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -92,21 +138,17 @@ pub fn on_signals<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// The tray's Quit: asks first when agents are running (quitting stops them), then takes the quit path.
-pub fn quit_asking<R: Runtime>(app: &AppHandle<R>) {
+pub fn quit_asking(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let live = {
-            let shell = app.state::<Shell>();
-            let guard = shell.running.lock().await;
-            guard.as_ref().map(|r| r.runs().live_ids().len()).unwrap_or(0)
-        };
+        let live = live_agents(&app).await;
         if live == 0 {
             quit(&app);
             return;
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
         let ask = move || {
-            let _ = tx.send(confirm_quit(live));
+            let _ = tx.send(confirm_stop(live, "Quit viban?", "Stop agents and quit"));
         };
         if app.run_on_main_thread(ask).is_err() {
             return;
@@ -117,8 +159,8 @@ pub fn quit_asking<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-/// A native question on the GTK main thread: quit and stop `agents` running agents?
-fn confirm_quit(agents: usize) -> bool {
+/// A native question on the GTK main thread: stop `agents` running agents to quit (or restart)?
+fn confirm_stop(agents: usize, title: &str, accept: &str) -> bool {
     use gtk::prelude::*;
     let what = if agents == 1 { "An agent is running".to_string() } else { format!("{agents} agents are running") };
     let dialog = gtk::MessageDialog::new(
@@ -128,13 +170,13 @@ fn confirm_quit(agents: usize) -> bool {
         gtk::ButtonsType::None,
         &what,
     );
-    dialog.set_title("Quit viban?");
+    dialog.set_title(title);
     dialog.set_secondary_text(Some(
         "Quitting stops them (their output and worktrees are kept). Close the window instead to keep them \
          running in the tray.",
     ));
     dialog.add_button("Keep running", gtk::ResponseType::Cancel);
-    dialog.add_button("Stop agents and quit", gtk::ResponseType::Accept);
+    dialog.add_button(accept, gtk::ResponseType::Accept);
     dialog.set_default_response(gtk::ResponseType::Accept);
     let answer = dialog.run();
     dialog.close();

@@ -13,11 +13,12 @@ pub enum MenuId {
     OpenDataFolder,
     OpenLogs,
     StartAtLogin,
+    Update,
     Quit,
 }
 
 impl MenuId {
-    pub const ALL: [MenuId; 8] = [
+    pub const ALL: [MenuId; 9] = [
         Self::OpenBoard,
         Self::DatabaseStatus,
         Self::ApiStatus,
@@ -25,6 +26,7 @@ impl MenuId {
         Self::OpenDataFolder,
         Self::OpenLogs,
         Self::StartAtLogin,
+        Self::Update,
         Self::Quit,
     ];
 
@@ -37,6 +39,7 @@ impl MenuId {
             Self::OpenDataFolder => "open-data-folder",
             Self::OpenLogs => "open-logs",
             Self::StartAtLogin => "start-at-login",
+            Self::Update => "update",
             Self::Quit => "quit",
         }
     }
@@ -54,6 +57,8 @@ pub struct TrayMenu<R: Runtime> {
     pub start_at_login: CheckMenuItem<R>,
     /// Running agents, each with a Stop item (filled by `agents_menu`).
     pub agents: Submenu<R>,
+    /// Check for updates / Downloading… / Restart to update (set by the updater).
+    pub update: MenuItem<R>,
 }
 
 fn item<R: Runtime, M: Manager<R>>(app: &M, id: MenuId, text: &str, enabled: bool) -> tauri::Result<MenuItem<R>> {
@@ -70,6 +75,7 @@ pub fn build<R: Runtime, M: Manager<R>>(app: &M, start_at_login: bool) -> tauri:
     let logs = item(app, MenuId::OpenLogs, "Open logs", true)?;
     let login =
         CheckMenuItem::with_id(app, MenuId::StartAtLogin.id(), "Start at login", true, start_at_login, None::<&str>)?;
+    let update = item(app, MenuId::Update, "Check for updates", true)?;
     let quit = item(app, MenuId::Quit, "Quit viban", true)?;
     let agents = Submenu::with_id(app, "agents", crate::agents_menu::title(0, 0), true)?;
     crate::agents_menu::fill(app.app_handle(), &agents, &[], &crate::agents_menu::title(0, 0))?;
@@ -88,10 +94,11 @@ pub fn build<R: Runtime, M: Manager<R>>(app: &M, start_at_login: bool) -> tauri:
             &logs,
             &login,
             &PredefinedMenuItem::separator(app)?,
+            &update,
             &quit,
         ],
     )?;
-    Ok(TrayMenu { menu, database, api, start_at_login: login, agents })
+    Ok(TrayMenu { menu, database, api, start_at_login: login, agents, update })
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub fn available() -> bool {
     listed.contains("libayatana-appindicator3.so.1") || listed.contains("libappindicator3.so.1")
 }
 
-pub fn build<R: Runtime>(app: &AppHandle<R>, menu: &TrayMenu<R>) -> tauri::Result<TrayIcon<R>> {
+pub fn build(app: &AppHandle, menu: &TrayMenu<tauri::Wry>) -> tauri::Result<TrayIcon> {
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(TrayState::Degraded.icon())?)
         .tooltip("viban: starting")

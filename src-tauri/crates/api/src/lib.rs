@@ -28,6 +28,7 @@ pub use auth::{Credentials, PersistSecrets, Rotated, Secrets, random_secret};
 pub use diff_cache::DiffCache;
 pub use error::ApiError;
 pub use response_cache::{CacheKey, ResponseCache};
+pub use routes::update::UpdateHub;
 pub use security::Guard;
 
 /// Largest request body accepted (a task description is at most 100,000 characters).
@@ -55,6 +56,8 @@ pub struct ApiState {
     pub shell: tokio::sync::broadcast::Sender<ShellCommand>,
     /// Agent runs.
     pub runs: viban_agents::Runs,
+    /// Self-update state, published by the desktop shell.
+    pub update: Arc<UpdateHub>,
 }
 
 /// What the API can ask of a desktop shell.
@@ -62,6 +65,14 @@ pub struct ApiState {
 pub enum ShellCommand {
     /// Show and focus the board window.
     ShowWindow,
+    /// Check for a new version now.
+    CheckForUpdates,
+    /// Install the offered version and restart (the user agreed to stop running agents).
+    InstallUpdate,
+    /// The update settings file changed: re-read it and check again.
+    UpdateSettingsChanged,
+    /// Forget the last update's outcome (the banner was dismissed).
+    DismissUpdateOutcome,
 }
 
 /// The whole app: API under `/api`, the token exchange at `/auth`, the UI for everything else.

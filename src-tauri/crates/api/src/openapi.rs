@@ -5,7 +5,9 @@ use ts_rs::TS;
 use utoipa::OpenApi;
 use viban_core::*;
 
-use crate::routes::{agents, app, auth, comments, diff, events, health, land, projects, pty, runs, tasks, worktrees};
+use crate::routes::{
+    agents, app, auth, comments, diff, events, health, land, projects, pty, runs, tasks, update, worktrees,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -64,6 +66,11 @@ use crate::routes::{agents, app, auth, comments, diff, events, health, land, pro
         diff::file,
         worktrees::list,
         worktrees::cleanup,
+        update::get,
+        update::check,
+        update::install,
+        update::settings,
+        update::dismiss,
         comments::list,
         comments::create,
         comments::update,
@@ -121,6 +128,15 @@ use crate::routes::{agents, app, auth, comments, diff, events, health, land, pro
         RunFiles,
         WorktreeInfo,
         CleanupRequest,
+        UpdatePhase,
+        UpdateChannel,
+        UpdateOffer,
+        UpdateProgress,
+        UpdateOutcomeKind,
+        UpdateOutcome,
+        UpdateState,
+        UpdateSettings,
+        InstallUpdateRequest,
         SkippedWorktree,
         CleanupResult,
         CommentSide,
@@ -190,6 +206,15 @@ pub fn typescript() -> String {
         RunFiles::decl(&cfg),
         WorktreeInfo::decl(&cfg),
         CleanupRequest::decl(&cfg),
+        UpdatePhase::decl(&cfg),
+        UpdateChannel::decl(&cfg),
+        UpdateOffer::decl(&cfg),
+        UpdateProgress::decl(&cfg),
+        UpdateOutcomeKind::decl(&cfg),
+        UpdateOutcome::decl(&cfg),
+        UpdateState::decl(&cfg),
+        UpdateSettings::decl(&cfg),
+        InstallUpdateRequest::decl(&cfg),
         SkippedWorktree::decl(&cfg),
         CleanupResult::decl(&cfg),
         CommentSide::decl(&cfg),

@@ -7,6 +7,7 @@ pub mod notify;
 pub mod paths;
 pub mod review;
 pub mod run;
+pub mod update;
 pub mod worktrees;
 
 pub use comments::*;
@@ -16,6 +17,7 @@ pub use notify::{LogNotifier, Notifier};
 pub use paths::{AppPaths, PathsError};
 pub use review::*;
 pub use run::*;
+pub use update::*;
 pub use worktrees::*;
 
 /// The version every binary reports (server.json, /api/health, `--version`).

@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use viban_agents::{Ladder, Runs, RunsConfig};
-use viban_api::{ApiState, Credentials, Guard, ResponseCache, ShellCommand};
+use viban_api::{ApiState, Credentials, Guard, ResponseCache, ShellCommand, UpdateHub};
 use viban_core::{AppPaths, LogNotifier, Notifier, PathsError};
 use viban_db::{ChangeFeed, Db, DbError};
 use viban_runtime::{
@@ -38,6 +38,8 @@ pub struct Config {
     pub notifier: Arc<dyn Notifier>,
     /// Waits of the SIGINT → SIGTERM → SIGKILL ladder that stops agents.
     pub ladder: Ladder,
+    /// The version `server.json` reports: the desktop's package version (what its update guard waits for).
+    pub version: String,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             restart_policy: RestartPolicy::default(),
             notifier: Arc::new(LogNotifier),
             ladder: Ladder::default(),
+            version: viban_core::VERSION.into(),
         }
     }
 }
@@ -93,6 +96,7 @@ pub struct RunningApp {
     server: JoinHandle<std::io::Result<()>>,
     guard: Arc<Guard>,
     shell: tokio::sync::broadcast::Sender<ShellCommand>,
+    update: Arc<UpdateHub>,
     runs: Runs,
     /// Cancelled after the runs were stopped (their output is flushed until then).
     runs_cancel: CancellationToken,
@@ -177,6 +181,7 @@ impl App {
                 transcripts,
                 guard: bound.guard,
                 shell: bound.shell,
+                update: bound.update,
                 runs: bound.runs,
                 runs_cancel: bound.runs_cancel,
                 url: bound.url,
@@ -260,6 +265,7 @@ impl App {
             ladder: config.ladder,
         })
         .await?;
+        let update = Arc::new(UpdateHub::new(paths.updates_dir().join("settings.json")));
         let state = ApiState {
             runs: runs.clone(),
             db: db.clone(),
@@ -273,6 +279,7 @@ impl App {
             data_dir: paths.data_dir.clone(),
             ui_dir: ui_dir(config.ui_dir.clone()),
             shutdown: cancel.clone(),
+            update: update.clone(),
         };
         let app = viban_api::router(state);
         let stop = cancel.clone();
@@ -280,7 +287,7 @@ impl App {
             axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
         });
         let url = format!("http://{addr}");
-        let file = ServerFile { url: url.clone(), token, pid: std::process::id(), version: viban_core::VERSION.into() };
+        let file = ServerFile { url: url.clone(), token, pid: std::process::id(), version: config.version.clone() };
         if let Err(source) = file.write(&paths.server_json()) {
             runs.shutdown().await;
             runs_cancel.cancel();
@@ -288,7 +295,7 @@ impl App {
             let _ = server.await;
             return Err(StartError::Write { path: paths.server_json(), source });
         }
-        Ok(Bound { url, addr, server, guard, shell, runs, runs_cancel })
+        Ok(Bound { url, addr, server, guard, shell, update, runs, runs_cancel })
     }
 }
 
@@ -298,6 +305,7 @@ struct Bound {
     server: JoinHandle<std::io::Result<()>>,
     guard: Arc<Guard>,
     shell: tokio::sync::broadcast::Sender<ShellCommand>,
+    update: Arc<UpdateHub>,
     runs: Runs,
     runs_cancel: CancellationToken,
 }
@@ -328,6 +336,11 @@ impl RunningApp {
     /// Requests the API passes on to a desktop shell (e.g. a second launch asking to show the window).
     pub fn shell_commands(&self) -> tokio::sync::broadcast::Receiver<ShellCommand> {
         self.shell.subscribe()
+    }
+
+    /// Where the desktop shell publishes the updater's state for the UI.
+    pub fn update_hub(&self) -> Arc<UpdateHub> {
+        self.update.clone()
     }
 
     /// Stops and restarts the embedded PostgreSQL with a fresh restart budget.

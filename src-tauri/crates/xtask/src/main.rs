@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the README's two commands (`run`, `test`) and the tools behind them.
 //! Kept free of the app's crates so it builds in seconds and can install what the app needs first.
 
+mod bundle;
 mod cmd;
 mod desktop;
 mod setup;
@@ -50,6 +51,21 @@ enum Command {
     },
     /// Fail if a headless crate depends on tauri.
     CheckLayering,
+    /// Build the .deb and .rpm (release, Tauri's bundler, PostgreSQL and the UI inside) into target/bundle-out.
+    Bundle {
+        /// Bundle the debug build (what the tests do: no second full build).
+        #[arg(long)]
+        debug: bool,
+        /// Version stamped into the app and the packages (default: tauri.conf.json's).
+        #[arg(long)]
+        version: Option<String>,
+        /// Package kinds, comma separated (appimage needs downloads from GitHub).
+        #[arg(long, default_value = "deb,rpm")]
+        bundles: String,
+        /// Output folder (default target/bundle-out).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the benchmarks (release build) and write bench-results/latest.md.
     Bench {
         /// Fewer repetitions, for a quick look.
@@ -83,5 +99,13 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::GenTypes { check } => cmd::gen_types(check),
         Command::CheckLayering => cmd::check_layering(),
         Command::Bench { quick } => cmd::bench(quick),
+        Command::Bundle { debug, version, bundles, out } => bundle::bundle(&bundle::Options {
+            release: !debug,
+            version,
+            bundles,
+            out: out.unwrap_or_else(|| root().join("target/bundle-out")),
+            pubkey: None,
+        })
+        .map(|_| ()),
     }
 }

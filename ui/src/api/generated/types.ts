@@ -444,6 +444,64 @@ paths?: Array<string>,
  */
 force?: boolean, };
 
+export type UpdatePhase = "idle" | "checking" | "up_to_date" | "available" | "downloading" | "ready" | "installing" | "error";
+
+export type UpdateChannel = "stable" | "beta";
+
+export type UpdateOffer = { version: string, 
+/**
+ * Release notes (Markdown), as the manifest gives them.
+ */
+notes: string | null, 
+/**
+ * RFC 3339.
+ */
+pub_date: string | null, };
+
+export type UpdateProgress = { downloaded: number, 
+/**
+ * Unknown when the server sends no length.
+ */
+total: number | null, };
+
+export type UpdateOutcomeKind = "updated" | "rolled_back" | "install_failed";
+
+export type UpdateOutcome = { kind: UpdateOutcomeKind, from: string, to: string, reason: string | null, 
+/**
+ * RFC 3339.
+ */
+at: string, };
+
+export type UpdateState = { 
+/**
+ * False in headless mode and in builds that were not installed from a package: `why_unsupported` says why.
+ */
+supported: boolean, why_unsupported: string | null, current_version: string, phase: UpdatePhase, channel: UpdateChannel, 
+/**
+ * The manifest URL in use (settings, `VIBAN_UPDATE_URL`, or the channel's default).
+ */
+endpoint: string | null, offer: UpdateOffer | null, progress: UpdateProgress | null, error: string | null, 
+/**
+ * RFC 3339 of the last finished check.
+ */
+last_check: string | null, last_outcome: UpdateOutcome | null, 
+/**
+ * Versions that failed their health check after install: never offered again.
+ */
+skipped: Array<string>, };
+
+export type UpdateSettings = { channel: UpdateChannel, 
+/**
+ * A manifest URL of the user's (self-hosting); the channel's default when absent.
+ */
+endpoint?: string, };
+
+export type InstallUpdateRequest = { 
+/**
+ * The user agreed that restarting stops the running agents (they are asked first).
+ */
+stop_agents: boolean, };
+
 export type SkippedWorktree = { path: string, why: string, };
 
 export type CleanupResult = { 

@@ -11,6 +11,7 @@ pub mod projects;
 pub mod pty;
 pub mod runs;
 pub mod tasks;
+pub mod update;
 pub mod worktrees;
 
 use axum::Router;
@@ -65,6 +66,11 @@ pub fn api_router() -> Router<ApiState> {
         .route("/tasks/{id}/events", get(tasks::events))
         .route("/events", get(events::upgrade))
         .route("/app/show", axum::routing::post(app::show))
+        .route("/update", get(update::get))
+        .route("/update/check", post(update::check))
+        .route("/update/install", post(update::install))
+        .route("/update/settings", axum::routing::put(update::settings))
+        .route("/update/dismiss", post(update::dismiss))
         .route("/openapi.json", get(crate::openapi::serve))
         .fallback(|| async { crate::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(method_not_allowed)
