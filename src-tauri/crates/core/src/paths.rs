@@ -102,6 +102,10 @@ impl AppPaths {
     pub fn lock_file(&self) -> PathBuf {
         self.data_dir.join("viban.lock")
     }
+    /// Update state shared by the shell, the API and the update guard (see docs/update-contract.md).
+    pub fn updates_dir(&self) -> PathBuf {
+        self.data_dir.join("updates")
+    }
     /// Root of everything PostgreSQL owns: cluster, socket, port and password files.
     pub fn pg_root(&self) -> PathBuf {
         self.data_dir.join("pg")

@@ -76,6 +76,20 @@ enum Command {
         #[arg(long)]
         clean: bool,
     },
+    /// Guard an update (started by the app from a copy of this binary): wait for the old process to exit and the
+    /// new version to report healthy; otherwise reinstall the kept version, skip the new one and start the app.
+    /// Exit 0: updated; 3: rolled back; 4: the update was withdrawn (nothing to check); 1: error.
+    UpdateGuard {
+        /// The pending-update record, `<data>/updates/pending.json`.
+        #[arg(long, value_name = "FILE")]
+        pending: PathBuf,
+        /// Seconds the new version has to report healthy (default: the record's `deadline_secs`).
+        #[arg(long, value_name = "N")]
+        deadline_secs: Option<u64>,
+        /// Where the restarted app's output goes (default: `update-guard.log` in the log dir).
+        #[arg(long, value_name = "FILE")]
+        log_file: Option<PathBuf>,
+    },
 }
 
 async fn serve(config: Config, open: bool) -> ExitCode {
@@ -190,6 +204,34 @@ async fn rotate_token(home: Option<PathBuf>) -> ExitCode {
     }
 }
 
+async fn update_guard(pending: PathBuf, deadline_secs: Option<u64>, log_file: Option<PathBuf>) -> ExitCode {
+    use viban_update::{GuardOptions, OutcomeKind, UpdateError};
+    let app_log = log_file.or_else(|| AppPaths::resolve(None).ok().map(|p| p.log_dir.join("update-guard.log")));
+    let opts = GuardOptions {
+        deadline: deadline_secs.map(std::time::Duration::from_secs),
+        app_log,
+        ..GuardOptions::default()
+    };
+    match viban_update::guard(&pending, opts).await {
+        Ok(outcome) => {
+            println!("viban-server update-guard: {}", outcome.reason);
+            match outcome.kind {
+                OutcomeKind::Updated => ExitCode::SUCCESS,
+                OutcomeKind::RolledBack => ExitCode::from(3),
+                OutcomeKind::RollbackFailed | OutcomeKind::InstallFailed => ExitCode::from(1),
+            }
+        }
+        Err(e @ UpdateError::Cancelled(_)) => {
+            println!("viban-server update-guard: {e}");
+            ExitCode::from(4)
+        }
+        Err(e) => {
+            eprintln!("viban-server update-guard: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -213,6 +255,12 @@ fn main() -> ExitCode {
             let config =
                 Config { home, bind, database_url, token, allow_origins, ui_dir, repo_roots, ..Config::default() };
             runtime.block_on(serve(config, open))
+        }
+        Command::UpdateGuard { pending, deadline_secs, log_file } => {
+            // Out of the app's session first: quitting the app (or closing its terminal) must not reach us.
+            viban_update::detach_session();
+            let _guard = viban_server::logging::init(None, "update-guard");
+            runtime.block_on(update_guard(pending, deadline_secs, log_file))
         }
         Command::LoginUrl { home, open } => runtime.block_on(login_url(home, open)),
         Command::RotateToken { home } => runtime.block_on(rotate_token(home)),
