@@ -124,13 +124,21 @@ fn strip_epoch(version: &str) -> &str {
 
 fn installed_version(format: PackageFormat, package: &str) -> Result<String> {
     let (program, args): (&str, Vec<String>) = match format {
-        PackageFormat::Deb => ("dpkg-query", vec!["-W".into(), "-f=${Version}".into(), package.into()]),
-        PackageFormat::Rpm => ("rpm", vec!["-q".into(), "--queryformat".into(), "%{VERSION}".into(), package.into()]),
+        // The status too: a removed package whose configuration remains ("rc") still has a version.
+        PackageFormat::Deb => {
+            ("dpkg-query", vec!["-W".into(), "-f=${db:Status-Abbrev}\t${Version}".into(), package.into()])
+        }
+        PackageFormat::Rpm => {
+            ("rpm", vec!["-q".into(), "--queryformat".into(), "ii\t%{VERSION}".into(), package.into()])
+        }
     };
-    match run(program, &args) {
-        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
-        Ok(_) => Err(not_installed(format, package, "no version")),
-        Err(detail) => Err(not_installed(format, package, &detail)),
+    let out = run(program, &args).map_err(|detail| not_installed(format, package, &detail))?;
+    match out.split_once('\t') {
+        Some((status, version)) if status.trim() == "ii" && !version.trim().is_empty() => Ok(version.trim().into()),
+        Some((status, _)) if status.trim() != "ii" => {
+            Err(not_installed(format, package, &format!("dpkg status {:?}", status.trim())))
+        }
+        _ => Err(not_installed(format, package, "no version")),
     }
 }
 
