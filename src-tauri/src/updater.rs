@@ -20,8 +20,13 @@ use crate::updater_endpoint::{self, Endpoint};
 const CHECK_EVERY: Duration = Duration::from_secs(6 * 3600);
 /// A manifest server that does not answer in this time counts as unreachable.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
-/// How long the new version has to report healthy before the guard puts the old one back.
+/// How long the new version has to report healthy before the guard puts the old one back
+/// (`VIBAN_UPDATE_DEADLINE_SECS` shortens it for tests).
 const HEALTH_DEADLINE_SECS: u64 = 90;
+
+fn health_deadline_secs() -> u64 {
+    std::env::var("VIBAN_UPDATE_DEADLINE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(HEALTH_DEADLINE_SECS)
+}
 
 /// The updater's state, kept in Tauri's state map.
 pub struct Updater {
@@ -345,7 +350,7 @@ async fn install(updater: &Arc<Updater>) -> Result<PendingUpdate, String> {
         to: update.version.clone(),
         kept,
         format,
-        deadline_secs: HEALTH_DEADLINE_SECS,
+        deadline_secs: health_deadline_secs(),
         started_at: chrono::Utc::now(),
         app_exe: std::env::current_exe().unwrap_or_else(|_| "/usr/bin/viban".into()),
         app_args: Vec::new(),

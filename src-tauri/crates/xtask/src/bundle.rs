@@ -24,6 +24,8 @@ pub struct Options {
     pub out: PathBuf,
     /// Overrides the updater's public key (tests sign with a throwaway key).
     pub pubkey: Option<String>,
+    /// Signs for the updater with this key (no password) instead of `TAURI_SIGNING_PRIVATE_KEY`'s.
+    pub signing_key: Option<String>,
 }
 
 impl Options {
@@ -200,7 +202,9 @@ fn run_bundler(opts: &Options) -> Result<()> {
     if !opts.release {
         c.arg("--debug");
     }
-    if std::env::var_os("TAURI_SIGNING_PRIVATE_KEY").is_none() {
+    if let Some(key) = &opts.signing_key {
+        c.env("TAURI_SIGNING_PRIVATE_KEY", key).env("TAURI_SIGNING_PRIVATE_KEY_PASSWORD", "");
+    } else if std::env::var_os("TAURI_SIGNING_PRIVATE_KEY").is_none() {
         // Without a key the bundler would refuse to make updater signatures; unsigned packages still install.
         c.args(["--config", "{\"bundle\":{\"createUpdaterArtifacts\":false}}"]);
         println!("bundle: TAURI_SIGNING_PRIVATE_KEY is not set: packages are not signed for the updater");
@@ -210,6 +214,10 @@ fn run_bundler(opts: &Options) -> Result<()> {
 
 fn collect(opts: &Options) -> Result<Vec<PathBuf>> {
     let from = root().join("target").join(opts.profile()).join("bundle");
+    // Packages of an earlier run would be listed (and released) as if made now.
+    if opts.out.exists() {
+        std::fs::remove_dir_all(&opts.out).with_context(|| format!("clearing {}", opts.out.display()))?;
+    }
     std::fs::create_dir_all(&opts.out)?;
     let mut out = Vec::new();
     for kind in ["deb", "rpm", "appimage"] {

@@ -4,6 +4,8 @@
 mod bundle;
 mod cmd;
 mod desktop;
+mod installers;
+mod release;
 mod setup;
 mod test;
 
@@ -44,6 +46,8 @@ enum Command {
     },
     /// Only the desktop end-to-end tests (virtual display, tray, WebDriver).
     TestDesktop,
+    /// Only the installer tests: packages of N, N+1 and a broken N+2 installed and updated in a clean Debian root.
+    TestInstallers,
     /// Regenerate ui/src/api/generated/types.ts from the Rust types (--check: fail if stale).
     GenTypes {
         #[arg(long)]
@@ -63,6 +67,23 @@ enum Command {
         #[arg(long, default_value = "deb,rpm")]
         bundles: String,
         /// Output folder (default target/bundle-out).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Sign the bundle output of one version and write latest.json (keys from TAURI_SIGNING_PRIVATE_KEY[_PASSWORD]).
+    Release {
+        #[arg(long)]
+        version: String,
+        /// Where the packages are (default target/bundle-out).
+        #[arg(long)]
+        bundle_dir: Option<PathBuf>,
+        /// Where the packages will be downloadable from.
+        #[arg(long)]
+        base_url: String,
+        /// Release notes (Markdown file).
+        #[arg(long)]
+        notes: Option<PathBuf>,
+        /// Output folder for the packages, signatures and latest.json (default target/release-out).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -95,16 +116,29 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Setup => setup::all().map(|_| ()),
         Command::Run { headless, release, args } => cmd::run(headless, release, &args),
         Command::Test { no_e2e } => test::all(!no_e2e),
+        Command::TestInstallers => setup::all().and_then(|_| installers::run()),
         Command::TestDesktop => setup::all().and_then(|r| desktop::tests(&r.pg_bin)),
         Command::GenTypes { check } => cmd::gen_types(check),
         Command::CheckLayering => cmd::check_layering(),
         Command::Bench { quick } => cmd::bench(quick),
+        Command::Release { version, bundle_dir, base_url, notes, out } => {
+            let notes = notes.map(std::fs::read_to_string).transpose()?;
+            release::release(&release::Options {
+                version,
+                bundle_dir: bundle_dir.unwrap_or_else(|| root().join("target/bundle-out")),
+                base_url,
+                notes,
+                out: out.unwrap_or_else(|| root().join("target/release-out")),
+            })
+            .map(|_| ())
+        }
         Command::Bundle { debug, version, bundles, out } => bundle::bundle(&bundle::Options {
             release: !debug,
             version,
             bundles,
             out: out.unwrap_or_else(|| root().join("target/bundle-out")),
             pubkey: None,
+            signing_key: None,
         })
         .map(|_| ()),
     }
