@@ -58,6 +58,8 @@ if (!DEB) {
     phase('base image ready (cached or made)', Date.now() - start);
     // A copy, so a bundle rebuilt meanwhile cannot change the file under the test.
     pkgDir = mkdtempSync(join(tmpdir(), 'viban-installers-'));
+    // Also on SIGINT/SIGTERM (root.mjs exits the process then, skipping `after`).
+    process.once('exit', () => rmSync(pkgDir, { recursive: true, force: true }));
     chmodSync(pkgDir, 0o755);
     copyFileSync(DEB, join(pkgDir, basename(DEB)));
     chmodSync(join(pkgDir, basename(DEB)), 0o644);
