@@ -28,6 +28,8 @@ import { HelpOverlay } from './features/shortcuts/HelpOverlay';
 import { useShortcuts } from './features/shortcuts/useShortcuts';
 import { TaskPanel, type PanelMode } from './features/tasks/TaskPanel';
 import { ToastProvider, useToast } from './features/toasts/ToastProvider';
+import { UpdateBanners } from './features/update/UpdateBanners';
+import { UpdateProvider, useUpdate } from './features/update/useUpdate';
 
 export function App({ auth }: { auth: AuthController }) {
   return (
@@ -75,10 +77,10 @@ function Gate() {
     );
   }
   return (
-    <>
+    <UpdateProvider enabled={state.kind === 'signed-in'}>
       <Main live={state.kind === 'signed-in'} />
       {signedOut}
-    </>
+    </UpdateProvider>
   );
 }
 
@@ -191,6 +193,8 @@ function Main({ live }: { live: boolean }) {
     projectRuns.scheduleReload();
   };
   const connection = useLiveEvents({ onEvent, onResync }, live);
+  // Restart to update was sent from this tab: the server going away is planned, not an outage.
+  const plannedRestart = useUpdate().restart;
 
   // The panel opened with a snapshot of the task; while the board holds the task, the panel gets the board's
   // current copy, so changes from the server (a run moving it to In Progress) reach the open form.
@@ -313,10 +317,11 @@ function Main({ live }: { live: boolean }) {
         <button type="button" className="icon-button help-button" aria-label="Keyboard shortcuts" title="Shortcuts (?)" onClick={() => setHelpOpen(true)}>
           ?
         </button>
-        <ConnectionStatus state={connection} />
+        <ConnectionStatus state={connection} restarting={plannedRestart !== null} />
       </Header>
       {connection === 'connected' && database !== 'ready' && <ServicesBanner database={database} />}
-      {connection === 'offline' && <OfflineBanner />}
+      {connection === 'offline' && <OfflineBanner restartingTo={plannedRestart ? plannedRestart.to : null} />}
+      {connection !== 'offline' && <UpdateBanners />}
       {browserNotifications.prompt}
 
       <main className={connection === 'offline' ? 'main main-stale' : 'main'} data-stale={connection === 'offline'}>

@@ -6,10 +6,11 @@ import { ProfileEditor } from './ProfileEditor';
 import { SignOutEverywhere } from './SignOutEverywhere';
 import { useAgents } from './useAgents';
 import { useProfileEditor } from './useProfileEditor';
+import { UpdatesSettings } from '../update/UpdatesSettings';
 
 /**
- * Agents settings: what detection found for each agent profile, the editor for the user's agents.toml, and
- * "Sign out everywhere".
+ * Agents settings: what detection found for each agent profile, the editor for the user's agents.toml,
+ * "Sign out everywhere", and Updates (version, channel, update URL, Check for updates).
  */
 export function AgentsSettings({ onClose }: { onClose: () => void }) {
   const list = useAgents();
@@ -65,6 +66,9 @@ export function AgentsSettings({ onClose }: { onClose: () => void }) {
       </section>
       <section className="agents-section" aria-label="Sign-in">
         <SignOutEverywhere />
+      </section>
+      <section className="agents-section" aria-label="Updates">
+        <UpdatesSettings />
       </section>
     </Modal>
   );

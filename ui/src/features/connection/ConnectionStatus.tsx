@@ -12,17 +12,19 @@ const TITLES: Record<ConnectionState, string> = {
   offline: 'The viban server cannot be reached; retrying automatically',
 };
 
-export function ConnectionStatus({ state }: { state: ConnectionState }) {
+/** `restarting`: a planned restart to update is under way, so being away is expected (not shown as an outage). */
+export function ConnectionStatus({ state, restarting = false }: { state: ConnectionState; restarting?: boolean }) {
+  const planned = restarting && state !== 'connected';
   return (
     <div
-      className={`connection connection-${state}`}
+      className={`connection connection-${planned ? 'reconnecting' : state}`}
       data-testid="connection-status"
       data-state={state}
       role="status"
-      title={TITLES[state]}
+      title={planned ? 'viban is restarting to update; reconnecting by itself' : TITLES[state]}
     >
       <span className="connection-dot" aria-hidden="true" />
-      {LABELS[state]}
+      {planned ? 'Restarting…' : LABELS[state]}
     </div>
   );
 }
