@@ -50,7 +50,7 @@ fn package_format() -> Option<PackageFormat> {
 }
 
 fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn core_outcome(o: &viban_update::Outcome) -> UpdateOutcome {

@@ -37,6 +37,10 @@ pub fn explain_check(e: &tauri_plugin_updater::Error) -> String {
     let what = match e {
         E::Reqwest(r) if r.is_timeout() => "the update server did not answer in time".to_string(),
         E::Reqwest(r) if r.is_connect() => "the update server could not be reached (are you offline?)".to_string(),
+        E::Reqwest(r) if r.is_builder() => {
+            "the HTTPS client could not start (are the system's CA certificates installed? package ca-certificates)"
+                .to_string()
+        }
         E::ReleaseNotFound => "the update server has no release for this system".to_string(),
         E::Serialization(s) => format!("the update server sent a manifest viban cannot read ({s})"),
         other => other.to_string(),

@@ -58,6 +58,8 @@ pub struct ApiState {
     pub runs: viban_agents::Runs,
     /// Self-update state, published by the desktop shell.
     pub update: Arc<UpdateHub>,
+    /// The version this viban reports (health, hello, server.json): the desktop's package version.
+    pub version: Arc<str>,
 }
 
 /// What the API can ask of a desktop shell.

@@ -265,7 +265,7 @@ impl App {
             ladder: config.ladder,
         })
         .await?;
-        let update = Arc::new(UpdateHub::new(paths.updates_dir().join("settings.json")));
+        let update = Arc::new(UpdateHub::new(paths.updates_dir().join("settings.json"), &config.version));
         let state = ApiState {
             runs: runs.clone(),
             db: db.clone(),
@@ -280,6 +280,7 @@ impl App {
             ui_dir: ui_dir(config.ui_dir.clone()),
             shutdown: cancel.clone(),
             update: update.clone(),
+            version: Arc::from(config.version.as_str()),
         };
         let app = viban_api::router(state);
         let stop = cancel.clone();

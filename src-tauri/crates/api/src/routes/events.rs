@@ -27,7 +27,7 @@ fn status_event(state: &ApiState) -> ChangeEvent {
 async fn serve(mut socket: WebSocket, state: ApiState) {
     let mut rx = state.feed.subscribe();
     let mut status = state.status.clone();
-    for first in [ChangeEvent::Hello { version: viban_core::VERSION.into() }, status_event(&state)] {
+    for first in [ChangeEvent::Hello { version: state.version.to_string() }, status_event(&state)] {
         if let Some(m) = frame(&first)
             && socket.send(m).await.is_err()
         {

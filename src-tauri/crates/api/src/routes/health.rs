@@ -8,5 +8,5 @@ use crate::ApiState;
 #[utoipa::path(get, path = "/api/health", tag = "health", responses((status = 200, body = Health)))]
 pub async fn health(State(state): State<ApiState>) -> Json<Health> {
     let database = state.status.borrow().database.word().to_string();
-    Json(Health { status: "ok".into(), version: viban_core::VERSION.into(), database })
+    Json(Health { status: "ok".into(), version: state.version.to_string(), database })
 }

@@ -21,13 +21,13 @@ pub struct UpdateHub {
 
 impl UpdateHub {
     /// What a headless server (or a desktop before its updater starts) reports.
-    pub fn new(settings_file: PathBuf) -> Self {
+    pub fn new(settings_file: PathBuf, version: &str) -> Self {
         let state = UpdateState {
             supported: false,
             why_unsupported: Some(
                 "this viban runs headless: it is updated by your package manager or deployment".into(),
             ),
-            current_version: viban_core::VERSION.into(),
+            current_version: version.into(),
             ..UpdateState::default()
         };
         Self { state: watch::Sender::new(state), settings_file }
