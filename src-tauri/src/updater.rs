@@ -9,9 +9,7 @@ use tauri::menu::MenuItem;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_updater::{Update, UpdaterExt};
 use viban_api::UpdateHub;
-use viban_core::{
-    AppPaths, UpdateChannel, UpdateOffer, UpdateOutcome, UpdateOutcomeKind, UpdatePhase, UpdateProgress, UpdateState,
-};
+use viban_core::{AppPaths, UpdateOffer, UpdateOutcome, UpdateOutcomeKind, UpdatePhase, UpdateProgress, UpdateState};
 use viban_update::{OutcomeKind, PackageFormat, PendingUpdate, UpdateDir};
 
 use crate::updater_endpoint::{self, Endpoint};
@@ -100,10 +98,7 @@ impl Updater {
         let skipped = self.dir.load_skipped().map(|s| s.versions).unwrap_or_default();
         let outcome = self.dir.load_outcome().ok().flatten().map(|o| core_outcome(&o));
         self.edit(|s| {
-            s.channel = match settings.channel {
-                viban_update::Channel::Stable => UpdateChannel::Stable,
-                viban_update::Channel::Beta => UpdateChannel::Beta,
-            };
+            s.channel = settings.channel;
             s.endpoint = updater_endpoint::resolve(&settings).ok().map(|e| e.url.to_string());
             s.skipped = skipped;
             s.last_outcome = outcome;

@@ -2,7 +2,7 @@
 //! checking, downloading or installing fails: each message says that nothing changed and what to do.
 
 use tauri::Url;
-use viban_update::{Channel, UpdateSettings};
+use viban_update::{UpdateChannel, UpdateSettings};
 
 /// Where releases are published (the release workflow writes one manifest per channel; installers/README.md).
 const STABLE: &str = "https://github.com/viban-dev/viban/releases/latest/download/latest.json";
@@ -15,10 +15,10 @@ pub struct Endpoint {
 /// `VIBAN_UPDATE_URL`, else the user's endpoint, else the channel's. Plain http only on loopback (signatures
 /// protect the package; the manifest's privacy and availability need TLS).
 pub fn resolve(settings: &UpdateSettings) -> Result<Endpoint, String> {
-    let chosen = settings.effective_endpoint().unwrap_or_else(|| {
+    let chosen = viban_update::effective_endpoint(settings).unwrap_or_else(|| {
         match settings.channel {
-            Channel::Stable => STABLE,
-            Channel::Beta => BETA,
+            UpdateChannel::Stable => STABLE,
+            UpdateChannel::Beta => BETA,
         }
         .to_string()
     });

@@ -7,7 +7,7 @@
 // Needs the fixtures `cargo xtask test-installers` makes (VIBAN_UPDATE_FIXTURES); skipped otherwise.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,8 @@ if (!FIX) {
     server.close();
     if (c) c.remove();
     console.log(`[update] timings (s): ${JSON.stringify(timings)}`);
+    // For `cargo xtask bench` (bench-results/installers.md).
+    writeFileSync(join(FIX, 'update-timings.json'), JSON.stringify(timings, null, 2));
   });
 
   /** server.json of the running desktop, once its version is `version` and /api/health answers. */

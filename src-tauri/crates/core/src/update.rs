@@ -93,6 +93,7 @@ pub struct UpdateState {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSettings {
+    #[serde(default)]
     pub channel: UpdateChannel,
     /// A manifest URL of the user's (self-hosting); the channel's default when absent.
     #[ts(optional)]

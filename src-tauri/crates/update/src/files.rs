@@ -14,28 +14,12 @@ use crate::{Result, UpdateError};
 /// Overrides the settings' endpoint (tests, self-hosting).
 pub const UPDATE_URL_ENV: &str = "VIBAN_UPDATE_URL";
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    #[default]
-    Stable,
-    Beta,
-}
+/// `settings.json` is the API's `UpdateSettings` (`{"channel":"stable"|"beta","endpoint":null|"https://…"}`).
+pub use viban_core::{UpdateChannel, UpdateSettings};
 
-/// `settings.json`: `{"channel":"stable"|"beta","endpoint":null|"https://…/latest.json"}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpdateSettings {
-    #[serde(default)]
-    pub channel: Channel,
-    #[serde(default)]
-    pub endpoint: Option<String>,
-}
-
-impl UpdateSettings {
-    /// `VIBAN_UPDATE_URL` when set and not empty, else the configured endpoint (None: the built-in one).
-    pub fn effective_endpoint(&self) -> Option<String> {
-        std::env::var(UPDATE_URL_ENV).ok().filter(|v| !v.trim().is_empty()).or_else(|| self.endpoint.clone())
-    }
+/// `VIBAN_UPDATE_URL` when set and not empty, else the configured endpoint (None: the channel's built-in one).
+pub fn effective_endpoint(settings: &UpdateSettings) -> Option<String> {
+    std::env::var(UPDATE_URL_ENV).ok().filter(|v| !v.trim().is_empty()).or_else(|| settings.endpoint.clone())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

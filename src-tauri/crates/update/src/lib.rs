@@ -17,8 +17,8 @@ mod spawn;
 
 pub use error::UpdateError;
 pub use files::{
-    Channel, Outcome, OutcomeKind, PackageFormat, PendingUpdate, ServerInfo, Skipped, UPDATE_URL_ENV, UpdateDir,
-    UpdateSettings, read_json, write_json_atomic,
+    Outcome, OutcomeKind, PackageFormat, PendingUpdate, ServerInfo, Skipped, UPDATE_URL_ENV, UpdateChannel, UpdateDir,
+    UpdateSettings, effective_endpoint, read_json, write_json_atomic,
 };
 pub use guard::{GuardOptions, guard};
 pub use install::{InstallCommand, Installer, PrefixInstaller, SystemInstaller};

@@ -68,6 +68,11 @@ pub fn bundle(opts: &Options) -> Result<Vec<PathBuf>> {
     crate::cmd::build_ui()?;
     build(opts)?;
     stage(&ready.pg_bin, opts.profile())?;
+    if opts.release {
+        // Symbols are a third of the binaries' size; a user's crash report needs only the build id.
+        strip(&root().join("target/release/viban"))?;
+        strip(&stage_dir().join(format!("bin/viban-server-{}", host_triple()?)))?;
+    }
     run_bundler(opts)?;
     let packages = collect(opts)?;
     println!("\nbundle: {} package(s) in {}", packages.len(), opts.out.display());
@@ -110,6 +115,16 @@ fn stage(pg_bin: &Path, profile: &str) -> Result<()> {
     check_postgres(&dir.join("postgresql"))
 }
 
+fn strip(binary: &Path) -> Result<()> {
+    status(Command::new("strip").arg("--strip-all").arg(binary))
+}
+
+/// Modules that cannot load without an interpreter the package does not ship (Perl, Python, Tcl), and the
+/// extension build kit: left out of the package.
+fn unshippable_module(name: &str) -> bool {
+    name == "pgxs" || ["plperl", "plpython3", "pltcl"].iter().any(|lang| name.contains(lang))
+}
+
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
@@ -132,7 +147,13 @@ fn stage_postgres(native: &Path, to: &Path) -> Result<()> {
     copy_tree(&native.join("share"), &to.join("share"))?;
     let lib = native.join("lib");
     std::fs::create_dir_all(to.join("lib"))?;
-    copy_tree(&lib.join("postgresql"), &to.join("lib/postgresql"))?;
+    std::fs::create_dir_all(to.join("lib/postgresql"))?;
+    for entry in std::fs::read_dir(lib.join("postgresql"))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_file() && !unshippable_module(&name) {
+            std::fs::copy(entry.path(), to.join("lib/postgresql").join(&name))?;
+        }
+    }
     for entry in std::fs::read_dir(&lib)? {
         let entry = entry?;
         let path = entry.path();

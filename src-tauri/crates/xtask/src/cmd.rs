@@ -122,6 +122,9 @@ pub fn bench(quick: bool) -> Result<()> {
         "viban",
         "--bin",
         "fake-agent",
+        // What the packages ship (`cargo xtask bundle` builds the same), so the bundle below reuses this build.
+        "--features",
+        "viban-desktop/custom-protocol",
     ]))?;
     let (_xvfb, display) = crate::desktop::virtual_display()?;
     let mut c = Command::new("dbus-run-session");
@@ -136,5 +139,36 @@ pub fn bench(quick: bool) -> Result<()> {
     if quick {
         c.arg("--quick");
     }
-    status(&mut c)
+    status(&mut c)?;
+    installers_bench()
+}
+
+/// The release .deb's size and installed size, and the first launch on a clean Debian root
+/// (bench-results/installers.md); the update timings come from the last installer test run.
+fn installers_bench() -> Result<()> {
+    let out = root().join("target/bundle-out");
+    crate::bundle::bundle(&crate::bundle::Options {
+        release: true,
+        version: None,
+        bundles: "deb,rpm".into(),
+        out: out.clone(),
+        pubkey: None,
+        signing_key: None,
+    })?;
+    let deb = std::fs::read_dir(&out)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .context("the bundle made no .deb")?;
+    status(
+        Command::new("node")
+            .arg("tests/installers/bench.mjs")
+            .arg("--deb")
+            .arg(&deb)
+            .arg("--out")
+            .arg(root().join("bench-results/installers.md"))
+            .arg("--update-timings")
+            .arg(root().join("target/installer-test/update-timings.json"))
+            .current_dir(root()),
+    )
 }

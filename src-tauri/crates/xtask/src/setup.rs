@@ -36,6 +36,11 @@ const APT: &[&str] = &[
     "webkit2gtk-driver",
     "trayer",
     "xdotool",
+    // The installer tests: a clean Debian root (debootstrap, podman with runc), the .rpm's contents.
+    "podman",
+    "runc",
+    "debootstrap",
+    "rpm",
 ];
 
 pub struct Ready {

@@ -98,6 +98,8 @@ pub fn all(e2e: bool) -> Result<()> {
     }
     if built {
         step(&mut results, "desktop e2e (Xvfb, tray, WebDriver)", || crate::desktop::tests(&pg_bin));
+        // Last: it stamps other versions into the debug desktop binary (only that crate recompiles).
+        step(&mut results, "installers (clean Debian root: .deb/.rpm, update, rollback)", crate::installers::run);
     }
     step(&mut results, "hermetic (user dirs, /var/lib/viban)", || {
         if snapshot(&real) != before {
