@@ -24,9 +24,11 @@ import { ProjectSettingsDialog } from './features/projects/ProjectSettingsDialog
 import { ProjectSwitcher } from './features/projects/ProjectSwitcher';
 import { pickProjectId, rememberProjectId, rememberedProjectId } from './features/projects/selection';
 import { useProjects } from './features/projects/useProjects';
+import { KeyboardLayer } from './features/keyboard/KeyboardLayer';
 import { HelpOverlay } from './features/shortcuts/HelpOverlay';
 import { useShortcuts } from './features/shortcuts/useShortcuts';
 import { TaskPanel, type PanelMode } from './features/tasks/TaskPanel';
+import { ThemeToggle } from './features/theme/ThemeToggle';
 import { ToastProvider, useToast } from './features/toasts/ToastProvider';
 import { UpdateBanners } from './features/update/UpdateBanners';
 import { UpdateProvider, useUpdate } from './features/update/useUpdate';
@@ -317,6 +319,7 @@ function Main({ live }: { live: boolean }) {
         <button type="button" className="icon-button help-button" aria-label="Keyboard shortcuts" title="Shortcuts (?)" onClick={() => setHelpOpen(true)}>
           ?
         </button>
+        <ThemeToggle />
         <ConnectionStatus state={connection} restarting={plannedRestart !== null} />
       </Header>
       {connection === 'connected' && database !== 'ready' && <ServicesBanner database={database} />}
@@ -404,6 +407,26 @@ function Main({ live }: { live: boolean }) {
       {agentsOpen && <AgentsSettings onClose={() => setAgentsOpen(false)} />}
       {diskOpen && <DiskView onClose={() => setDiskOpen(false)} />}
       {helpOpen && <HelpOverlay onClose={() => setHelpOpen(false)} />}
+      {/* j/k/arrows between cards, s starts a run, t the terminal, Ctrl/Cmd+K the command palette. */}
+      <KeyboardLayer
+        enabled={live}
+        projects={projects.projects ?? []}
+        projectId={projectId}
+        columns={board.columns}
+        visible={visible}
+        runs={projectRuns.runs}
+        openTask={panelMode?.kind === 'edit' ? panelMode.task : null}
+        actions={{
+          newTask: () => openNew('todo'),
+          addProject: () => setAddingProject(true),
+          projectSettings: () => setProjectSettingsOpen(true),
+          settings: () => setAgentsOpen(true),
+          disk: () => setDiskOpen(true),
+          help: () => setHelpOpen(true),
+          selectProject,
+          openTask,
+        }}
+      />
     </div>
   );
 }

@@ -1,10 +1,11 @@
-import { memo, useCallback, useId, useMemo, useRef } from 'react';
+import { memo, useCallback, useEffect, useId, useMemo, useRef } from 'react';
 import { useDroppable } from '@dnd-kit/core';
 import { SortableContext, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import type { Task, TaskStatus } from '../../api/generated/types';
 import { columnDndId } from './dnd';
 import { STATUS_LABELS, type DropPlacement } from './logic';
+import { onRevealRequest } from './reveal';
 import { activityOfRun, type ActivityByTask, type RunsByTask } from './runs';
 import { SortableTaskCard } from './TaskCard';
 
@@ -61,6 +62,20 @@ export const BoardColumn = memo(function BoardColumn({ status, tasks, total, fil
     getItemKey: (i) => tasks[i]?.id ?? i,
     rangeExtractor,
   });
+
+  // The keyboard moved to a card of this column that is not mounted: scroll it in (see reveal.ts).
+  const tasksRef = useRef(tasks);
+  tasksRef.current = tasks;
+  const virtualizerRef = useRef(virtualizer);
+  virtualizerRef.current = virtualizer;
+  useEffect(
+    () =>
+      onRevealRequest((id) => {
+        const index = tasksRef.current.findIndex((t) => t.id === id);
+        if (index >= 0) virtualizerRef.current.scrollToIndex(index, { align: 'auto' });
+      }),
+    [],
+  );
 
   const hintHere = hint && hint.status === status ? hint : null;
   const count = filtered ? `${tasks.length} of ${total}` : String(total);

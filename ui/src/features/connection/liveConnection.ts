@@ -38,7 +38,13 @@ export type LiveConnectionDeps = {
   onEvent: (event: LiveEvent) => void;
   /** Called on every (re)open: notifications may have been missed, so the caller refetches. */
   onOpen: () => void;
+  /**
+   * When the next attempt is due (`now()` time, ms), each time one is scheduled; null when an attempt starts or the
+   * socket opens. The offline banner counts down to it.
+   */
+  onRetryScheduled?: (at: number | null) => void;
   random?: () => number;
+  now?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
 };
@@ -52,6 +58,8 @@ export class LiveConnection {
   private timer: unknown = null;
   private attempt = 0;
   private stopped = false;
+  /** A health check is in flight (Retry now then waits for it instead of starting a second one). */
+  private probing = false;
   private state: ConnectionState = 'reconnecting';
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
@@ -82,7 +90,7 @@ export class LiveConnection {
 
   /** Skip the remaining backoff (e.g. the browser says it is online again). */
   retryNow(): void {
-    if (this.stopped || this.socket || this.connecting || this.state === 'connected') return;
+    if (this.stopped || this.socket || this.connecting || this.probing || this.state === 'connected') return;
     this.cancelTimer();
     this.attempt = 0;
     void this.probe();
@@ -133,6 +141,7 @@ export class LiveConnection {
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.attempt = 0;
+      this.deps.onRetryScheduled?.(null);
       this.setState('connected');
       this.deps.onOpen();
     };
@@ -155,6 +164,7 @@ export class LiveConnection {
     this.cancelTimer();
     const delay = backoffDelay(this.attempt, this.deps.random);
     this.attempt += 1;
+    this.deps.onRetryScheduled?.((this.deps.now ?? Date.now)() + delay);
     this.timer = this.setTimer(() => {
       this.timer = null;
       void this.probe();
@@ -163,10 +173,14 @@ export class LiveConnection {
 
   private async probe(): Promise<void> {
     let healthy = false;
+    this.probing = true;
+    this.deps.onRetryScheduled?.(null);
     try {
       healthy = await this.deps.checkHealth();
     } catch {
       healthy = false;
+    } finally {
+      this.probing = false;
     }
     if (this.stopped || this.socket || this.connecting) return;
     if (healthy) {

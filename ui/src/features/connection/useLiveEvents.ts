@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, eventsUrl, type LiveEvent } from '../../api/client';
 import { LiveConnection, type ConnectionState, type SocketLike } from './liveConnection';
+import { publishRetry, setRetryNow } from './retry';
 
 function browserSocket(url: string): SocketLike {
   const ws = new WebSocket(url);
@@ -62,6 +63,7 @@ export function useLiveEvents(handlers: LiveHandlers, enabled: boolean): Connect
       createSocket: browserSocket,
       checkHealth,
       onState: setState,
+      onRetryScheduled: publishRetry,
       onOpen: () => {
         ref.current.onResync();
         for (const s of subscribers) s.current.onResync();
@@ -79,8 +81,11 @@ export function useLiveEvents(handlers: LiveHandlers, enabled: boolean): Connect
     };
     window.addEventListener('online', onOnline);
     document.addEventListener('visibilitychange', onVisible);
+    setRetryNow(() => conn.retryNow());
     conn.start();
     return () => {
+      setRetryNow(null);
+      publishRetry(null);
       window.removeEventListener('online', onOnline);
       document.removeEventListener('visibilitychange', onVisible);
       conn.stop();

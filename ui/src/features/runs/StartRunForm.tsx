@@ -4,25 +4,8 @@ import type { AgentInfo, Run, Task } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { startRun } from './api';
+import { lastUsedAgent, rememberAgent } from './lastAgent';
 import { agentHint, initialPrompt, installedAgents, pickAgent } from './runFormat';
-
-const LAST_AGENT_KEY = 'viban.lastAgent';
-
-function lastUsedAgent(): string | null {
-  try {
-    return localStorage.getItem(LAST_AGENT_KEY);
-  } catch {
-    return null;
-  }
-}
-
-function rememberAgent(id: string): void {
-  try {
-    localStorage.setItem(LAST_AGENT_KEY, id);
-  } catch {
-    // Storage can be unavailable (private mode); the form then starts from the first installed agent.
-  }
-}
 
 type Props = {
   task: Task;

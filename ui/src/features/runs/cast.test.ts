@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CastFormatError, CastPlayer, limitIdle, parseCast, type CastEvent } from './cast';
+import { CastFormatError, CastPlayer, formatCastTime, limitIdle, parseCast, type CastEvent } from './cast';
 
 const cast = (header: object, ...events: unknown[]) =>
   [JSON.stringify(header), ...events.map((e) => JSON.stringify(e))].join('\n') + '\n';
@@ -63,6 +63,7 @@ function harness(events: CastEvent[]) {
   const player = new CastPlayer(events, {
     onEvents: (batch) => written.push(batch.map((e) => (e.kind === 'output' ? e.data : `[${e.cols}x${e.rows}]`)).join('')),
     onEnd: () => (ended += 1),
+    onReset: () => written.push('<reset>'),
     now: () => clock,
     setTimer: (fn, ms) => {
       timer = { fn, due: clock + ms };
@@ -143,6 +144,48 @@ describe('CastPlayer', () => {
     expect(h.written).toEqual(['a', 'b']);
   });
 
+  it('seeks forwards at once and backwards from a cleared screen', () => {
+    const h = harness([o(0, 'a'), o(1, 'b'), o(2, 'c'), o(3, 'd')]);
+    h.player.seek(2);
+    expect(h.written).toEqual(['abc']);
+    expect(h.player.currentTime).toBe(2);
+    expect(h.player.playing).toBe(false);
+    h.player.seek(0.5);
+    expect(h.written).toEqual(['abc', '<reset>', 'a']);
+    expect(h.player.currentTime).toBe(0.5);
+    // Playing continues from the new place.
+    h.player.play();
+    h.advance(499);
+    expect(h.written.at(-1)).toBe('a');
+    h.advance(1);
+    expect(h.written.at(-1)).toBe('b');
+    expect(h.player.playing).toBe(true);
+    h.player.seek(2.5);
+    expect(h.written.at(-1)).toBe('c');
+    expect(h.player.playing).toBe(true);
+    h.advance(500);
+    expect(h.written.at(-1)).toBe('d');
+    expect(h.ended()).toBe(1);
+  });
+
+  it('seeking to the end ends it; seeking is clamped; the time moves while playing', () => {
+    const h = harness([o(0, 'a'), o(4, 'b')]);
+    h.player.play();
+    h.advance(1000);
+    expect(h.player.currentTime).toBeCloseTo(1);
+    h.advance(1000);
+    expect(h.player.currentTime).toBeCloseTo(2);
+    h.player.seek(99);
+    expect(h.player.finished).toBe(true);
+    expect(h.ended()).toBe(1);
+    expect(h.player.currentTime).toBe(4);
+    expect(h.pending()).toBe(false);
+    h.player.seek(-5);
+    expect(h.written.slice(-2)).toEqual(['<reset>', 'a']);
+    expect(h.player.currentTime).toBe(0);
+    expect(h.player.finished).toBe(false);
+  });
+
   it('switching speed while paused keeps it paused; rewind starts over', () => {
     const h = harness([o(0, 'a'), o(1, 'b')]);
     h.player.play();
@@ -155,5 +198,16 @@ describe('CastPlayer', () => {
     h.player.setSpeed('instant');
     h.player.play();
     expect(h.written).toEqual(['a', 'ab']);
+  });
+});
+
+describe('formatCastTime', () => {
+  it('reads as a clock', () => {
+    expect(formatCastTime(0)).toBe('0:00');
+    expect(formatCastTime(7.9)).toBe('0:07');
+    expect(formatCastTime(750)).toBe('12:30');
+    expect(formatCastTime(3723)).toBe('1:02:03');
+    expect(formatCastTime(-1)).toBe('0:00');
+    expect(formatCastTime(Number.NaN)).toBe('0:00');
   });
 });

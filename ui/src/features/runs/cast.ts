@@ -79,6 +79,15 @@ export function limitIdle(events: readonly CastEvent[], limit: number): CastEven
   });
 }
 
+/** A replay position: "0:07", "12:30", "1:02:03". */
+export function formatCastTime(seconds: number): string {
+  const total = Number.isFinite(seconds) && seconds > 0 ? Math.floor(seconds) : 0;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
 export type PlaybackSpeed = 1 | 2 | 8 | 'instant';
 export const PLAYBACK_SPEEDS: readonly PlaybackSpeed[] = [1, 2, 8, 'instant'];
 
@@ -89,6 +98,8 @@ export type CastPlayerOptions = {
   onEnd: () => void;
   /** Playing or paused changed. */
   onPlaying?: (playing: boolean) => void;
+  /** A seek backwards: clear the screen, the events from the start follow (see seek). */
+  onReset?: () => void;
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
@@ -135,6 +146,35 @@ export class CastPlayer {
 
   get currentSpeed(): PlaybackSpeed {
     return this.speed;
+  }
+
+  /** Where playback is now (seconds), moving between events while playing: for a progress bar. */
+  get currentTime(): number {
+    if (this.isPlaying && this.anchor && this.speed !== 'instant') {
+      const travelled = ((this.now() - this.anchor.at) / 1000) * this.speed;
+      const nextTime = this.events[this.index]?.time ?? this.anchor.position;
+      return Math.min(nextTime, this.anchor.position + travelled);
+    }
+    return this.position;
+  }
+
+  /**
+   * Jumps to `time` (seconds, clamped to the transcript): forwards, the events in between are emitted at once;
+   * backwards, onReset is called and everything up to `time` is emitted again from the start. Playing continues
+   * from there; seeking to the end ends it.
+   */
+  seek(time: number): void {
+    const target = Math.min(this.duration, Math.max(0, Number.isFinite(time) ? time : 0));
+    const wasPlaying = this.isPlaying;
+    this.cancelTimer();
+    this.anchor = null;
+    if (target < this.position || (target === 0 && this.index > 0)) {
+      this.index = 0;
+      this.options.onReset?.();
+    }
+    this.emitDue(target);
+    if (this.finished) return this.end();
+    if (wasPlaying) this.schedule();
   }
 
   play(): void {

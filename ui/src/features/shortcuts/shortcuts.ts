@@ -1,21 +1,35 @@
 // Global keyboard shortcuts (pure part): what a key press means, and when to ignore it.
 export type ShortcutAction = 'new-task' | 'focus-search' | 'help' | 'open-agents' | 'open-disk' | 'escape';
 
-export const SHORTCUTS: readonly { keys: string[]; description: string }[] = [
-  { keys: ['n'], description: 'New task' },
-  { keys: ['/'], description: 'Focus the search box' },
-  { keys: ['?'], description: 'Show this help' },
-  { keys: [','], description: 'Agents settings' },
-  { keys: ['w'], description: 'Disk usage: every worktree, cleanup' },
-  { keys: ['Esc'], description: 'Close the open dialog or panel' },
-  { keys: ['Ctrl', 'Enter'], description: 'Save the task being edited (⌘ Enter on macOS)' },
-  { keys: ['Ctrl', 'S'], description: 'In agents settings: save the agents file (⌘ S on macOS)' },
-  { keys: ['Space'], description: 'On a focused card: pick up / drop it; arrows move it' },
-  { keys: ['Enter'], description: 'On a focused card: open it' },
-  { keys: ['j'], description: 'In Changes: next file (k: previous)' },
-  { keys: ['s'], description: 'In Changes: split / unified diff' },
-  { keys: ['x'], description: 'In Changes: collapse / expand the file' },
-  { keys: ['Ctrl', 'Enter'], description: 'In a Commit/Merge/Rebase/Push/PR confirmation: run the command shown (Esc cancels)' },
+export type ShortcutSection = 'Board' | 'Task' | 'Terminal' | 'Changes';
+
+export const SHORTCUT_SECTIONS: readonly ShortcutSection[] = ['Board', 'Task', 'Terminal', 'Changes'];
+
+/** Everything the `?` overlay lists (features/keyboard and features/palette add the board-wide keys). */
+export const SHORTCUTS: readonly { keys: string[]; description: string; section: ShortcutSection }[] = [
+  { keys: ['Ctrl', 'K'], description: 'Command palette: every action, project and task (⌘ K on macOS)', section: 'Board' },
+  { keys: ['j'], description: 'Focus the next card down (also ↓); k or ↑ goes up', section: 'Board' },
+  { keys: ['h'], description: 'Focus a card in the column to the left (also ←); l or → to the right', section: 'Board' },
+  { keys: ['Enter'], description: 'On a focused card: open it', section: 'Board' },
+  { keys: ['s'], description: 'On a focused card: start a run with the agent used last', section: 'Board' },
+  { keys: ['Space'], description: 'On a focused card: pick up / drop it; arrows move it', section: 'Board' },
+  { keys: ['n'], description: 'New task', section: 'Board' },
+  { keys: ['/'], description: 'Focus the search box', section: 'Board' },
+  { keys: ['?'], description: 'Show this help', section: 'Board' },
+  { keys: [','], description: 'Settings: agents, updates', section: 'Board' },
+  { keys: ['w'], description: 'Disk usage: every worktree, cleanup', section: 'Board' },
+  { keys: ['Esc'], description: 'Close the open dialog or panel', section: 'Board' },
+  { keys: ['t'], description: 'Focus the open task’s terminal', section: 'Task' },
+  { keys: ['Ctrl', 'Enter'], description: 'Save the task being edited (⌘ Enter on macOS)', section: 'Task' },
+  { keys: ['Ctrl', 'S'], description: 'In agents settings: save the agents file (⌘ S on macOS)', section: 'Task' },
+  { keys: ['Ctrl', 'Enter'], description: 'In a Commit/Merge/Rebase/Push/PR confirmation: run the command shown (Esc cancels)', section: 'Task' },
+  { keys: ['Ctrl', 'Shift', 'X'], description: 'Leave the terminal (then Esc closes the panel, f maximises, Enter goes back)', section: 'Terminal' },
+  { keys: ['Ctrl', 'Shift', 'M'], description: 'Maximise / restore the terminal', section: 'Terminal' },
+  { keys: ['Ctrl', 'Shift', 'F'], description: 'Find in the scrollback', section: 'Terminal' },
+  { keys: ['Ctrl', 'Shift', 'C'], description: 'Copy (Ctrl+Shift+V pastes; Ctrl+C stays the agent’s interrupt)', section: 'Terminal' },
+  { keys: ['j'], description: 'In Changes: next file (k: previous)', section: 'Changes' },
+  { keys: ['s'], description: 'In Changes: split / unified diff', section: 'Changes' },
+  { keys: ['x'], description: 'In Changes: collapse / expand the file', section: 'Changes' },
 ];
 
 export type KeyLike = {
