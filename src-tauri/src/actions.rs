@@ -36,9 +36,11 @@ pub fn run(app: &AppHandle, id: MenuId) {
 
 /// The tray's update item: Check for updates, or Restart to update (asking first when agents run).
 fn update_item(app: &AppHandle) {
-    let phase = app.state::<std::sync::Arc<crate::updater::Updater>>().snapshot().phase;
+    let state = app.state::<std::sync::Arc<crate::updater::Updater>>().snapshot();
     let app = app.clone();
-    if matches!(phase, viban_core::UpdatePhase::Available | viban_core::UpdatePhase::Ready) {
+    let offered = matches!(state.phase, viban_core::UpdatePhase::Available | viban_core::UpdatePhase::Ready)
+        || (state.phase == viban_core::UpdatePhase::Error && state.offer.is_some());
+    if offered {
         lifecycle::restart_to_update_asking(&app);
     } else {
         tauri::async_runtime::spawn(async move { crate::updater::check(&app).await });

@@ -155,6 +155,8 @@ pub fn tray_line(s: &UpdateState) -> (String, bool) {
             _ => (format!("Downloading {offered}…"), false),
         },
         UpdatePhase::Available | UpdatePhase::Ready => (format!("Restart to update ({offered})"), true),
+        // A failed install keeps its download: the item tries again.
+        UpdatePhase::Error if s.offer.is_some() => (format!("Restart to update ({offered})"), true),
         UpdatePhase::Installing => (format!("Installing {offered}…"), false),
         UpdatePhase::Idle | UpdatePhase::UpToDate | UpdatePhase::Error => ("Check for updates".into(), true),
     }
@@ -325,6 +327,13 @@ async fn install(updater: &Arc<Updater>) -> Result<PendingUpdate, String> {
     let Some(format) = package_format() else { return Err("not installed from a package".into()) };
     let taken = updater.ready.lock().await.take();
     let Some((update, bytes)) = taken else { return Err("no verified download is waiting".into()) };
+    if let Some(pid) = viban_update::package_database_holder(format) {
+        *updater.ready.lock().await = Some((update, bytes));
+        return Err(format!(
+            "The update could not be installed: another package install (pid {pid}) is running. Nothing was \
+             changed; use Restart to update again when it has finished."
+        ));
+    }
     updater.edit(|s| s.phase = UpdatePhase::Installing);
     let kept_dir = updater.dir.kept_dir();
     let kept = tokio::task::spawn_blocking(move || viban_update::keep_current(format, &kept_dir))
@@ -354,17 +363,26 @@ async fn install(updater: &Arc<Updater>) -> Result<PendingUpdate, String> {
     updater.dir.save_pending(&pending).map_err(|e| e.to_string())?;
     let installed = {
         let update = update.clone();
-        tokio::task::spawn_blocking(move || update.install(&bytes).map(|_| bytes)).await.map_err(|e| e.to_string())
+        tokio::task::spawn_blocking(move || {
+            let result = update.install(&bytes);
+            (result, bytes)
+        })
+        .await
     };
-    match installed {
-        Ok(Ok(_)) => Ok(pending),
-        Ok(Err(e)) => {
-            let _ = updater.dir.clear_pending();
-            Err(updater_endpoint::explain_install(&e))
-        }
+    let (result, bytes) = match installed {
+        Ok(pair) => pair,
         Err(e) => {
             let _ = updater.dir.clear_pending();
-            Err(e)
+            return Err(format!("the installer stopped unexpectedly ({e}); nothing was changed"));
+        }
+    };
+    match result {
+        Ok(()) => Ok(pending),
+        Err(e) => {
+            let _ = updater.dir.clear_pending();
+            // The verified download stays: Restart to update can try again once the cause is gone.
+            *updater.ready.lock().await = Some((update, bytes));
+            Err(updater_endpoint::explain_install(&e))
         }
     }
 }

@@ -256,7 +256,7 @@ if (!FIX) {
     await badAnswer('truncated', isError(/signature|download|decode/i));
   });
 
-  step(`N finds ${versions.n1}, downloads and verifies it, installs on Restart to update; it runs with the data`, async () => {
+  step(`a package database locked by another install: ${versions.n1} is not installed, the message says why`, async () => {
     mode = 'n1';
     const t0 = Date.now();
     await api(desktop, '/api/update/check', { method: 'POST' });
@@ -265,12 +265,38 @@ if (!FIX) {
     assert.equal(ready.offer.version, versions.n1);
     assert.match(ready.offer.notes ?? '', /made by update\.test\.mjs/);
     note('check + download + verify', (Date.now() - t0) / 1000);
+    // Another install holds dpkg's lock (a package whose preinst sleeps) while Restart to update is asked for.
+    await sh(`
+      mkdir -p /tmp/slow/DEBIAN
+      printf 'Package: viban-test-slow\\nVersion: 1\\nArchitecture: all\\nMaintainer: t <t@t>\\nDescription: holds the lock\\n' >/tmp/slow/DEBIAN/control
+      printf '#!/bin/sh\\nsleep 20\\n' >/tmp/slow/DEBIAN/preinst && chmod 755 /tmp/slow/DEBIAN/preinst
+      dpkg-deb -b /tmp/slow /tmp/slow.deb >/dev/null
+      setsid -f dpkg -i /tmp/slow.deb >/tmp/slow.log 2>&1 </dev/null
+      for _ in $(seq 100); do [[ -n $(pids_of /usr/bin/sleep) ]] && break; sleep 0.1; done
+      [[ -n $(pids_of /usr/bin/sleep) ]] || { echo "the slow install did not start"; cat /tmp/slow.log; exit 1; }
+    `);
+    const before = (await api(desktop, '/api/update')).body;
+    const r = await api(desktop, '/api/update/install', { method: 'POST', body: JSON.stringify({ stop_agents: false }) });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const failed = await waitUpdate(desktop, (s) => s.phase === 'error', 30, 'the refused install');
+    assert.match(failed.error ?? '', /another package install/, JSON.stringify(failed));
+    assert.match(failed.error ?? '', /Nothing was changed/, JSON.stringify(failed));
+    assert.equal(failed.offer?.version, versions.n1, 'the verified download is kept for the next try');
+    const files = await sh(`ls ${DATA}/updates/; dpkg-query -W -f='\${Version}' viban`);
+    assert.doesNotMatch(files, /pending\.json/, files);
+    assert.match(files, new RegExp(`${versions.n.replace(/\./g, '\\.')}$`), files);
+    assert.equal((await healthyServer(versions.n, 5)).pid, desktop.pid, 'viban kept running');
+    assert.ok(before.offer, 'an offer was there');
+    await sh(`wait_gone /usr/bin/dpkg 60`);
+  });
+
+  step(`N installs ${versions.n1} on Restart to update; it runs with the data`, async () => {
     const t1 = Date.now();
     const r = await api(desktop, '/api/update/install', { method: 'POST', body: JSON.stringify({ stop_agents: false }) });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const next = await healthyServer(versions.n1, 120, { notPid: desktop.pid });
     note('install + restart → N+1 healthy', (Date.now() - t1) / 1000);
-    note('update end to end (check → healthy N+1)', (Date.now() - t0) / 1000);
+    note('update end to end (check → healthy N+1)', timings['check + download + verify'] + (Date.now() - t1) / 1000);
     assert.notEqual(next.pid, desktop.pid);
     desktop = next;
     const task = await api(desktop, `/api/tasks/${board.task}`);

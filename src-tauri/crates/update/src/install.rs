@@ -205,3 +205,67 @@ mod tests {
         assert!(text.contains("run: sudo dpkg -i /k/viban_0.1.0_amd64.deb"), "{text}");
     }
 }
+
+/// The lock file the package manager takes for an install (`fcntl` write lock).
+fn lock_file(format: PackageFormat) -> &'static str {
+    match format {
+        PackageFormat::Deb => "/var/lib/dpkg/lock-frontend",
+        PackageFormat::Rpm => "/var/lib/rpm/.rpm.lock",
+    }
+}
+
+/// Whether another install holds the package database (checked before installing, so the user gets the real reason
+/// instead of a bare "install failed"): the holder's pid when it does. Unknown (no file, no access) counts as free.
+pub fn package_database_holder(format: PackageFormat) -> Option<u32> {
+    lock_holder(Path::new(lock_file(format)))
+}
+
+/// The pid holding a conflicting `fcntl` write lock on `path`, if any.
+pub fn lock_holder(path: &Path) -> Option<u32> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut probe = libc::flock {
+        l_type: libc::F_WRLCK as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_GETLK(&mut probe)).ok()?;
+    (probe.l_type != libc::F_UNLCK as libc::c_short).then(|| u32::try_from(probe.l_pid).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::lock_holder;
+
+    // The flock struct packed by perl below is x86_64's layout.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_lock_held_by_another_process_is_seen_and_a_free_file_is_not() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("lock");
+        std::fs::write(&path, b"")?;
+        assert_eq!(lock_holder(&path), None, "nobody holds it yet");
+        assert_eq!(lock_holder(&dir.path().join("missing")), None);
+        // Another process takes the write lock the way dpkg does (fcntl, via flock(1)'s -x would be flock(2): use
+        // perl's fcntl from the base system instead).
+        let script = format!(
+            "use Fcntl; open(my $f, '+<', '{}') or die; my $l = pack('s s x4 q q i x4', F_WRLCK, 0, 0, 0, 0); \
+             fcntl($f, F_SETLK, $l) or die \"lock: $!\"; print \"locked\\n\"; $| = 1; sleep 30;",
+            path.display()
+        );
+        let mut child =
+            std::process::Command::new("perl").args(["-e", &script]).stdout(std::process::Stdio::piped()).spawn()?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.as_mut() {
+            use std::io::BufRead;
+            std::io::BufReader::new(out).read_line(&mut line)?;
+        }
+        let seen = lock_holder(&path);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(line.trim(), "locked");
+        assert_eq!(seen, Some(child.id()));
+        Ok(())
+    }
+}

@@ -21,7 +21,7 @@ pub use files::{
     UpdateSettings, effective_endpoint, read_json, write_json_atomic,
 };
 pub use guard::{GuardOptions, guard};
-pub use install::{InstallCommand, Installer, PrefixInstaller, SystemInstaller};
+pub use install::{InstallCommand, Installer, PrefixInstaller, SystemInstaller, lock_holder, package_database_holder};
 pub use keep::{
     DEFAULT_PACKAGE, filter_listing, keep_current, keep_download, keep_package, kept_for, prune_kept, render_control,
     stage_files,

@@ -98,7 +98,10 @@ pub async fn install(
     if !current.supported {
         return Err(unsupported(&current));
     }
-    if !matches!(current.phase, UpdatePhase::Available | UpdatePhase::Downloading | UpdatePhase::Ready) {
+    let offered = matches!(current.phase, UpdatePhase::Available | UpdatePhase::Downloading | UpdatePhase::Ready)
+        // A failed install keeps its verified download: trying again is allowed.
+        || (current.phase == UpdatePhase::Error && current.offer.is_some());
+    if !offered {
         return Err(ApiError::new(StatusCode::CONFLICT, "no_update", "no update is waiting to be installed"));
     }
     let running = state.runs.active().await?.len();
