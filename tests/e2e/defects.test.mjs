@@ -24,7 +24,7 @@ async function openBoard(t, name) {
   return page;
 }
 
-test('unsaved task text survives Esc and a backdrop click as a draft', async (t) => {
+test('unsaved task text survives Esc and closing the pane as a draft', async (t) => {
   const page = await openBoard(t, 'defects-draft');
   const panel = page.locator(byTestId('task-panel'));
 
@@ -48,10 +48,13 @@ test('unsaved task text survives Esc and a backdrop click as a draft', async (t)
   await page.keyboard.press('Escape');
   await panel.waitFor({ state: 'detached' });
 
-  // An existing task: edited, then a click on the backdrop.
+  // An existing task: edited, then the pane closed with × (the pane is not modal: a click on the board beside it
+  // does not close it).
   await card(page, 'todo', 'Half-written idea').click();
   await page.locator(byTestId('task-description-input')).fill('Edited, not saved');
   await page.mouse.click(5, 300);
+  assert.equal(await panel.count(), 1, 'a click beside the pane leaves it open');
+  await page.locator(byTestId('pane-close')).click();
   await panel.waitFor({ state: 'detached' });
   await card(page, 'todo', 'Half-written idea').click();
   await page.locator(byTestId('task-draft-note')).waitFor();

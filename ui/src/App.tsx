@@ -1,4 +1,4 @@
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Suspense, lazy, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Project, Task, TaskStatus } from './api/generated/types';
 import { api, errorMessage, type LiveEvent } from './api/client';
 import { AgentsSettings } from './features/agents/AgentsSettings';
@@ -32,6 +32,11 @@ import { ThemeToggle } from './features/theme/ThemeToggle';
 import { ToastProvider, useToast } from './features/toasts/ToastProvider';
 import { UpdateBanners } from './features/update/UpdateBanners';
 import { UpdateProvider, useUpdate } from './features/update/useUpdate';
+import { TilesButton, activeRunIds, useTilesKey } from './features/cockpit/controls';
+import { setTilesOpen, useCockpit } from './features/cockpit/store';
+
+// Several agents' terminals side by side (issue 11, item 2); brings xterm.js along, so loaded when shown.
+const TilesView = lazy(() => import('./features/cockpit/TilesView'));
 
 export function App({ auth }: { auth: AuthController }) {
   return (
@@ -168,6 +173,29 @@ function Main({ live }: { live: boolean }) {
   const projectRuns = useProjectRuns(projectId, onRunNotice);
   const waitingCount = useWaitingCount(projectId, projectRuns.runs);
 
+  // The side pane beside the board shows a task or the Tiles view (features/cockpit), never both: opening one
+  // closes the other. Ctrl+Shift+G toggles the tiles (with nothing pinned they fill with the active runs).
+  const { tilesOpen } = useCockpit();
+  const liveRunIds = useMemo(() => activeRunIds(projectRuns.runs.values()), [projectRuns.runs]);
+  useTilesKey(liveRunIds, live);
+  useEffect(() => {
+    if (panel) setTilesOpen(false);
+  }, [panel]);
+  useEffect(() => {
+    if (tilesOpen) setPanel(null);
+  }, [tilesOpen]);
+  const taskTitle = useCallback(
+    (taskId: string) => (board.columns ? (findTask(board.columns, taskId)?.task.title ?? null) : null),
+    [board.columns],
+  );
+  const tileCandidates = useMemo(
+    () =>
+      [...projectRuns.runs.values()]
+        .filter((r) => liveRunIds.includes(r.id))
+        .map((r) => ({ runId: r.id, label: `${taskTitle(r.task_id) ?? `#${shortId(r.task_id)}`} — ${agentName(r.agent)}` })),
+    [projectRuns.runs, liveRunIds, taskTitle, agentName],
+  );
+
   // The database's state from the change feed: anything but ready shows a banner.
   const [database, setDatabase] = useState('ready');
   const onEvent = (event: LiveEvent) => {
@@ -203,7 +231,8 @@ function Main({ live }: { live: boolean }) {
   const liveTask = panel?.kind === 'edit' && board.columns ? (findTask(board.columns, panel.task.id)?.task ?? null) : null;
   const panelMode: PanelMode | null = panel?.kind === 'edit' && liveTask ? { kind: 'edit', task: liveTask } : panel;
 
-  const anyDialog = panel !== null || addingProject || projectSettingsOpen || helpOpen || agentsOpen || diskOpen;
+  // The task pane is not modal (the board stays usable beside it): only the dialogs hold the board's keys back.
+  const anyDialog = addingProject || projectSettingsOpen || helpOpen || agentsOpen || diskOpen;
   const openNew = useCallback((status: TaskStatus) => setPanel({ kind: 'create', status }), []);
   const openTask = useCallback((task: Task) => setPanel({ kind: 'edit', task }), []);
 
@@ -214,6 +243,7 @@ function Main({ live }: { live: boolean }) {
       case 'escape':
         if (helpOpen) setHelpOpen(false);
         else if (panel) setPanel(null);
+        else if (tilesOpen) setTilesOpen(false);
         else if (addingProject) setAddingProject(false);
         else if (projectSettingsOpen) setProjectSettingsOpen(false);
         else if (agentsOpen) setAgentsOpen(false);
@@ -310,6 +340,7 @@ function Main({ live }: { live: boolean }) {
         >
           New task
         </button>
+        <TilesButton liveRunIds={liveRunIds} disabled={!live} />
         <button type="button" className="button" data-testid="open-disk" title="Disk usage of the worktrees (w)" onClick={() => setDiskOpen(true)}>
           Disk
         </button>
@@ -327,6 +358,7 @@ function Main({ live }: { live: boolean }) {
       {connection !== 'offline' && <UpdateBanners />}
       {browserNotifications.prompt}
 
+      <div className="workspace">
       <main className={connection === 'offline' ? 'main main-stale' : 'main'} data-stale={connection === 'offline'}>
         {projects.projects === null && !projects.error && <div className="loading">Loading projects…</div>}
         {projects.projects === null && projects.error && (
@@ -374,7 +406,7 @@ function Main({ live }: { live: boolean }) {
         )}
       </main>
 
-      {panelMode && projectId && (
+      {!tilesOpen && panelMode && projectId && (
         <TaskPanel
           key={panelMode.kind === 'edit' ? panelMode.task.id : `new-${panelMode.status}`}
           projectId={projectId}
@@ -391,6 +423,18 @@ function Main({ live }: { live: boolean }) {
           }}
         />
       )}
+      {tilesOpen && (
+        <Suspense fallback={null}>
+          <TilesView
+            candidates={tileCandidates}
+            agentName={agentName}
+            taskTitle={taskTitle}
+            onOpenTask={openTaskById}
+            onClose={() => setTilesOpen(false)}
+          />
+        </Suspense>
+      )}
+      </div>
       {projectSettingsOpen && currentProject && (
         <ProjectSettingsDialog
           key={currentProject.id}

@@ -14,6 +14,7 @@ import { stopRun } from './api';
 import { errorMessage } from '../../api/client';
 import { Fold } from '../tasks/Fold';
 import { focusTerminalOnOpen, liveRun } from '../tasks/panelLayout';
+import { PinButton } from '../cockpit/controls';
 
 // The Changes view and land actions bring the diff viewer (and its highlighter) along: loaded on first use.
 const ReviewPanel = lazy(() => import('../review/ReviewPanel'));
@@ -185,6 +186,7 @@ function LiveHeader({ run, agentName, now, onChanged }: { run: Run; agentName: s
           {error}
         </span>
       )}
+      <PinButton runId={run.id} />
       <button type="button" className="button button-small" data-testid="run-live-stop" onClick={() => void stop()} disabled={busy}>
         {busy ? 'Stopping…' : 'Stop'}
       </button>

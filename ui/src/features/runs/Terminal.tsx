@@ -4,7 +4,8 @@
 // connects at once (the server holds the socket until the agent starts), so nothing re-mounts when it starts.
 // Keys (terminalKeys.ts): Esc goes to the agent; Ctrl+Shift+X leaves the terminal for its frame, where Esc closes
 // the panel, `f` maximises and Enter goes back; Ctrl+Shift+C/V copy and paste, Ctrl+Shift+F finds in the
-// scrollback, Ctrl+Shift+M maximises to the whole window and restores.
+// scrollback, Ctrl+Shift+M maximises to the whole window and restores. Ctrl+Shift+G (the Tiles view) and the
+// caller's `passKey` keys (the tiles' focus keys) are not the agent's: they go on to the page.
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
@@ -16,7 +17,9 @@ import { api } from '../../api/client';
 import { exitLabel, isActive } from './runFormat';
 import { PtyClient, browserPtySocket, ptyUrl, type ErrorFrame, type ExitFrame, type PtyState } from './ptySocket';
 import { createXterm } from './xterm';
+import { OutputPacer } from './outputPacer';
 import { frameKeyAction, terminalKeyAction, type TerminalKeyAction } from './terminalKeys';
+import { isTilesToggle, keyLike } from '../cockpit/layout';
 
 type Props = {
   runId: string;
@@ -29,13 +32,24 @@ type Props = {
   rows: number;
   /** The stream ended (exit or error frame): the caller refetches the run. */
   onEnded?: () => void;
+  /** Keys the page handles even while the terminal has focus (xterm ignores them and they bubble on). */
+  passKey?: (e: KeyboardEvent) => boolean;
+  /** A small terminal (a tile): no key hints in its bar. */
+  compact?: boolean;
 };
+
+/**
+ * Benchmarks only (tests/e2e/bench/cockpit.mjs): a page hook, set before the app loads, told when xterm has parsed
+ * each chunk of output. Absent in normal use, where output is written without a callback.
+ */
+type OutputProbe = (runId: string, bytes: Uint8Array) => void;
+const outputProbe = (): OutputProbe | undefined => (window as { __vibanOutputProbe?: OutputProbe }).__vibanOutputProbe;
 
 /** Resizes that follow each other this closely (dragging a window edge) reach the agent as one SIGWINCH. */
 const RESIZE_SETTLE_MS = 120;
 const FINISHED_RUN_RETRIES = 4;
 
-export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: Props) {
+export function Terminal({ runId, status, queuePosition, cols, rows, onEnded, passKey, compact = false }: Props) {
   const active = isActive(status);
   const screenRef = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<PtyState>('connecting');
@@ -47,6 +61,8 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
   activeRef.current = active;
   const onEndedRef = useRef(onEnded);
   onEndedRef.current = onEnded;
+  const passKeyRef = useRef(passKey);
+  passKeyRef.current = passKey;
   const initialSize = useRef({ cols, rows });
 
   const frameRef = useRef<HTMLDivElement>(null);
@@ -109,6 +125,8 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
       }),
     );
     term.attachCustomKeyEventHandler((e) => {
+      // Not the agent's, and not stopped: the page's own listeners act on them (keypress/keyup too are ignored).
+      if (isTilesToggle(keyLike(e, 'keydown')) || passKeyRef.current?.(e)) return false;
       const action = terminalKeyAction(e);
       if (action === null) {
         // Esc is the agent's: never let it bubble to the panel (which would close).
@@ -125,6 +143,18 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
     });
     term.open(screen);
 
+    // Output is written at once into the terminal with the keyboard, in batches into the others (outputPacer.ts).
+    const probe = outputProbe();
+    const pacer = new OutputPacer({
+      write: probe ? (bytes) => term.write(bytes, () => probe(runId, bytes)) : (bytes) => term.write(bytes),
+    });
+    const input = term.textarea;
+    const onInputFocus = () => pacer.setImmediate(true);
+    const onInputBlur = () => pacer.setImmediate(false);
+    input?.addEventListener('focus', onInputFocus);
+    input?.addEventListener('blur', onInputBlur);
+    pacer.setImmediate(input !== undefined && document.activeElement === input);
+
     const client = new PtyClient({
       url: (from) => ptyUrl(window.location, runId, from),
       ticket: api.ticket,
@@ -133,19 +163,22 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
       retryLimit: () => (activeRef.current ? Infinity : FINISHED_RUN_RETRIES),
       onState: setState,
       onScreen: (frame) => {
+        pacer.discard(); // the snapshot already holds it
         term.reset();
         // Draw the screen at the size it was captured at; fitting afterwards reflows it and tells the agent.
         if (frame.cols > 0 && frame.rows > 0) term.resize(frame.cols, frame.rows);
         term.write(frame.data);
         fitToContainer();
       },
-      onOutput: (bytes) => term.write(bytes),
+      onOutput: (bytes) => pacer.push(bytes),
       onExit: (frame) => {
+        pacer.flush();
         setExit(frame);
         term.options.disableStdin = true;
         onEndedRef.current?.();
       },
       onError: (frame) => {
+        pacer.flush();
         setFailure(frame);
         onEndedRef.current?.();
       },
@@ -190,6 +223,9 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
 
     return () => {
       disposed = true;
+      pacer.discard();
+      input?.removeEventListener('focus', onInputFocus);
+      input?.removeEventListener('blur', onInputBlur);
       if (settleTimer !== null) clearTimeout(settleTimer);
       observer.disconnect();
       window.removeEventListener('resize', fitToContainer);
@@ -266,7 +302,7 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded }: 
               <kbd>Esc</kbd> {maximized ? 'restores' : 'closes the panel'} · <kbd>f</kbd> {maximized ? 'restore' : 'maximise'} ·{' '}
               <kbd>Enter</kbd> back to the terminal
             </>
-          ) : active && state !== 'ended' ? (
+          ) : active && state !== 'ended' && !compact ? (
             <>
               <kbd>Esc</kbd> goes to the agent · <kbd>Ctrl+Shift+X</kbd> leaves the terminal
             </>

@@ -1,7 +1,7 @@
 import { Suspense, lazy, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Task, TaskStatus } from '../../api/generated/types';
 import { api, errorMessage } from '../../api/client';
-import { Modal } from '../../components/Modal';
+import { SidePane } from '../cockpit/SidePane';
 import { STATUSES, STATUS_LABELS, shortId } from '../board/logic';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { useToast } from '../toasts/ToastProvider';
@@ -33,7 +33,7 @@ type Props = {
 export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitingRunId = null }: Props) {
   const notify = useToast();
   const task = mode.kind === 'edit' ? mode.task : null;
-  // Unsaved text survives Esc, a backdrop click or × as a draft (sessionStorage, per task); see draft.ts.
+  // Unsaved text survives Esc, × or opening another card as a draft (sessionStorage, per task); see draft.ts.
   const [draftKeyOf] = useState(() => draftKey(projectId, task?.id ?? null));
   const [restored] = useState<TaskForm | null>(() => {
     const draft = restoreDraft(loadDraft(draftKeyOf), task ? formOf(task) : null);
@@ -156,10 +156,10 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitin
   const heading = mode.kind === 'create' ? 'New task' : `Task ${shortId(mode.task.id)}`;
 
   return (
-    <Modal
+    <SidePane
+      mode="task"
       title={heading}
       onClose={onClose}
-      variant="side"
       className={mode.kind === 'edit' ? 'task-panel-with-runs' : undefined}
       testId="task-panel"
       onKeyDown={onKeyDown}
@@ -290,6 +290,6 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitin
         </Suspense>
       )}
       </div>
-    </Modal>
+    </SidePane>
   );
 }
