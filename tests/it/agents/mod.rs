@@ -9,6 +9,7 @@ mod delete_running;
 mod disk_full_run;
 mod real_clis;
 mod runs;
+mod setup_live;
 mod stop;
 mod viewer;
 

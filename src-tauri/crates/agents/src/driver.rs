@@ -1,9 +1,9 @@
-//! One run from leaving the queue to its recorded end: setup script, spawn in a PTY, ledger entry, output to the
+//! One run from leaving the queue to its recorded end: setup script (setup.rs), spawn in a PTY, ledger entry, output to the
 //! store, `wait()`, leftovers stopped, status and notification.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -16,13 +16,11 @@ use crate::pty::{Exit, SpawnSpec};
 use crate::service::{Runs, lock};
 use crate::terminal::Terminal;
 
-/// Setup script output kept in the transcript at most.
-const MAX_SETUP_OUTPUT: usize = 1024 * 1024;
 /// After the agent exited, how long its output may still take to reach the store (grandchildren can hold the PTY;
 /// a full disk or a restarting database pauses the store).
 const DRAIN: Duration = Duration::from_secs(60);
 
-struct Trouble(Runs);
+pub(crate) struct Trouble(pub(crate) Runs);
 
 impl StoreTrouble for Trouble {
     fn paused(&self, run: Uuid, error: &DbError) {
@@ -123,7 +121,8 @@ impl Runs {
         }
     }
 
-    /// Up to the spawned process; errors are the words the run's `error` shows.
+    /// Up to the spawned process; errors are the words the run's `error` shows. The run is live (viewers can
+    /// attach, a stop reaches it) from before its setup script starts.
     async fn prepare_and_spawn(
         &self,
         id: Uuid,
@@ -132,10 +131,52 @@ impl Runs {
         let run = db.get_run(id).await.map_err(|e| e.to_string())?;
         db.set_run_starting(id).await.map_err(|e| e.to_string())?;
         let project = db.get_project(run.project_id).await.map_err(|e| e.to_string())?;
+        let (follow_up, shell) = (run.follow_up_of.is_some(), run.kind == RunKind::Shell);
+        let (argv, mut env) = self.command_for(&run).await?;
+        env.push((MARKER_VAR.into(), id.to_string()));
+        env.push(("VIBAN_TASK_ID".into(), run.task_id.to_string()));
+        let cwd = PathBuf::from(&run.worktree_path);
+        let (cols, rows) = (run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
+        let terminal = Arc::new(Mutex::new(Terminal::new(cols, rows)));
+        let live = Arc::new(LiveRun::new((id, run.task_id, run.project_id), terminal, Instant::now()));
+        live.shell.store(shell, Ordering::SeqCst);
+        lock(&self.inner.live).insert(id, live.clone());
+        self.bump_active();
+        if !follow_up && !shell && !project.setup_script.trim().is_empty() {
+            self.run_setup(&live, &project.setup_script, &cwd, &env).await?;
+        }
+        if lock(&self.inner.cancelled).contains(&id) {
+            return Err("stopped before it started".into());
+        }
+        // The terminal may have been resized while the setup script ran.
+        let (cols, rows) = live.terminal.lock().unwrap_or_else(PoisonError::into_inner).size();
+        let spec = SpawnSpec { argv, cwd, env, cols, rows };
+        let (control, output, exit, pid) =
+            crate::pty::spawn(&spec, live.terminal.clone()).map_err(|e| e.to_string())?.control();
+        let ticks = procs::start_ticks(pid).unwrap_or(0);
+        live.set_agent(pid, control);
+        if let Err(e) = db.set_run_running(id, pid, ticks, &procs::boot_id()).await {
+            // Not in the ledger means nobody could reap it after a crash: do not let it run.
+            let ladder = self.inner.ladder;
+            let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder)).await;
+            return Err(format!("could not record the run: {e}"));
+        }
+        if lock(&self.inner.cancelled).contains(&id) {
+            // A stop that came while the process was being started found nothing to signal yet.
+            live.stop_requested.store(true, Ordering::SeqCst);
+            let ladder = self.inner.ladder;
+            tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder));
+        }
+        self.bump_active();
+        Ok((live, output, exit))
+    }
+
+    /// The agent's (or shell's) argv and environment, from its profile as it is now.
+    async fn command_for(&self, run: &Run) -> Result<(Vec<String>, Vec<(String, String)>), String> {
         let catalog = self.inner.catalog.clone();
         let (agent, prompt, follow_up) = (run.agent.clone(), run.prompt.clone(), run.follow_up_of.is_some());
         let shell = run.kind == RunKind::Shell;
-        let (argv, env) = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             if shell {
                 return Ok((crate::shell::argv(), vec![("PATH".into(), catalog.path_var(false))]));
             }
@@ -152,70 +193,7 @@ impl Runs {
             Ok::<_, String>((argv, env))
         })
         .await
-        .map_err(|e| e.to_string())??;
-        let mut env = env;
-        env.push((MARKER_VAR.into(), id.to_string()));
-        env.push(("VIBAN_TASK_ID".into(), run.task_id.to_string()));
-        let cwd = PathBuf::from(&run.worktree_path);
-        let (cols, rows) = (run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
-        let mut terminal = Terminal::new(cols, rows);
-        let mut setup_bytes = Vec::new();
-        if !follow_up && !shell && !project.setup_script.trim().is_empty() {
-            setup_bytes = self.run_setup(id, &project.setup_script, &cwd, &env).await?;
-            terminal.process(&setup_bytes);
-        }
-        if lock(&self.inner.cancelled).contains(&id) {
-            return Err("stopped before it started".into());
-        }
-        let spec = SpawnSpec { argv, cwd, env, cols, rows };
-        let (control, output, exit, pid) = crate::pty::spawn(&spec, terminal).map_err(|e| e.to_string())?.control();
-        let ticks = procs::start_ticks(pid).unwrap_or(0);
-        let live = Arc::new(LiveRun::new(
-            (id, run.task_id, run.project_id),
-            pid,
-            control.clone(),
-            control.terminal(),
-            Instant::now(),
-        ));
-        live.seed(setup_bytes.len() as u64);
-        live.shell.store(shell, Ordering::SeqCst);
-        if let Err(e) = db.set_run_running(id, pid, ticks, &procs::boot_id()).await {
-            // Not in the ledger means nobody could reap it after a crash: do not let it run.
-            let ladder = self.inner.ladder;
-            let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder)).await;
-            return Err(format!("could not record the run: {e}"));
-        }
-        lock(&self.inner.live).insert(id, live.clone());
-        if lock(&self.inner.cancelled).contains(&id) {
-            // A stop that came while the process was being started found nothing to signal yet.
-            live.stop_requested.store(true, Ordering::SeqCst);
-            let ladder = self.inner.ladder;
-            tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder));
-        }
-        self.bump_active();
-        Ok((live, output, exit))
-    }
-
-    /// The setup script, output into the transcript from offset 0. Stops with the run.
-    async fn run_setup(&self, id: Uuid, script: &str, cwd: &Path, env: &[(String, String)]) -> Result<Vec<u8>, String> {
-        let mut cmd = tokio::process::Command::new("/bin/sh");
-        cmd.arg("-c").arg(script).current_dir(cwd);
-        for k in crate::env::withheld() {
-            cmd.env_remove(k);
-        }
-        cmd.envs(env.iter().cloned()).kill_on_drop(true);
-        cmd.stdin(std::process::Stdio::null());
-        let out = cmd.output().await.map_err(|e| format!("the setup script could not start: {e}"))?;
-        let mut text = b"\x1b[2m$ setup script\x1b[0m\r\n".to_vec();
-        for part in [&out.stdout, &out.stderr] {
-            let part = &part[..part.len().min(MAX_SETUP_OUTPUT / 2)];
-            text.extend(String::from_utf8_lossy(part).replace('\n', "\r\n").into_bytes());
-        }
-        let _ = self.inner.transcripts.append_chunk(id, 0, 0, &text).await;
-        if !out.status.success() {
-            return Err(format!("the project's setup script failed ({}); the agent was not started", out.status));
-        }
-        Ok(text)
+        .map_err(|e| e.to_string())?
     }
 
     /// From spawn to the end: store output, wait for the exit, stop leftovers, let the output drain.
@@ -235,13 +213,13 @@ impl Runs {
         ));
         let exit = exit.await.unwrap_or(Exit { code: None, signal: None });
         // Anything the agent left behind (grandchildren, daemons) goes with it.
-        let (pgid, run) = (live.pgid, live.id.to_string());
+        let (pgid, run) = (live.pgid(), live.id.to_string());
         let quick = Ladder {
             after_int: Duration::from_millis(300),
             after_term: Duration::from_millis(1000),
             after_kill: self.inner.ladder.after_kill,
         };
-        let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pgid), &run, quick)).await;
+        let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(pgid, &run, quick)).await;
         let stored = match tokio::time::timeout(DRAIN, store).await {
             Ok(Ok(end)) => end,
             _ => {

@@ -18,6 +18,7 @@ pub mod profile;
 pub mod pty;
 mod queue;
 mod service;
+mod setup;
 mod shell;
 pub mod terminal;
 mod vt_feed;

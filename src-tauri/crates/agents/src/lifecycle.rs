@@ -130,7 +130,8 @@ impl Runs {
                 sent.retain(|id, _| live.iter().any(|l| l.id == *id));
                 notified.retain(|id, _| live.iter().any(|l| l.id == *id));
                 for l in live {
-                    let idle = l.idle();
+                    // A setup script's quiet spell is not an agent waiting for an answer.
+                    let idle = if l.preparing() { Duration::ZERO } else { l.idle() };
                     let activity = RunActivity {
                         run_id: l.id,
                         task_id: l.task_id,
@@ -209,8 +210,8 @@ impl Runs {
         let stops: Vec<_> = live
             .iter()
             .map(|l| {
-                let (pgid, id) = (l.pgid, l.id.to_string());
-                tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pgid), &id, ladder))
+                let (pgid, id) = (l.pgid(), l.id.to_string());
+                tokio::task::spawn_blocking(move || procs::stop_ladder(pgid, &id, ladder))
             })
             .collect();
         for s in stops {

@@ -1,8 +1,8 @@
 //! A running agent as viewers see it: its terminal, the stored-output broadcast and the store task that puts
 //! every byte into PostgreSQL before anyone is shown it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -51,8 +51,10 @@ pub struct LiveRun {
     pub id: Uuid,
     pub task_id: Uuid,
     pub project_id: Uuid,
-    pub pgid: i32,
-    pub control: PtyControl,
+    /// The process group being run: the setup script's while it prepares, then the agent's (0: none yet).
+    pgid: AtomicI32,
+    /// Input and resize, once the agent's PTY exists (None while the setup script runs).
+    control: OnceLock<PtyControl>,
     pub terminal: Arc<Mutex<Terminal>>,
     pub started: Instant,
     pub stop_requested: AtomicBool,
@@ -68,25 +70,20 @@ pub struct LiveRun {
 
 impl std::fmt::Debug for LiveRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LiveRun").field("id", &self.id).field("pgid", &self.pgid).finish_non_exhaustive()
+        f.debug_struct("LiveRun").field("id", &self.id).field("pgid", &self.pgid()).finish_non_exhaustive()
     }
 }
 
 impl LiveRun {
-    pub fn new(
-        ids: (Uuid, Uuid, Uuid),
-        pgid: i32,
-        control: PtyControl,
-        terminal: Arc<Mutex<Terminal>>,
-        started: Instant,
-    ) -> Self {
+    /// A run from the moment it leaves the queue: viewers can attach while its setup script runs.
+    pub fn new(ids: (Uuid, Uuid, Uuid), terminal: Arc<Mutex<Terminal>>, started: Instant) -> Self {
         let (tx, _) = broadcast::channel(CHUNK_RING);
         Self {
             id: ids.0,
             task_id: ids.1,
             project_id: ids.2,
-            pgid,
-            control,
+            pgid: AtomicI32::new(0),
+            control: OnceLock::new(),
             terminal,
             started,
             stop_requested: AtomicBool::new(false),
@@ -97,9 +94,37 @@ impl LiveRun {
         }
     }
 
-    /// Output already stored before the PTY started (the setup script's).
-    pub fn seed(&self, stored: u64) {
-        self.stored.send_replace(stored);
+    /// The process group to signal to stop the run, if one runs.
+    pub fn pgid(&self) -> Option<i32> {
+        Some(self.pgid.load(Ordering::SeqCst)).filter(|&p| p > 0)
+    }
+
+    /// The setup script's process group (None once it ended).
+    pub(crate) fn set_pgid(&self, pgid: Option<i32>) {
+        self.pgid.store(pgid.unwrap_or(0), Ordering::SeqCst);
+    }
+
+    /// The agent's PTY started: input and resize go to it, stops to its group.
+    pub(crate) fn set_agent(&self, pgid: i32, control: PtyControl) {
+        self.set_pgid(Some(pgid));
+        let _ = self.control.set(control);
+    }
+
+    /// The agent's PTY (None while the setup script runs).
+    pub fn control(&self) -> Option<&PtyControl> {
+        self.control.get()
+    }
+
+    /// Whether the agent has not started yet (the setup script may be running).
+    pub fn preparing(&self) -> bool {
+        self.control.get().is_none()
+    }
+
+    pub fn resize(&self, cols: u16, rows: u16) {
+        match self.control.get() {
+            Some(c) => c.resize(cols, rows),
+            None => self.terminal.lock().unwrap_or_else(PoisonError::into_inner).resize(cols, rows),
+        }
     }
 
     pub fn stored_bytes(&self) -> u64 {
@@ -137,7 +162,7 @@ impl LiveRun {
         self.chunks.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 
-    fn publish(&self, chunk: StoredChunk) {
+    pub(crate) fn publish(&self, chunk: StoredChunk) {
         let end = chunk.end();
         self.last_output_ms.store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
         self.stored.send_replace(end);

@@ -120,7 +120,7 @@ fn check_cwd(cwd: &Path) -> Result<(), SpawnError> {
 }
 
 /// Starts `spec` in a new PTY (the child is a session leader: its pid is its process group).
-pub fn spawn(spec: &SpawnSpec, terminal: Terminal) -> Result<PtyProcess, SpawnError> {
+pub fn spawn(spec: &SpawnSpec, terminal: Arc<Mutex<Terminal>>) -> Result<PtyProcess, SpawnError> {
     check_cwd(&spec.cwd)?;
     let program = spec.argv.first().cloned().unwrap_or_default();
     let pair = native_pty_system()
@@ -147,7 +147,6 @@ pub fn spawn(spec: &SpawnSpec, terminal: Terminal) -> Result<PtyProcess, SpawnEr
     let reader = pair.master.try_clone_reader().map_err(|e| SpawnError::Pty(e.to_string()))?;
     let writer = pair.master.take_writer().map_err(|e| SpawnError::Pty(e.to_string()))?;
 
-    let terminal = Arc::new(Mutex::new(terminal));
     let (input_tx, input_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(INPUT_QUEUE);
     let (exit_tx, exit_rx) = oneshot::channel();
 
@@ -223,7 +222,7 @@ mod tests {
             cols: 80,
             rows: 24,
         };
-        assert!(matches!(spawn(&spec, Terminal::new(80, 24)), Err(SpawnError::BadCwd(_))));
+        assert!(matches!(spawn(&spec, Arc::new(Mutex::new(Terminal::new(80, 24)))), Err(SpawnError::BadCwd(_))));
     }
 
     #[tokio::test]
@@ -235,7 +234,7 @@ mod tests {
             cols: 80,
             rows: 24,
         };
-        let (_control, output, exit, _pid) = spawn(&spec, Terminal::new(80, 24))?.control();
+        let (_control, output, exit, _pid) = spawn(&spec, Arc::new(Mutex::new(Terminal::new(80, 24))))?.control();
         let mut next = 0;
         while let Some(c) = output.next().await {
             assert_eq!(c.offset, next);

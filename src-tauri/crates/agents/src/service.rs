@@ -337,7 +337,7 @@ impl Runs {
         if let Some(live) = &live {
             live.stop_requested.store(true, std::sync::atomic::Ordering::SeqCst);
         }
-        let (pgid, ladder) = (live.map(|l| l.pgid), self.inner.ladder);
+        let (pgid, ladder) = (live.and_then(|l| l.pgid()), self.inner.ladder);
         tokio::task::spawn_blocking(move || crate::procs::stop_ladder(pgid, &id.to_string(), ladder));
         // Subscribed above, so an end recorded from here on is seen; one recorded before shows in the row.
         match self.inner.db.get_run(id).await {
@@ -359,7 +359,7 @@ impl Runs {
 
     pub fn input(&self, id: Uuid, bytes: Vec<u8>) -> Result<(), RunError> {
         let live = self.live(id).ok_or(RunError::NotRunning)?;
-        live.control.write(bytes).map_err(|e| match e {
+        live.control().ok_or(RunError::NotRunning)?.write(bytes).map_err(|e| match e {
             crate::pty::InputError::Backlog => RunError::InputBacklog,
             crate::pty::InputError::Closed => RunError::NotRunning,
         })
@@ -369,7 +369,7 @@ impl Runs {
         if !(2..=1000).contains(&cols) || !(2..=1000).contains(&rows) {
             return Err(RunError::Validation("cols and rows must be between 2 and 1000".into()));
         }
-        self.live(id).ok_or(RunError::NotRunning)?.control.resize(cols, rows);
+        self.live(id).ok_or(RunError::NotRunning)?.resize(cols, rows);
         Ok(())
     }
 
