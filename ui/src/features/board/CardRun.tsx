@@ -2,7 +2,7 @@ import { memo } from 'react';
 import type { Run, RunActivity } from '../../api/generated/types';
 import { isActive } from '../runs/runFormat';
 import { LiveElapsed } from './ElapsedClock';
-import { RUN_STATUS_LABELS, lastScreenLine, runDetail } from './runs';
+import { RUN_STATUS_LABELS, isPreparing, lastScreenLine, runDetail } from './runs';
 
 type Props = {
   run: Run;
@@ -26,6 +26,7 @@ export const CardRun = memo(function CardRun({ run, activity }: Props) {
           data-status={run.status}
           title={run.error ?? undefined}
         >
+          {isPreparing(run.status) && <span className="spinner card-run-spinner" aria-hidden="true" />}
           {RUN_STATUS_LABELS[run.status]}
         </span>
         {(run.status === 'starting' || run.status === 'running') && run.started_at && <LiveElapsed startedAt={run.started_at} />}

@@ -5,11 +5,13 @@ import {
   activityOfRun,
   anyActiveRun,
   indexRuns,
+  isPreparing,
   lastScreenLine,
   noticeMessage,
   noticeToastKind,
   outcomeNotices,
   recordActivity,
+  RUN_STATUS_LABELS,
   runDetail,
   type ActivityByTask,
   type RunNotice,
@@ -177,5 +179,13 @@ describe('formatting', () => {
     expect(noticeMessage({ ...waiting, question: 'q'.repeat(500) }, 'X').length).toBe(200);
     expect(noticeToastKind(waiting)).toBe('info');
     expect(noticeToastKind({ kind: 'failed', taskId: 'a', projectId: 'p', run: failed })).toBe('error');
+  });
+});
+
+describe('preparing', () => {
+  it('a starting run reads as preparing on the card, with no detail (the spinner and timer show instead)', () => {
+    expect(isPreparing('starting')).toBe(true);
+    expect((['queued', 'running', 'succeeded', 'failed', 'stopped', 'interrupted'] as const).some(isPreparing)).toBe(false);
+    expect(RUN_STATUS_LABELS.starting).toBe('Preparing…');
   });
 });

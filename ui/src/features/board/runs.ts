@@ -7,13 +7,19 @@ import type { ToastKind } from '../toasts/toasts';
 
 export const RUN_STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
   queued: 'Queued',
-  starting: 'Starting',
+  // The server's `starting` covers the project's setup script and the agent's spawn: the user sees it preparing.
+  starting: 'Preparing…',
   running: 'Running',
   succeeded: 'Succeeded',
   failed: 'Failed',
   stopped: 'Stopped',
   interrupted: 'Interrupted',
 };
+
+/** Setup script and spawn under way: the card shows a spinner and the terminal the script's output, live. */
+export function isPreparing(status: RunStatus): boolean {
+  return status === 'starting';
+}
 
 /** The newest run of each task, by task id. */
 export type RunsByTask = ReadonlyMap<string, Run>;

@@ -287,6 +287,10 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded, pa
           <span className="run-terminal-state" role="status" data-testid="run-terminal-queued">
             Queued{queuePosition !== null ? ` (#${queuePosition})` : ''}: the agent starts when a slot frees up.
           </span>
+        ) : status === 'starting' && state === 'live' ? (
+          <span className="run-terminal-state" role="status" data-testid="run-terminal-preparing">
+            <span className="spinner" aria-hidden="true" /> Preparing: the project's setup script runs, then the agent starts.
+          </span>
         ) : (
           <TerminalState state={state} exit={exit} failure={failure} />
         )}
