@@ -57,6 +57,7 @@ function breakdown() {
   return sums;
 }
 
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const debBytes = statSync(DEB).size;
 const installedKiB = Number(execFileSync('dpkg-deb', ['-f', DEB, 'Installed-Size'], { encoding: 'utf8' }).trim());
 const parts = breakdown();
@@ -116,7 +117,7 @@ const update = UPDATE_TIMINGS && existsSync(UPDATE_TIMINGS) ? JSON.parse(readFil
 const lines = [
   `# Installer benchmark`,
   ``,
-  `Package: \`${basename(DEB)}\` — measured ${new Date().toISOString()} on this machine (2 shared cores).`,
+  `Package: \`${basename(DEB)}\` — measured ${new Date().toISOString()} on this machine (2 shared cores; load average at start ${load}).`,
   ``,
   `| figure | value | target |`,
   `|---|---|---|`,

@@ -57,7 +57,11 @@ if (!FIX) {
     };
   };
   const manifests = {
-    n1: () => pkg('n1', versions.n1),
+    // Written by `cargo xtask release` (installers.rs), with this server's address filled in.
+    n1: () =>
+      JSON.parse(
+        readFileSync(join(FIX, 'n1-release', 'latest.json'), 'utf8').replaceAll('__BASE__', `http://127.0.0.1:${port}/pkgs/n1`),
+      ),
     n2: () => pkg('n2', versions.n2),
     badsig: () => {
       const m = pkg('n1', versions.n1);

@@ -116,6 +116,15 @@ pub fn prepare() -> Result<Fixtures> {
     signed("n", None, "deb,rpm")?;
     signed("n1", Some(n1.clone()), "deb")?;
     let good = only_deb(&dir.join("n1"))?;
+    // N+1's manifest as `cargo xtask release` writes it (the test puts its server's address for __BASE__), so the
+    // real updater is what checks the release tooling's output.
+    crate::release::release(&crate::release::Release {
+        version: n1.clone(),
+        bundle_dir: dir.join("n1"),
+        base_url: "__BASE__".into(),
+        notes: Some(format!("Release {n1}: made by update.test.mjs through cargo xtask release")),
+        out: dir.join("n1-release"),
+    })?;
     let broken_dir = dir.join("n2");
     std::fs::create_dir_all(&broken_dir)?;
     let broken = broken_release(&good, &n2, &broken_dir)?;

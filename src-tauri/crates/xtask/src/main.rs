@@ -123,7 +123,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Bench { quick } => cmd::bench(quick),
         Command::Release { version, bundle_dir, base_url, notes, out } => {
             let notes = notes.map(std::fs::read_to_string).transpose()?;
-            release::release(&release::Options {
+            release::release(&release::Release {
                 version,
                 bundle_dir: bundle_dir.unwrap_or_else(|| root().join("target/bundle-out")),
                 base_url,

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use crate::cmd::status;
 use crate::root;
 
-pub struct Options {
+pub struct Release {
     pub version: String,
     pub bundle_dir: PathBuf,
     /// Where the packages will be downloadable from (their file names are appended).
@@ -102,7 +102,7 @@ fn packages(dir: &Path, version: &str) -> Result<Vec<(String, PathBuf)>> {
     Ok(found)
 }
 
-pub fn release(opts: &Options) -> Result<PathBuf> {
+pub fn release(opts: &Release) -> Result<PathBuf> {
     let version = opts.version.trim_start_matches('v');
     let packages = packages(&opts.bundle_dir, version)?;
     std::fs::create_dir_all(&opts.out)?;
