@@ -151,7 +151,41 @@ use crate::routes::{
 pub struct ApiDoc;
 
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(document())
+}
+
+/// The OpenAPI document. Handlers in different modules share names (`list`, `get`, …), and utoipa names an
+/// operation after its function: a name used more than once gets its tag in front (`projects_list`), so every
+/// operationId is unique, as client generators need.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let mut uses = std::collections::HashMap::<String, usize>::new();
+    for_each_operation(&mut doc, |op| *uses.entry(op.operation_id.clone().unwrap_or_default()).or_default() += 1);
+    for_each_operation(&mut doc, |op| {
+        let id = op.operation_id.clone().unwrap_or_default();
+        if uses.get(&id).copied().unwrap_or(0) > 1 {
+            let tag = op.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+            op.operation_id = Some(format!("{tag}_{id}"));
+        }
+    });
+    doc
+}
+
+fn for_each_operation(doc: &mut utoipa::openapi::OpenApi, mut f: impl FnMut(&mut utoipa::openapi::path::Operation)) {
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+        ];
+        for op in ops.into_iter().flatten() {
+            f(op);
+        }
+    }
 }
 
 /// The contents of `ui/src/api/generated/types.ts`.
@@ -252,6 +286,27 @@ mod tests {
         }
         let committed = std::fs::read_to_string(path).unwrap_or_default();
         assert!(committed == typescript(), "ui/src/api/generated/types.ts is stale: run `cargo xtask gen-types`");
+    }
+
+    /// Client generators need one name per operation. `VIBAN_WRITE_OPENAPI=FILE` also writes the document, for the
+    /// test command's validator (openapi-spec-validator).
+    #[test]
+    fn operation_ids_are_unique_and_the_document_can_be_written() {
+        let doc = document();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in &doc.paths.paths {
+            let ops = [&item.get, &item.put, &item.post, &item.delete, &item.patch, &item.head, &item.options];
+            for op in ops.into_iter().flatten() {
+                let id = op.operation_id.clone().unwrap_or_default();
+                if let Some(other) = seen.insert(id.clone(), path.clone()) {
+                    panic!("operationId {id:?} is used by {other} and {path}");
+                }
+            }
+        }
+        if let Some(file) = std::env::var_os("VIBAN_WRITE_OPENAPI") {
+            let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            std::fs::write(&file, json).unwrap_or_else(|e| panic!("writing {file:?}: {e}"));
+        }
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub fn all(e2e: bool) -> Result<()> {
         // The binaries tests run as processes: the server, and the fake agent (a bin of viban-test-support).
         status(cargo().args(["build", "-q", "-p", "viban-server", "-p", "viban-test-support"]))
     });
+    step(&mut results, "openapi document (openapi-spec-validator)", crate::cmd::validate_openapi);
     step(&mut results, "rust tests (incl. generated-types freshness)", || {
         status(
             cargo()
