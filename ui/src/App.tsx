@@ -4,7 +4,7 @@ import { api, errorMessage, type LiveEvent } from './api/client';
 import { AgentsSettings } from './features/agents/AgentsSettings';
 import { DiskView } from './features/disk/DiskView';
 import { Board } from './features/board/Board';
-import { countTasks, filterColumns, findTask, shortId } from './features/board/logic';
+import { countTasks, filterColumns, findTask } from './features/board/logic';
 import { activityFromEvent, noticeMessage, noticeToastKind, type RunNotice } from './features/board/runs';
 import { useBoard } from './features/board/useBoard';
 import { useProjectRuns } from './features/board/useProjectRuns';
@@ -34,6 +34,7 @@ import { UpdateBanners } from './features/update/UpdateBanners';
 import { UpdateProvider, useUpdate } from './features/update/useUpdate';
 import { TilesButton, activeRunIds, useTilesKey } from './features/cockpit/controls';
 import { setTilesOpen, useCockpit } from './features/cockpit/store';
+import { shortId } from './lib/format';
 
 // Several agents' terminals side by side (issue 11, item 2); brings xterm.js along, so loaded when shown.
 const TilesView = lazy(() => import('./features/cockpit/TilesView'));

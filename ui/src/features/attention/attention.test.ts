@@ -47,7 +47,7 @@ describe('title and badge', () => {
 
 describe('agentName', () => {
   it('uses the profile name, not the id', async () => {
-    const { agentName } = await import('./attention');
+    const { agentName } = await import('../../lib/format');
     expect(agentName(new Map([['fake', 'Fake agent']]), 'fake')).toBe('Fake agent');
     expect(agentName(new Map(), 'codex')).toBe('codex');
   });

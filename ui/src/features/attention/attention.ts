@@ -1,8 +1,8 @@
 // Attention (pure part): which runs wait for input, what the tab title says, and the browser-notification
 // permission rules. No DOM here, so every rule is unit-tested (attention.test.ts).
 import type { RunActivity } from '../../api/generated/types';
-import { isActive } from '../runs/runFormat';
 import type { RunsByTask } from '../board/runs';
+import { isActive } from '../../lib/format';
 
 /** Runs waiting for input, by run id (the value is the run's project id). */
 export type WaitingRuns = ReadonlyMap<string, string>;
@@ -41,7 +41,3 @@ export function badgeLabel(waiting: number): string {
   return waiting > 9 ? '9+' : String(waiting);
 }
 
-/** An agent's name for messages: its profile's name, `Shell` for a shell, else the id. */
-export function agentName(names: ReadonlyMap<string, string>, id: string): string {
-  return names.get(id) || (id === 'shell' ? 'Shell' : id);
-}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef } from 'react';
 import { agentsApi } from '../agents/agentsApi';
-import { agentName } from './attention';
+import { agentName } from '../../lib/format';
 
 /** Agent ids to their names (`GET /api/agents` once; an id stays an id until the list arrives). */
 export function useAgentNames(live: boolean): (id: string) => string {

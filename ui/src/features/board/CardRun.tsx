@@ -1,8 +1,8 @@
 import { memo } from 'react';
 import type { Run, RunActivity } from '../../api/generated/types';
-import { isActive } from '../runs/runFormat';
 import { LiveElapsed } from './ElapsedClock';
 import { RUN_STATUS_LABELS, isPreparing, lastScreenLine, runDetail } from './runs';
+import { isActive } from '../../lib/format';
 
 type Props = {
   run: Run;

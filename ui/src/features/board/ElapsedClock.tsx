@@ -1,5 +1,5 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
-import { formatDuration, runDurationMs } from '../runs/runFormat';
+import { formatDuration, runDurationMs } from '../../lib/format';
 
 const NowContext = createContext<number>(0);
 

@@ -3,8 +3,9 @@ import { useSortable } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
 import type { Run, RunActivity, Task, TaskStatus } from '../../api/generated/types';
 import { CardRun } from './CardRun';
-import { firstLine, shortId } from './logic';
+import { firstLine } from './logic';
 import { RUN_STATUS_LABELS } from './runs';
+import { shortId } from '../../lib/format';
 
 type ViewProps = {
   task: Task;

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task, TaskStatus } from '../../api/generated/types';
-import {
-  applyMove,
-  columnsFromBoard,
-  emptyColumns,
-  filterColumns,
-  firstLine,
-  placementWithinColumn,
-  removeTask,
-  replaceTask,
-  resolveDrop,
-  shortId,
-  type Columns,
-} from './logic';
+import { applyMove, columnsFromBoard, emptyColumns, filterColumns, firstLine, placementWithinColumn, removeTask, replaceTask, resolveDrop, type Columns } from './logic';
+import { shortId } from '../../lib/format';
 
 function task(id: string, status: TaskStatus = 'todo', title = id, description = ''): Task {
   return {

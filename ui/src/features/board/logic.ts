@@ -1,6 +1,7 @@
 // Pure board logic: column bookkeeping, drop resolution, optimistic moves and filtering.
 // No React here, so every rule is unit-tested (logic.test.ts).
 import type { BoardColumn, Task, TaskStatus } from '../../api/generated/types';
+import { shortId } from '../../lib/format';
 
 export const STATUSES: readonly TaskStatus[] = ['todo', 'in_progress', 'in_review', 'done', 'cancelled'];
 
@@ -147,14 +148,6 @@ export function filterColumns(columns: Columns, query: string): Columns {
 
 export function countTasks(columns: Columns): number {
   return STATUSES.reduce((n, s) => n + columns[s].length, 0);
-}
-
-/**
- * The last 8 hex digits of the id. Ids are UUIDv7, whose leading digits are a timestamp shared by every task
- * made in the same minute; the trailing ones are random.
- */
-export function shortId(id: string): string {
-  return id.replace(/-/g, '').slice(-8);
 }
 
 /** Inline markdown reduced to its text: emphasis, code and strike marks dropped, links and images to their label. */

@@ -2,8 +2,8 @@
 // changes deserve a toast, and what cards and toasts say. Durations and "active" come from runs/runFormat.ts,
 // shared with the runs panel. No React here, so every rule is unit-tested (runs.test.ts).
 import type { ChangeEvent, Run, RunActivity, RunStatus } from '../../api/generated/types';
-import { exitLabel, formatDuration, isActive, runDurationMs } from '../runs/runFormat';
 import type { ToastKind } from '../toasts/toasts';
+import { exitLabel, formatDuration, isActive, runDurationMs } from '../../lib/format';
 
 export const RUN_STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
   queued: 'Queued',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { humanAge, humanBytes, nextSort, safeToClean, sortWorktrees, totalBytes, whatIsLost, type WorktreeInfo } from './disk';
+import { nextSort, safeToClean, sortWorktrees, totalBytes, whatIsLost, type WorktreeInfo } from './disk';
+import { humanAge, humanBytes } from '../../lib/format';
 
 const w = (over: Partial<WorktreeInfo>): WorktreeInfo => ({
   path: '/wt/a',

@@ -59,28 +59,6 @@ export function totalBytes(rows: readonly Pick<WorktreeInfo, 'size_bytes'>[]): n
   return rows.reduce((n, r) => n + r.size_bytes, 0);
 }
 
-/** Bytes in 1024 steps with one decimal from KiB on: "0 B", "512 B", "1.5 KiB", "3.2 GiB". */
-export function humanBytes(n: number): string {
-  if (n < 1024) return `${Math.max(0, Math.round(n))} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
-
-/** "just now", "5 min", "3 h", "2 days". */
-export function humanAge(secs: number): string {
-  if (secs < 60) return 'just now';
-  if (secs < 3600) return `${Math.floor(secs / 60)} min`;
-  if (secs < 86400) return `${Math.floor(secs / 3600)} h`;
-  const d = Math.floor(secs / 86400);
-  return d === 1 ? '1 day' : `${d} days`;
-}
-
 /** What a forced removal of `row` loses, in words (empty when nothing: then it is not a forced removal). */
 export function whatIsLost(row: WorktreeInfo): string[] {
   const lost: string[] = [];

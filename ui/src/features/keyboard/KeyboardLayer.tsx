@@ -10,7 +10,7 @@ import { CommandPalette } from '../palette/CommandPalette';
 import { buildCommands, type PaletteActions } from '../palette/commands';
 import { listAgents, listTaskRuns, startRun, stopRun } from '../runs/api';
 import { lastUsedAgent, rememberAgent } from '../runs/lastAgent';
-import { initialPrompt, isActive, pickAgent } from '../runs/runFormat';
+import { initialPrompt, pickAgent } from '../runs/runFormat';
 import { isTypingTarget } from '../shortcuts/shortcuts';
 import { useTheme } from '../theme/useTheme';
 import { useToast } from '../toasts/ToastProvider';
@@ -27,6 +27,7 @@ import {
   modalOpen,
 } from './dom';
 import { inTerminal, matchBoardKey } from './keys';
+import { isActive } from '../../lib/format';
 
 /** What the app does for the palette's actions (the rest — theme, search, terminal, runs — is done here). */
 export type AppActions = Pick<

@@ -1,9 +1,9 @@
 // Every action of the command palette, built from what is on screen (pure, so the list is unit-tested).
 import type { Project, Task } from '../../api/generated/types';
-import { STATUSES, STATUS_LABELS, shortId, type Columns } from '../board/logic';
+import { STATUSES, STATUS_LABELS, type Columns } from '../board/logic';
 import type { RunsByTask } from '../board/runs';
-import { isActive } from '../runs/runFormat';
 import { THEME_LABELS, THEME_PREFERENCES, type ThemePreference } from '../theme/theme';
+import { isActive, shortId } from '../../lib/format';
 
 export type CommandGroup = 'Action' | 'Run' | 'Theme' | 'Project' | 'Task';
 

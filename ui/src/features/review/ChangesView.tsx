@@ -5,7 +5,6 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardE
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { errorMessage } from '../../api/client';
 import { saveFile } from '../../platform';
-import { shortId } from '../board/logic';
 import { isTypingTarget } from '../shortcuts/shortcuts';
 import { useLiveSubscription } from '../connection/useLiveEvents';
 import { getDiff, patchFile } from './api';
@@ -18,6 +17,7 @@ import { countComments, pendingComments, type CommentSide } from './comments';
 import type { PaneComments } from './DiffPane';
 import { SendToAgent } from './SendToAgent';
 import { useComments } from './useComments';
+import { shortId } from '../../lib/format';
 
 /** Live frames arriving closer together than this cause one refresh (well within the 1 s the view promises). */
 const LIVE_COALESCE_MS = 200;

@@ -7,13 +7,13 @@ import type { Task } from '../../api/generated/types';
 import { ApiError, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
 import { listTaskRuns, removeWorktree } from '../runs/api';
-import { formatDuration } from '../runs/runFormat';
 import { commit, getDiff, getGitState, merge } from './api';
 import { fileMatrix, groupAttempts, othersToClean, type Attempt } from './compare';
 import { DiffPane } from './DiffPane';
 import { DiffsPool } from './DiffsPool';
 import { defaultCommitMessage } from './logic';
 import type { GitState } from './types';
+import { formatDuration } from '../../lib/format';
 
 type Props = { task: Pick<Task, 'id' | 'title'>; onClose: () => void };
 

@@ -1,6 +1,7 @@
 // Pure review logic: the file tree's rows, change labels, which open files a live event refreshes, and what each
 // land action shows and sends. No React, no fetch: unit-tested in logic.test.ts.
 import type { DiffFile, GitCommands, GitState, PullRequest, RunFileDiff, RunFilesEvent } from './types';
+import { formatBytes } from '../../lib/format';
 
 // ---------------------------------------------------------------------------------------------------------------
 // File tree
@@ -84,12 +85,6 @@ export function changeBadge(file: DiffFile): { letter: string; text: string } {
   if (file.binary) words.push('binary');
   if (file.old_mode && file.new_mode && file.old_mode !== file.new_mode) words.push(`mode ${file.old_mode} → ${file.new_mode}`);
   return { letter, text: words.join(', ') };
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 /** What the diff pane shows instead of a diff, or null when there is a diff to render. */

@@ -5,8 +5,9 @@ import { useEffect, useRef, useState } from 'react';
 import type { Terminal as XTerm } from '@xterm/xterm';
 import { errorMessage, requestText } from '../../api/client';
 import { CAST_TYPE, castUrl } from './api';
-import { CastPlayer, PLAYBACK_SPEEDS, formatCastTime, parseCast, type CastEvent, type PlaybackSpeed } from './cast';
+import { CastPlayer, PLAYBACK_SPEEDS, parseCast, type CastEvent, type PlaybackSpeed } from './cast';
 import { createXterm } from './xterm';
+import { formatCastTime } from '../../lib/format';
 
 type Props = { runId: string; onClose: () => void };
 

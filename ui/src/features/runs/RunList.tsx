@@ -2,12 +2,10 @@
 import { useState, type FormEvent } from 'react';
 import type { Run } from '../../api/generated/types';
 import { ApiError, errorMessage } from '../../api/client';
-import { shortId } from '../board/logic';
-import { shortTime } from '../tasks/history';
 import { saveFile } from '../../platform';
 import { castFile, followUp, removeWorktree, stopRun } from './api';
-import { exitLabel, formatDuration, isActive, runDurationMs } from './runFormat';
 import { isShell, runLabel } from './openLogic';
+import { exitLabel, formatDuration, isActive, runDurationMs, shortId, shortTime } from '../../lib/format';
 
 type ListProps = {
   runs: Run[];

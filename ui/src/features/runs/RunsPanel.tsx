@@ -8,13 +8,14 @@ import { Replay } from './Replay';
 import { RunList } from './RunList';
 import { StartRunForm } from './StartRunForm';
 import { Terminal } from './Terminal';
-import { formatDuration, isActive, latestPerWorktree, runDurationMs } from './runFormat';
+import { latestPerWorktree } from './runFormat';
 import { useAgents, useNow, useTaskRuns } from './useTaskRuns';
 import { stopRun } from './api';
 import { errorMessage } from '../../api/client';
 import { Fold } from '../tasks/Fold';
 import { focusTerminalOnOpen, liveRun } from '../tasks/panelLayout';
 import { PinButton } from '../cockpit/controls';
+import { formatDuration, isActive, runDurationMs } from '../../lib/format';
 
 // The Changes view and land actions bring the diff viewer (and its highlighter) along: loaded on first use.
 const ReviewPanel = lazy(() => import('../review/ReviewPanel'));

@@ -14,12 +14,12 @@ import type { Terminal as XTerm } from '@xterm/xterm';
 import { openExternal } from '../../platform';
 import type { RunStatus } from '../../api/generated/types';
 import { api } from '../../api/client';
-import { exitLabel, isActive } from './runFormat';
 import { PtyClient, browserPtySocket, ptyUrl, type ErrorFrame, type ExitFrame, type PtyState } from './ptySocket';
 import { createXterm } from './xterm';
 import { OutputPacer } from './outputPacer';
 import { frameKeyAction, terminalKeyAction, type TerminalKeyAction } from './terminalKeys';
 import { isTilesToggle, keyLike } from '../cockpit/layout';
+import { exitLabel, isActive } from '../../lib/format';
 
 type Props = {
   runId: string;

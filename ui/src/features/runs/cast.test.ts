@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CastFormatError, CastPlayer, formatCastTime, limitIdle, parseCast, type CastEvent } from './cast';
+import { CastFormatError, CastPlayer, limitIdle, parseCast, type CastEvent } from './cast';
+import { formatCastTime } from '../../lib/format';
 
 const cast = (header: object, ...events: unknown[]) =>
   [JSON.stringify(header), ...events.map((e) => JSON.stringify(e))].join('\n') + '\n';

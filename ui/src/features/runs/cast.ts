@@ -79,15 +79,6 @@ export function limitIdle(events: readonly CastEvent[], limit: number): CastEven
   });
 }
 
-/** A replay position: "0:07", "12:30", "1:02:03". */
-export function formatCastTime(seconds: number): string {
-  const total = Number.isFinite(seconds) && seconds > 0 ? Math.floor(seconds) : 0;
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
-
 export type PlaybackSpeed = 1 | 2 | 8 | 'instant';
 export const PLAYBACK_SPEEDS: readonly PlaybackSpeed[] = [1, 2, 8, 'instant'];
 

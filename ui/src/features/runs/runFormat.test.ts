@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentInfo, Run } from '../../api/generated/types';
-import { agentHint, exitLabel, formatDuration, initialPrompt, isActive, latestPerWorktree, pickAgent, runDurationMs, upsertRun } from './runFormat';
+import { agentHint, initialPrompt, latestPerWorktree, pickAgent, upsertRun } from './runFormat';
+import { exitLabel, formatDuration, isActive, runDurationMs } from '../../lib/format';
 
 function run(id: string, created_at: string, extra: Partial<Run> = {}): Run {
   return {

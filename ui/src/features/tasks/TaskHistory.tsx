@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { TaskEvent } from '../../api/generated/types';
 import { api, errorMessage } from '../../api/client';
-import { describeEvent, shortTime } from './history';
+import { describeEvent } from './history';
+import { shortTime } from '../../lib/format';
 
 /** The task's history, oldest first, reloaded whenever `version` changes (e.g. after a save). */
 export function TaskHistory({ taskId, version }: { taskId: string; version: string }) {

@@ -2,16 +2,16 @@ import { Suspense, lazy, useEffect, useRef, useState, type FormEvent, type Keybo
 import type { Task, TaskStatus } from '../../api/generated/types';
 import { api, errorMessage } from '../../api/client';
 import { SidePane } from '../cockpit/SidePane';
-import { STATUSES, STATUS_LABELS, shortId } from '../board/logic';
+import { STATUSES, STATUS_LABELS } from '../board/logic';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { useToast } from '../toasts/ToastProvider';
 import { TaskHistory } from './TaskHistory';
 import { listTaskRuns } from '../runs/api';
-import { isActive } from '../runs/runFormat';
 import { deleteQuestion, followServer, formOf, olderCopy, sameForm, taskChanges, type TaskForm } from './taskForm';
 import { draftKey, forgetDraft, loadDraft, restoreDraft, storeDraft } from './draft';
 import { Fold } from './Fold';
 import { panelLayout } from './panelLayout';
+import { isActive, shortId } from '../../lib/format';
 
 const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
 // Agent runs bring xterm.js along: loaded only when a saved task is opened.

@@ -41,11 +41,3 @@ export function describeEvent(ev: TaskEvent): string {
   return changes.length ? `${label}: ${changes.join(', ')}` : label;
 }
 
-/** "14:03" today, "3 Nov 14:03" otherwise. */
-export function shortTime(iso: string, now: Date = new Date()): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-  if (d.toDateString() === now.toDateString()) return time;
-  return `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${time}`;
-}

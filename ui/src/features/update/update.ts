@@ -9,7 +9,7 @@ import type {
   UpdateState,
 } from '../../api/generated/types';
 import type { KeyValueStore } from '../../api/session';
-import { humanBytes } from '../disk/disk';
+import { humanBytes } from '../../lib/format';
 
 /** Polling: every minute when nothing happens, every second while the shell checks, downloads or installs. */
 export const POLL_IDLE_MS = 60_000;
