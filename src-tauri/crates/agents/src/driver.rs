@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 use viban_core::{Run, RunKind, RunStatus, TaskStatus};
-use viban_db::{DbError, RunEnd};
+use viban_db::{CardMove, DbError, RunEnd};
 
 use crate::live::{LiveRun, StoreTrouble, store_output};
 use crate::procs::{self, Ladder, MARKER_VAR};
@@ -58,7 +58,23 @@ impl Runs {
         // A full disk or a restarting database must not leave a finished run marked running: retry until it lands
         // (or viban stops; the next start then marks it interrupted).
         let mut backoff = Duration::from_millis(100);
-        while let Err(e) = self.inner.db.finish_run(id, &end).await {
+        loop {
+            // A succeeded agent run moves its card to In Review in the same transaction.
+            let attempt = async {
+                let run = self.inner.db.get_run(id).await?;
+                let card = (end.status == RunStatus::Succeeded && run.kind != RunKind::Shell).then(|| CardMove {
+                    task_id: run.task_id,
+                    from: vec![TaskStatus::InProgress],
+                    to: TaskStatus::InReview,
+                });
+                self.inner.db.finish_run(id, &end, card.as_ref()).await
+            };
+            let e = match attempt.await {
+                Ok(()) => break,
+                // Deleted with its task meanwhile: nothing left to record.
+                Err(DbError::NotFound(_)) => break,
+                Err(e) => e,
+            };
             tracing::error!(run = %id, error = %e, "recording the run's end failed; retrying");
             tokio::select! {
                 () = tokio::time::sleep(backoff) => {}
@@ -90,10 +106,7 @@ impl Runs {
             // The user's own shell: the card, the change count and the notifications belong to the agents.
             return;
         }
-        // The card first (cheap, and what the user looks at), then the changed-file count (runs git).
-        if run.status == RunStatus::Succeeded {
-            self.move_task(run.task_id, &[TaskStatus::InProgress], TaskStatus::InReview).await;
-        }
+        // The card moved with the run's end (`record_end`); the changed-file count runs git.
         self.recount(Path::new(&run.worktree_path)).await;
         let title = self.inner.db.get_task(run.task_id).await.map(|t| t.title).unwrap_or_default();
         match run.status {

@@ -21,7 +21,7 @@ pub use error::DbError;
 pub use feed::ChangeFeed;
 pub use projects::NewProject;
 pub use prs::StoredPr;
-pub use runs::{Chunk, LedgerEntry, NewRun, RunEnd};
+pub use runs::{CardMove, Chunk, LedgerEntry, NewRun, RunEnd};
 pub use worktrees::StoredWorktree;
 
 /// Migrations compiled into the binary; applied at start.

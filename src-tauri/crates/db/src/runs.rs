@@ -2,9 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use viban_core::{Run, RunKind, RunStatus};
+use viban_core::{Run, RunKind, RunStatus, TaskStatus, UpdateTask};
 
 use crate::{Db, DbError};
+
+/// A card move that goes with a run's end: `task_id` goes to `to` if it is in one of `from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardMove {
+    pub task_id: Uuid,
+    pub from: Vec<TaskStatus>,
+    pub to: TaskStatus,
+}
 
 /// A run about to be queued; the worktree fields are decided before it is written.
 #[derive(Debug, Clone)]
@@ -247,7 +255,10 @@ impl Db {
         Ok(())
     }
 
-    pub async fn finish_run(&self, id: Uuid, end: &RunEnd) -> Result<(), DbError> {
+    /// Records a run's end and, in the same transaction, moves its card (`card`: only from the given columns), so
+    /// nobody ever sees a finished run beside a card that has not moved.
+    pub async fn finish_run(&self, id: Uuid, end: &RunEnd, card: Option<&CardMove>) -> Result<(), DbError> {
+        let mut tx = self.pool().begin().await.map_err(DbError::from_sqlx)?;
         sqlx::query(
             "UPDATE runs SET status = $2, exit_code = $3, error = $4, output_bytes = $5, finished_at = now(), \
              pid = NULL, pid_start_ticks = NULL WHERE id = $1",
@@ -257,9 +268,14 @@ impl Db {
         .bind(end.exit_code)
         .bind(&end.error)
         .bind(end.output_bytes)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(DbError::from_sqlx)?;
+        if let Some(card) = card {
+            let upd = UpdateTask { status: Some(card.to), ..Default::default() };
+            crate::tasks::update_in(&mut tx, card.task_id, upd, Some(&card.from)).await?;
+        }
+        tx.commit().await.map_err(DbError::from_sqlx)?;
         Ok(())
     }
 

@@ -68,6 +68,71 @@ fn check_description(d: &str) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A task's edit inside `tx` (its events included). With `only_from`, a status change happens only when the task is
+/// in one of those columns (the task is returned unchanged otherwise): how a run's end moves its card.
+pub(crate) async fn update_in(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    upd: UpdateTask,
+    only_from: Option<&[TaskStatus]>,
+) -> Result<Task, DbError> {
+    let title = upd.title.as_deref().map(clean_title).transpose()?;
+    if let Some(d) = &upd.description {
+        check_description(d)?;
+    }
+    let row: Option<TaskRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE")))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(DbError::from_sqlx)?;
+    let before = Task::try_from(row.ok_or(DbError::NotFound("task"))?)?;
+    if only_from.is_some_and(|from| !from.contains(&before.status)) {
+        return Ok(before);
+    }
+    let mut after = before.clone();
+    let mut changes = serde_json::Map::new();
+    if let Some(t) = title.filter(|t| *t != before.title) {
+        changes.insert("title".into(), json!({ "from": before.title, "to": t }));
+        after.title = t;
+    }
+    if let Some(d) = upd.description.filter(|d| *d != before.description) {
+        changes.insert("description".into(), json!({ "changed": true }));
+        after.description = d;
+    }
+    let status = upd.status.unwrap_or(before.status);
+    if upd.position.is_some() || status != before.status {
+        lock_project(tx, before.project_id).await?;
+        let index = upd.position.unwrap_or(0);
+        after.position = key_at(tx, before.project_id, status, index, Some(id)).await?;
+        after.status = status;
+    }
+    if after == before {
+        return Ok(before);
+    }
+    let row: TaskRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE tasks SET title = $2, description = $3, status = $4, position = $5, updated_at = now() \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(&after.title)
+    .bind(&after.description)
+    .bind(after.status.as_str())
+    .bind(&after.position)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(DbError::from_sqlx)?;
+    let task = Task::try_from(row)?;
+    if !changes.is_empty() {
+        append_event(tx, &task, "updated", serde_json::Value::Object(changes)).await?;
+    }
+    if task.status != before.status || task.position != before.position {
+        let data = json!({ "from": before.status, "to": task.status, "index": upd.position.unwrap_or(0) });
+        append_event(tx, &task, "moved", data).await?;
+    }
+    Ok(task)
+}
+
 /// Serialises writers of one project's ordering for the length of a transaction.
 async fn lock_project(tx: &mut Transaction<'_, Postgres>, project_id: Uuid) -> Result<(), DbError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
@@ -226,59 +291,8 @@ impl Db {
     }
 
     pub async fn update_task(&self, id: Uuid, upd: UpdateTask) -> Result<Task, DbError> {
-        let title = upd.title.as_deref().map(clean_title).transpose()?;
-        if let Some(d) = &upd.description {
-            check_description(d)?;
-        }
         let mut tx = self.pool().begin().await.map_err(DbError::from_sqlx)?;
-        let row: Option<TaskRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE")))
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(DbError::from_sqlx)?;
-        let before = Task::try_from(row.ok_or(DbError::NotFound("task"))?)?;
-        let mut after = before.clone();
-        let mut changes = serde_json::Map::new();
-        if let Some(t) = title.filter(|t| *t != before.title) {
-            changes.insert("title".into(), json!({ "from": before.title, "to": t }));
-            after.title = t;
-        }
-        if let Some(d) = upd.description.filter(|d| *d != before.description) {
-            changes.insert("description".into(), json!({ "changed": true }));
-            after.description = d;
-        }
-        let status = upd.status.unwrap_or(before.status);
-        if upd.position.is_some() || status != before.status {
-            lock_project(&mut tx, before.project_id).await?;
-            let index = upd.position.unwrap_or(0);
-            after.position = key_at(&mut tx, before.project_id, status, index, Some(id)).await?;
-            after.status = status;
-        }
-        if after == before {
-            tx.rollback().await.map_err(DbError::from_sqlx)?;
-            return Ok(before);
-        }
-        let row: TaskRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE tasks SET title = $2, description = $3, status = $4, position = $5, updated_at = now() \
-             WHERE id = $1 RETURNING {COLUMNS}"
-        )))
-        .bind(id)
-        .bind(&after.title)
-        .bind(&after.description)
-        .bind(after.status.as_str())
-        .bind(&after.position)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(DbError::from_sqlx)?;
-        let task = Task::try_from(row)?;
-        if !changes.is_empty() {
-            append_event(&mut tx, &task, "updated", serde_json::Value::Object(changes)).await?;
-        }
-        if task.status != before.status || task.position != before.position {
-            let data = json!({ "from": before.status, "to": task.status, "index": upd.position.unwrap_or(0) });
-            append_event(&mut tx, &task, "moved", data).await?;
-        }
+        let task = update_in(&mut tx, id, upd, None).await?;
         tx.commit().await.map_err(DbError::from_sqlx)?;
         Ok(task)
     }
