@@ -1,6 +1,6 @@
 import { Suspense, lazy, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Project, Task, TaskStatus } from './api/generated/types';
-import { api, errorMessage, type LiveEvent } from './api/client';
+import { errorMessage, type LiveEvent } from './api/client';
 import { AgentsSettings } from './features/agents/AgentsSettings';
 import { DiskView } from './features/disk/DiskView';
 import { Board } from './features/board/Board';
@@ -35,6 +35,7 @@ import { UpdateProvider, useUpdate } from './features/update/useUpdate';
 import { TilesButton, activeRunIds, useTilesKey } from './features/cockpit/controls';
 import { setTilesOpen, useCockpit } from './features/cockpit/store';
 import { shortId } from './lib/format';
+import { getTask } from './api/tasks';
 
 // Several agents' terminals side by side (issue 11, item 2); brings xterm.js along, so loaded when shown.
 const TilesView = lazy(() => import('./features/cockpit/TilesView'));
@@ -145,8 +146,7 @@ function Main({ live }: { live: boolean }) {
         setPanel({ kind: 'edit', task: held.task });
         return;
       }
-      api
-        .getTask(taskId)
+      getTask(taskId)
         .then((task) => setPanel({ kind: 'edit', task }))
         .catch((e: unknown) => notify('error', `Cannot open the task: ${errorMessage(e)}`));
     },

@@ -1,282 +1,34 @@
-// HTTP + WebSocket client for the viban API (docs/api-contract.md).
-// Every request goes to the same origin with `Authorization: Bearer <session>` (the session this browser got for a
-// sign-in code, see session.ts) and never with cookies: the server ignores them. WebSockets cannot carry that
-// header from a browser, so each connection first asks for a single-use ticket and puts it in its URL.
-import type {
-  ApiErrorBody,
-  Board,
-  ChangeEvent,
-  CreateProject,
-  CreateTask,
-  Health,
-  Project,
-  Session,
-  SessionRequest,
-  Task,
-  TaskEvent,
-  UpdateProject,
-  UpdateTask,
-  WsTicket,
-} from './generated/types';
-import type { RunFilesEvent } from '../features/review/types';
-import { currentSession, forgetSession, storeSession } from './session';
+// The viban API client in one import: the transport and its errors (http.ts), the change feed's frames
+// (events.ts) and one module per resource. Import a resource's calls from its module (`../api/tasks`), or
+// everything from here.
+import * as auth from './auth';
+import * as projects from './projects';
+import * as tasks from './tasks';
 
-/** Every frame of the change feed the UI understands. */
-export type LiveEvent = ChangeEvent | RunFilesEvent;
+export * from './http';
+export * from './events';
+export * from './auth';
+export * from './projects';
+export * from './tasks';
+export * from './runs';
+export * from './agents';
+export * from './review';
+export * from './update';
+export * from './worktrees';
 
-/** The message for a request that never got an answer (browsers say only "TypeError: Failed to fetch"). */
-export const UNREACHABLE = 'viban is not reachable — is it running?';
-
-function networkError(cause: unknown): ApiError {
-  const error = new ApiError(0, { code: 'network', message: UNREACHABLE });
-  (error as { cause?: unknown }).cause = cause;
-  return error;
-}
-
-/** An error answered by the server (`{code, message}`), or a network failure (`code: "network"`). */
-export class ApiError extends Error {
-  readonly code: string;
-  readonly status: number;
-
-  constructor(status: number, body: ApiErrorBody) {
-    super(body.message);
-    this.name = 'ApiError';
-    this.code = body.code;
-    this.status = status;
-  }
-}
-
-/**
- * 401: no valid session (none yet, or revoked by "Sign out everywhere" / a token rotation — whatever the code,
- * `unauthorized`, `session_expired`, …, it means signed out), or a sign-in code that was already used or expired
- * (`code_invalid`, from exchangeCode only).
- */
-export class UnauthorizedError extends ApiError {
-  constructor(body: ApiErrorBody) {
-    super(401, body);
-    this.name = 'UnauthorizedError';
-  }
-}
-
-export function isApiErrorBody(value: unknown): value is ApiErrorBody {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Record<string, unknown>).code === 'string' &&
-    typeof (value as Record<string, unknown>).message === 'string'
-  );
-}
-
-/** Turns a non-2xx response body into an ApiError (never throws itself). */
-export function errorFromResponse(status: number, statusText: string, text: string): ApiError {
-  let body: ApiErrorBody = { code: `http_${status}`, message: statusText || `HTTP ${status}` };
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isApiErrorBody(parsed)) body = parsed;
-  } catch {
-    if (text.trim()) body = { ...body, message: text.trim().slice(0, 300) };
-  }
-  return status === 401 ? new UnauthorizedError(body) : new ApiError(status, body);
-}
-
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-export type Fetcher = (input: string, init: RequestInit) => Promise<Response>;
-
-let fetcher: Fetcher = (input, init) => fetch(input, init);
-
-/** Tests replace the transport; the app never calls this. */
-export function setFetcher(f: Fetcher): void {
-  fetcher = f;
-}
-
-type UnauthorizedListener = (error: UnauthorizedError) => void;
-const unauthorizedListeners = new Set<UnauthorizedListener>();
-
-/** Called for every 401, wherever the request came from (the app switches to its "Not signed in" screen). */
-export function onUnauthorized(listener: UnauthorizedListener): () => void {
-  unauthorizedListeners.add(listener);
-  return () => unauthorizedListeners.delete(listener);
-}
-
-/**
- * One API call with the session; cookies are never sent (`credentials: 'omit'`). A 401 forgets the session it was
- * made with and tells the `onUnauthorized` listeners — unless a newer session was stored while it was in flight.
- */
-async function send(method: Method, path: string, body: unknown, accept: string): Promise<Response> {
-  const session = currentSession();
-  const headers: Record<string, string> = { Accept: accept };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (session) headers.Authorization = `Bearer ${session}`;
-  const init: RequestInit = { method, credentials: 'omit', headers };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  let res: Response;
-  try {
-    res = await fetcher(path, init);
-  } catch (e) {
-    throw networkError(e);
-  }
-  if (!res.ok) {
-    const text = await res.text().catch(() => '');
-    const error = errorFromResponse(res.status, res.statusText, text);
-    if (error instanceof UnauthorizedError && currentSession() === session) {
-      forgetSession(session);
-      for (const l of unauthorizedListeners) l(error);
-    }
-    throw error;
-  }
-  return res;
-}
-
-export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
-  const res = await send(method, path, body, 'application/json');
-  const text = await res.text().catch(() => '');
-  if (res.status === 204 || text === '') return undefined as T;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new ApiError(res.status, { code: 'bad_response', message: 'The server sent a response that is not JSON' });
-  }
-}
-
-/** A GET of something that is not JSON (a `.cast` transcript) as text. */
-export async function requestText(path: string, accept: string): Promise<string> {
-  const res = await send('GET', path, undefined, accept);
-  return res.text();
-}
-
-/** A GET of a file to save (downloads go through fetch with the session, then a blob: URL). */
-export async function requestBlob(path: string, accept: string): Promise<Blob> {
-  const res = await send('GET', path, undefined, accept);
-  return res.blob();
-}
-
-/**
- * Trades a sign-in code (from a `#code=` link) for a session and stores it. Needs no credential. A used, expired
- * or unknown code rejects with UnauthorizedError `code_invalid`; that 401 is the caller's to show, so the
- * `onUnauthorized` listeners are not told.
- */
-export async function exchangeCode(code: string): Promise<string> {
-  let res: Response;
-  try {
-    res = await fetcher('/api/auth/session', {
-      method: 'POST',
-      credentials: 'omit',
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-      body: JSON.stringify({ code } satisfies SessionRequest),
-    });
-  } catch (e) {
-    throw networkError(e);
-  }
-  const text = await res.text().catch(() => '');
-  if (!res.ok) throw errorFromResponse(res.status, res.statusText, text);
-  let session: unknown;
-  try {
-    session = (JSON.parse(text) as Partial<Session>).session;
-  } catch {
-    session = undefined;
-  }
-  if (typeof session !== 'string' || session === '') {
-    throw new ApiError(res.status, { code: 'bad_response', message: 'The server did not answer with a session' });
-  }
-  storeSession(session);
-  return session;
-}
-
-const enc = encodeURIComponent;
-
+/** The calls that were once all in this file, under their old names (for callers not yet on the resource modules). */
 export const api = {
-  health: () => request<Health>('GET', '/api/health'),
-  listProjects: () => request<Project[]>('GET', '/api/projects'),
-  createProject: (body: CreateProject) => request<Project>('POST', '/api/projects', body),
-  updateProject: (id: string, body: UpdateProject) => request<Project>('PATCH', `/api/projects/${enc(id)}`, body),
-  deleteProject: (id: string) => request<void>('DELETE', `/api/projects/${enc(id)}`),
-  getBoard: (projectId: string) => request<Board>('GET', `/api/projects/${enc(projectId)}/board`),
-  createTask: (projectId: string, body: CreateTask) =>
-    request<Task>('POST', `/api/projects/${enc(projectId)}/tasks`, body),
-  getTask: (id: string) => request<Task>('GET', `/api/tasks/${enc(id)}`),
-  taskEvents: (id: string) => request<TaskEvent[]>('GET', `/api/tasks/${enc(id)}/events`),
-  updateTask: (id: string, body: UpdateTask) => request<Task>('PATCH', `/api/tasks/${enc(id)}`, body),
-  deleteTask: (id: string) => request<void>('DELETE', `/api/tasks/${enc(id)}`),
-  /** A single-use ticket (valid 30 s) for the next WebSocket connection. */
-  ticket: () => request<WsTicket>('POST', '/api/auth/ticket', {}).then((r) => r.ticket),
-  /** Rotates the install token: every session and ticket everywhere is revoked, this browser's included. */
-  rotateToken: () => request<void>('POST', '/api/auth/rotate', {}),
+  health: auth.health,
+  listProjects: projects.listProjects,
+  createProject: projects.createProject,
+  updateProject: projects.updateProject,
+  deleteProject: projects.deleteProject,
+  getBoard: projects.getBoard,
+  createTask: tasks.createTask,
+  getTask: tasks.getTask,
+  taskEvents: tasks.taskEvents,
+  updateTask: tasks.updateTask,
+  deleteTask: tasks.deleteTask,
+  ticket: auth.ticket,
+  rotateToken: auth.rotateToken,
 };
-
-/** `url` with `ticket=<ticket>` added to its query (other parameters, like `from=`, stay). */
-export function withTicket(url: string, ticket: string): string {
-  const hash = url.indexOf('#');
-  const base = hash < 0 ? url : url.slice(0, hash);
-  return `${base}${base.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}${hash < 0 ? '' : url.slice(hash)}`;
-}
-
-/** `ws://host/api/events` or `wss://…` matching the page's own scheme and host. */
-export function eventsUrl(loc: { protocol: string; host: string }): string {
-  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/api/events`;
-}
-
-/** Parses one change-feed frame; anything malformed or unknown gives null. */
-export function parseChangeEvent(data: unknown): LiveEvent | null {
-  if (typeof data !== 'string') return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
-  switch (o.type) {
-    case 'hello':
-      return { type: 'hello', version: typeof o.version === 'string' ? o.version : '' };
-    case 'resync':
-      return { type: 'resync' };
-    case 'status':
-      return typeof o.database === 'string' ? { type: 'status', database: o.database } : null;
-    case 'change':
-      if ((o.table !== 'project' && o.table !== 'task' && o.table !== 'run') || typeof o.id !== 'string') return null;
-      if (o.op !== 'insert' && o.op !== 'update' && o.op !== 'delete') return null;
-      return {
-        type: 'change',
-        table: o.table,
-        op: o.op,
-        id: o.id,
-        project_id: typeof o.project_id === 'string' ? o.project_id : null,
-      };
-    case 'run_activity':
-      return parseRunActivity(o);
-    case 'run_files':
-      return parseRunFiles(o);
-    default:
-      return null;
-  }
-}
-
-/** A `run_activity` frame (the cards' live line), or null when a field is missing or has the wrong type. */
-function parseRunActivity(o: Record<string, unknown>): ChangeEvent | null {
-  const { run_id, task_id, project_id, last_lines, output_bytes, idle_ms, waiting } = o;
-  if (typeof run_id !== 'string' || typeof task_id !== 'string' || typeof project_id !== 'string') return null;
-  if (!Array.isArray(last_lines) || !last_lines.every((l): l is string => typeof l === 'string')) return null;
-  if (typeof output_bytes !== 'number' || typeof idle_ms !== 'number' || typeof waiting !== 'boolean') return null;
-  return { type: 'run_activity', run_id, task_id, project_id, last_lines, output_bytes, idle_ms, waiting };
-}
-
-/** A `run_files` frame: `paths` is a list of worktree paths, or null (anything may have changed). */
-function parseRunFiles(o: Record<string, unknown>): RunFilesEvent | null {
-  const { run_id, task_id, paths } = o;
-  if (typeof run_id !== 'string' || typeof task_id !== 'string') return null;
-  if (paths === null || paths === undefined) return { type: 'run_files', run_id, task_id, paths: null };
-  if (!Array.isArray(paths) || !paths.every((p): p is string => typeof p === 'string')) return null;
-  return { type: 'run_files', run_id, task_id, paths };
-}
-
-/** What a caller shows for any thrown value. */
-export function errorMessage(e: unknown): string {
-  if (e instanceof ApiError) return e.message || e.code;
-  // A fetch made outside `request` (or a WebSocket ticket) failing on the network: the same human message.
-  if (e instanceof TypeError && /failed to fetch|networkerror|load failed/i.test(e.message)) return UNREACHABLE;
-  if (e instanceof Error) return e.message;
-  return String(e);
-}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AgentInfo } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
-import { agentsApi } from './agentsApi';
+import { agentsApi } from '../../api/agents';
 
 export type AgentsList = {
   agents: AgentInfo[] | null;

@@ -1,6 +1,6 @@
 // Answering a waiting agent from its toast (pure part): what is typed into the terminal and what a failure says.
 import { ApiError, errorMessage } from '../../api/client';
-import { sendInput } from '../runs/api';
+import { sendInput } from '../../api/runs';
 
 /** The `POST /api/runs/{id}/input` body for a one-line answer: the text and Enter (a carriage return, as a key). */
 export function replyPayload(text: string): { data: string } {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef } from 'react';
-import { agentsApi } from '../agents/agentsApi';
+import { agentsApi } from '../../api/agents';
 import { agentName } from '../../lib/format';
 
 /** Agent ids to their names (`GET /api/agents` once; an id stays an id until the list arrives). */

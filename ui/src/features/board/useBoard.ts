@@ -1,9 +1,11 @@
 import { useCallback, useRef } from 'react';
 import type { Board, Project, Task } from '../../api/generated/types';
-import { ApiError, api, errorMessage } from '../../api/client';
+import { ApiError, errorMessage } from '../../api/client';
 import { useLiveResource } from '../connection/useLiveResource';
 import { useToast } from '../toasts/ToastProvider';
 import { STATUS_LABELS, applyMove, columnsFromBoard, findTask, removeTask, replaceTask, type Columns, type MoveTarget } from './logic';
+import { getBoard } from '../../api/projects';
+import { updateTask } from '../../api/tasks';
 
 export type BoardState = {
   project: Project | null;
@@ -39,7 +41,7 @@ export function useBoard(projectId: string | null): BoardApi {
     key: projectId,
     fetch: (id: string) => {
       const startEpoch = epoch.current;
-      return api.getBoard(id).then((answer: Board) => ({ answer, startEpoch }));
+      return getBoard(id).then((answer: Board) => ({ answer, startEpoch }));
     },
     accept: ({ answer, startEpoch }): LoadedBoard | undefined => {
       if (pendingMoves.current > 0 || startEpoch !== epoch.current) return undefined; // stale; the move reloads
@@ -61,8 +63,7 @@ export function useBoard(projectId: string | null): BoardApi {
       pendingMoves.current += 1;
       epoch.current += 1;
       update((b) => b && { ...b, columns: after });
-      api
-        .updateTask(taskId, { status: target.status, position: target.index })
+      updateTask(taskId, { status: target.status, position: target.index })
         .catch((e: unknown) => {
           // Roll back only this move: re-apply the inverse on whatever the board holds now.
           update((b) => b && { ...b, columns: applyMove(b.columns, taskId, { status: source.status, index: source.index }) });

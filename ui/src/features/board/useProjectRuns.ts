@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Run, RunActivity } from '../../api/generated/types';
 import { useLiveResource } from '../connection/useLiveResource';
-import { listProjectRuns } from './runsApi';
+import { listProjectRuns } from '../../api/runs';
 import { anyActiveRun, indexRuns, outcomeNotices, recordActivity, type ActivityByTask, type RunNotice, type RunsByTask } from './runs';
 
 export type ProjectRuns = {

@@ -1,9 +1,10 @@
 // The browser side of signing in: one AuthController for the page, fed by the address bar (a `#code=` link opened
 // at load or pasted into this tab later), storage events (another tab signed in or out) and the API client's 401s.
 import { createContext, useContext, useSyncExternalStore, type ReactNode } from 'react';
-import { api, exchangeCode, onUnauthorized } from '../../api/client';
+import { exchangeCode, onUnauthorized } from '../../api/client';
 import { SESSION_KEY, currentSession, forgetSession, takeSignInCode } from '../../api/session';
 import { AuthController, type AuthState } from './auth';
+import { rotateToken } from '../../api/auth';
 
 /**
  * Made once, before React renders: the code is taken out of the address bar at once (so it is not left in the
@@ -14,7 +15,7 @@ export function createBrowserAuth(): AuthController {
   const auth = new AuthController(
     {
       exchange: exchangeCode,
-      rotate: api.rotateToken,
+      rotate: rotateToken,
       hasSession: () => currentSession() !== null,
       forgetSession: () => forgetSession(),
     },

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, eventsUrl, type LiveEvent } from '../../api/client';
+import { eventsUrl, type LiveEvent } from '../../api/client';
 import { LiveConnection, type ConnectionState, type SocketLike } from './liveConnection';
 import { publishRetry, setRetryNow } from './retry';
+import { ticket } from '../../api/auth';
 
 function browserSocket(url: string): SocketLike {
   const ws = new WebSocket(url);
@@ -59,7 +60,7 @@ export function useLiveEvents(handlers: LiveHandlers, enabled: boolean): Connect
     if (!enabled) return;
     const conn = new LiveConnection({
       url: eventsUrl(window.location),
-      ticket: api.ticket,
+      ticket,
       createSocket: browserSocket,
       checkHealth,
       onState: setState,

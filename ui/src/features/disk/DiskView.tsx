@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
 import { nextSort, safeToClean, sortWorktrees, totalBytes, whatIsLost, type SortDir, type SortKey, type WorktreeInfo } from './disk';
-import { cleanupWorktrees, listWorktrees } from './diskApi';
+import { cleanupWorktrees, listWorktrees } from '../../api/worktrees';
 import { humanAge, humanBytes } from '../../lib/format';
 
 type Confirming = { kind: 'safe'; rows: WorktreeInfo[] } | { kind: 'one'; row: WorktreeInfo };

@@ -1,33 +1,8 @@
 // The disk view (pure): worktree rows sorted by size or age, which ones a one-click cleanup takes, and the words
-// for sizes, ages and what a forced removal loses. The shapes mirror the server's WorktreeInfo / CleanupRequest /
-// CleanupResult (core/worktrees.rs) until their generated types land in api/generated/types.ts.
-import type { TaskStatus } from '../../api/generated/types';
+// for what a forced removal loses. The row shapes are the API's (api/worktrees.ts).
+import type { WorktreeInfo } from '../../api/worktrees';
 
-export type WorktreeInfo = {
-  path: string;
-  project_id: string;
-  project_name: string;
-  task_id: string;
-  task_title: string;
-  task_status: TaskStatus;
-  branch: string;
-  target: string;
-  run_ids: string[];
-  active: boolean;
-  exists: boolean;
-  removed: boolean;
-  size_bytes: number;
-  size_exact: boolean;
-  uncommitted: number;
-  unmerged_commits: number;
-  pushed: boolean;
-  age_secs: number;
-  safe_to_remove: boolean;
-  why_not: string | null;
-};
-
-export type CleanupRequest = { paths?: string[]; force?: boolean };
-export type CleanupResult = { removed: string[]; skipped: { path: string; why: string }[]; deleted_branches: string[] };
+export type { CleanupRequest, CleanupResult, WorktreeInfo } from '../../api/worktrees';
 
 export type SortKey = 'size' | 'age';
 export type SortDir = 'asc' | 'desc';

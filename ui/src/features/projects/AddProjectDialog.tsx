@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import type { Project } from '../../api/generated/types';
-import { ApiError, api, errorMessage } from '../../api/client';
+import { ApiError, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
 import { defaultedName, folderName, projectErrorHint } from './selection';
+import { createProject, updateProject } from '../../api/projects';
 
 type Props = {
   onClose: () => void;
@@ -30,10 +31,10 @@ export function AddProjectDialog({ onClose, onCreated }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const project = await api.createProject({ name: name.trim() || derivedName, repo_path: repoPath });
+      const project = await createProject({ name: name.trim() || derivedName, repo_path: repoPath });
       // No name typed: the server resolved the repository's top folder (for `…/repo/src` or `~/…`), name it so.
       const better = defaultedName(project, name);
-      onCreated(better ? await api.updateProject(project.id, { name: better }).catch(() => project) : project);
+      onCreated(better ? await updateProject(project.id, { name: better }).catch(() => project) : project);
     } catch (err) {
       const hint = err instanceof ApiError ? projectErrorHint(err.code) : null;
       setError({ hint, message: errorMessage(err) });

@@ -2,10 +2,11 @@
 // script, files copied from the repository). Saved with PATCH /api/projects/{id}.
 import { useId, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { Project } from '../../api/generated/types';
-import { ApiError, api, errorMessage } from '../../api/client';
+import { ApiError, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { projectChanges, settingsForm, type ProjectSettingsForm } from './projectSettings';
+import { deleteProject, updateProject } from '../../api/projects';
 
 export const REMOVE_QUESTION =
   'Remove this project from viban? Its running agents are stopped and its tasks and runs are forgotten. The repository itself is not touched.';
@@ -35,7 +36,7 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
     setBusy(true);
     setError(null);
     try {
-      await api.deleteProject(project.id);
+      await deleteProject(project.id);
       onRemoved(project.id);
     } catch (e) {
       setError(`Could not remove the project: ${errorMessage(e)}`);
@@ -60,7 +61,7 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
     setBusy(true);
     setError(null);
     try {
-      onSaved(await api.updateProject(project.id, patch));
+      onSaved(await updateProject(project.id, patch));
     } catch (e) {
       // 400 validation names the offending value (an empty name, a path outside the repository): shown as is.
       setError(e instanceof ApiError && e.code === 'validation' ? e.message : `Could not save: ${errorMessage(e)}`);

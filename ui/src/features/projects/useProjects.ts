@@ -1,7 +1,8 @@
 import { useCallback } from 'react';
 import type { Project } from '../../api/generated/types';
-import { UnauthorizedError, api, errorMessage } from '../../api/client';
+import { UnauthorizedError, errorMessage } from '../../api/client';
 import { useLiveResource } from '../connection/useLiveResource';
+import { listProjects } from '../../api/projects';
 
 export type ProjectsApi = {
   /** null until the first answer. */
@@ -23,7 +24,7 @@ const ALL = 'all';
 export function useProjects(): ProjectsApi {
   const resource = useLiveResource({
     key: ALL,
-    fetch: () => api.listProjects(),
+    fetch: () => listProjects(),
     accept: (list: Project[]) => list,
     // Signed out: the app shows the sign-in screen instead.
     toError: (e) => (e instanceof UnauthorizedError ? null : errorMessage(e)),

@@ -7,7 +7,7 @@ import { errorMessage } from '../../api/client';
 import { saveFile } from '../../platform';
 import { isTypingTarget } from '../shortcuts/shortcuts';
 import { useLiveSubscription } from '../connection/useLiveEvents';
-import { getDiff, patchFile } from './api';
+import { getDiff, patchFile } from '../../api/review';
 import { DiffPane } from './DiffPane';
 import { DiffsPool } from './DiffsPool';
 import { NOTHING_PENDING, addEvent, buildRows, changeBadge, filesToReload, neighbour, sortFiles, totalsText, type Pending, type TreeRow } from './logic';

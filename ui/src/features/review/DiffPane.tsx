@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { FileDiff, type FileDiffMetadata } from '@pierre/diffs/react';
 import { parseDiffFromFile, processFile } from '@pierre/diffs';
 import { errorMessage } from '../../api/client';
-import { getFileDiff } from './api';
+import { getFileDiff } from '../../api/review';
 import { DIFF_THEME } from './DiffsPool';
 import { placeholderText } from './logic';
 import { CommentCard, CommentComposer, type CommentActions } from './CommentThread';

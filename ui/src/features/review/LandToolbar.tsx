@@ -7,8 +7,8 @@ import { ApiError, errorMessage } from '../../api/client';
 import { openExternal } from '../../platform';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { useLiveSubscription } from '../connection/useLiveEvents';
-import { followUp } from '../runs/api';
-import { abortRebase, commit, getGitState, merge, openPr, push, rebase } from './api';
+import { followUp } from '../../api/runs';
+import { abortRebase, commit, getGitState, merge, openPr, push, rebase } from '../../api/review';
 import {
   blockedReason,
   commandFor,

@@ -3,7 +3,7 @@
 // Loaded lazily (the diff viewer and its highlighter are large).
 import { useCallback, useEffect, useState } from 'react';
 import type { Run, Task } from '../../api/generated/types';
-import { listTaskRuns } from '../runs/api';
+import { listTaskRuns } from '../../api/runs';
 import { ChangesView } from './ChangesView';
 import { CompareAttempts } from './CompareAttempts';
 import { LandToolbar } from './LandToolbar';

@@ -6,7 +6,7 @@ import { errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { sendReducer } from './comments';
-import { commentPrompt, sendComments } from './commentsApi';
+import { commentPrompt, sendComments } from '../../api/review';
 
 type Props = { runId: string; onClose: () => void; onStarted: (run: Run) => void };
 

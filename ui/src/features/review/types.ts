@@ -1,6 +1,6 @@
 // The review contract (issue 9: diff, live file changes, land actions), from the types generated from the server's
 // DTOs (src/api/generated/types.ts), under the names this feature uses.
-import type { ChangeEvent, FileChange, FileDiff } from '../../api/generated/types';
+import type { FileChange, FileDiff } from '../../api/generated/types';
 
 export type {
   CommitRequest,
@@ -19,4 +19,4 @@ export type ChangeKind = FileChange;
 /** `GET /api/runs/{id}/diff/file?path=…`: one file's contents on both sides and its patch. */
 export type RunFileDiff = FileDiff;
 /** Change-feed frame: files in a run's worktree changed (`paths: null`: anything may have, refetch all). */
-export type RunFilesEvent = Extract<ChangeEvent, { type: 'run_files' }>;
+export type { RunFilesEvent } from '../../api/events';

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { useLiveSubscription } from '../connection/useLiveEvents';
 import { upsertComment, type CommentSide, type ReviewComment } from './comments';
-import { addComment, deleteComment, listComments, updateComment } from './commentsApi';
+import { addComment, deleteComment, listComments, updateComment } from '../../api/review';
 
 const COALESCE_MS = 150;
 

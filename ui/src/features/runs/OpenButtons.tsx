@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import type { Run } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
-import { openInEditor, startShell } from './openApi';
+import { openInEditor, startShell } from '../../api/runs';
 import { shellSize } from './openLogic';
 
 type Props = { run: Run; onStarted: (run: Run) => void };

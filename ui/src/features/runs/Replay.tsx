@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Terminal as XTerm } from '@xterm/xterm';
 import { errorMessage, requestText } from '../../api/client';
-import { CAST_TYPE, castUrl } from './api';
+import { CAST_TYPE, castUrl } from '../../api/runs';
 import { CastPlayer, PLAYBACK_SPEEDS, parseCast, type CastEvent, type PlaybackSpeed } from './cast';
 import { createXterm } from './xterm';
 import { formatCastTime } from '../../lib/format';

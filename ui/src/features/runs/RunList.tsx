@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { Run } from '../../api/generated/types';
 import { ApiError, errorMessage } from '../../api/client';
 import { saveFile } from '../../platform';
-import { castFile, followUp, removeWorktree, stopRun } from './api';
+import { castFile, followUp, removeWorktree, stopRun } from '../../api/runs';
 import { isShell, runLabel } from './openLogic';
 import { exitLabel, formatDuration, isActive, runDurationMs, shortId, shortTime } from '../../lib/format';
 

@@ -10,7 +10,7 @@ import { StartRunForm } from './StartRunForm';
 import { Terminal } from './Terminal';
 import { latestPerWorktree } from './runFormat';
 import { useAgents, useNow, useTaskRuns } from './useTaskRuns';
-import { stopRun } from './api';
+import { stopRun } from '../../api/runs';
 import { errorMessage } from '../../api/client';
 import { Fold } from '../tasks/Fold';
 import { focusTerminalOnOpen, liveRun } from '../tasks/panelLayout';

@@ -3,7 +3,7 @@ import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { AgentInfo, Run, Task } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
 import { isSaveCombo } from '../shortcuts/shortcuts';
-import { startRun } from './api';
+import { startRun } from '../../api/runs';
 import { lastUsedAgent, rememberAgent } from './lastAgent';
 import { agentHint, initialPrompt, installedAgents, pickAgent } from './runFormat';
 

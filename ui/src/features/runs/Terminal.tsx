@@ -13,13 +13,13 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import type { Terminal as XTerm } from '@xterm/xterm';
 import { openExternal } from '../../platform';
 import type { RunStatus } from '../../api/generated/types';
-import { api } from '../../api/client';
 import { PtyClient, browserPtySocket, ptyUrl, type ErrorFrame, type ExitFrame, type PtyState } from './ptySocket';
 import { createXterm } from './xterm';
 import { OutputPacer } from './outputPacer';
 import { frameKeyAction, terminalKeyAction, type TerminalKeyAction } from './terminalKeys';
 import { isTilesToggle, keyLike } from '../cockpit/layout';
 import { exitLabel, isActive } from '../../lib/format';
+import { ticket } from '../../api/auth';
 
 type Props = {
   runId: string;
@@ -157,7 +157,7 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded, pa
 
     const client = new PtyClient({
       url: (from) => ptyUrl(window.location, runId, from),
-      ticket: api.ticket,
+      ticket,
       createSocket: browserPtySocket,
       // A finished run is served from its stored transcript: if that keeps failing, say so instead of retrying.
       retryLimit: () => (activeRef.current ? Infinity : FINISHED_RUN_RETRIES),

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AgentInfo, Run } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
 import { useLiveSubscription } from '../connection/useLiveEvents';
-import { listAgents, listTaskRuns } from './api';
+import { listAgents } from '../../api/agents';
+import { listTaskRuns } from '../../api/runs';
 import { sortNewestFirst, upsertRun } from './runFormat';
 
 /** Run changes arriving closer together than this (status flips, output counters) cause one refetch. */

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import type { TaskEvent } from '../../api/generated/types';
-import { api, errorMessage } from '../../api/client';
+import { errorMessage } from '../../api/client';
 import { describeEvent } from './history';
 import { shortTime } from '../../lib/format';
+import { taskEvents } from '../../api/tasks';
 
 /** The task's history, oldest first, reloaded whenever `version` changes (e.g. after a save). */
 export function TaskHistory({ taskId, version }: { taskId: string; version: string }) {
@@ -11,8 +12,7 @@ export function TaskHistory({ taskId, version }: { taskId: string; version: stri
 
   useEffect(() => {
     let live = true;
-    api
-      .taskEvents(taskId)
+    taskEvents(taskId)
       .then((list) => live && (setEvents(list), setError(null)))
       .catch((e: unknown) => live && setError(errorMessage(e)));
     return () => {

@@ -1,17 +1,18 @@
 import { Suspense, lazy, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Task, TaskStatus } from '../../api/generated/types';
-import { api, errorMessage } from '../../api/client';
+import { errorMessage } from '../../api/client';
 import { SidePane } from '../cockpit/SidePane';
 import { STATUSES, STATUS_LABELS } from '../board/logic';
 import { isSaveCombo } from '../shortcuts/shortcuts';
 import { useToast } from '../toasts/ToastProvider';
 import { TaskHistory } from './TaskHistory';
-import { listTaskRuns } from '../runs/api';
+import { listTaskRuns } from '../../api/runs';
 import { deleteQuestion, followServer, formOf, olderCopy, sameForm, taskChanges, type TaskForm } from './taskForm';
 import { draftKey, forgetDraft, loadDraft, restoreDraft, storeDraft } from './draft';
 import { Fold } from './Fold';
 import { panelLayout } from './panelLayout';
 import { isActive, shortId } from '../../lib/format';
+import { createTask, deleteTask, updateTask } from '../../api/tasks';
 
 const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
 // Agent runs bring xterm.js along: loaded only when a saved task is opened.
@@ -95,7 +96,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitin
     setError(null);
     try {
       if (mode.kind === 'create') {
-        const task = await api.createTask(projectId, { title: trimmed, description, status });
+        const task = await createTask(projectId, { title: trimmed, description, status });
         forgetDraft(draftKeyOf);
         onSaved(task, true);
       } else {
@@ -105,7 +106,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitin
           onClose();
           return;
         }
-        const task = await api.updateTask(mode.task.id, patch);
+        const task = await updateTask(mode.task.id, patch);
         forgetDraft(draftKeyOf);
         onSaved(task, false);
       }
@@ -119,7 +120,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitin
     if (mode.kind !== 'edit' || busy) return;
     setBusy(true);
     try {
-      await api.deleteTask(mode.task.id);
+      await deleteTask(mode.task.id);
       forgetDraft(draftKeyOf);
       onDeleted(mode.task.id);
     } catch (e) {

@@ -17,7 +17,7 @@ import {
   rememberLater,
   type UpdateBanner,
 } from './update';
-import { updateApi } from './updateApi';
+import { updateApi } from '../../api/update';
 import { useRestartToUpdate } from './useRestartToUpdate';
 import { useUpdate } from './useUpdate';
 

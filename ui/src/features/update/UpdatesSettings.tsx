@@ -2,7 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { UpdateChannel, UpdateState } from '../../api/generated/types';
 import { ApiError, errorMessage } from '../../api/client';
 import { CHANNEL_ENDPOINTS, checkResultText, customEndpointOf, endpointErrorText, isBusy, settingsBody, whenText } from './update';
-import { updateApi } from './updateApi';
+import { updateApi } from '../../api/update';
 import { useRestartToUpdate } from './useRestartToUpdate';
 import { useUpdate } from './useUpdate';
 

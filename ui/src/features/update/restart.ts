@@ -3,7 +3,7 @@
 import type { InstallUpdateRequest } from '../../api/generated/types';
 import { ApiError } from '../../api/client';
 import { confirmMessage } from './update';
-import { updateApi } from './updateApi';
+import { updateApi } from '../../api/update';
 
 export type RestartResult = 'started' | 'cancelled';
 

@@ -12,7 +12,7 @@ import {
   sessionStore,
   type PlannedRestart,
 } from './update';
-import { updateApi } from './updateApi';
+import { updateApi } from '../../api/update';
 
 export type UpdateController = {
   /** The last `GET /api/update` answer (null until the first one). */

@@ -1,7 +1,7 @@
 // The self-update routes (`/api/update*`). The desktop shell runs the updater and publishes its state; a headless
 // viban-server answers `supported: false` and refuses the actions with 409 `updates_unsupported`.
-import type { InstallUpdateRequest, UpdateSettings, UpdateState } from '../../api/generated/types';
-import { request } from '../../api/client';
+import type { InstallUpdateRequest, UpdateSettings, UpdateState } from './generated/types';
+import { request } from './http';
 
 export const updateApi = {
   /** Phase, offer and notes, download progress, the last error and the last install's outcome. */

@@ -1,15 +1,20 @@
-// Typed calls for the review routes: a run's diff (stats, one file on demand, the whole patch) and the land
-// actions. Errors come back as ApiError ({code, message}) from the shared `request` helper.
-import { request, requestBlob } from '../../api/client';
+// The review routes: a run's diff (stats, one file on demand, the whole patch), the land actions, and review
+// comments (issue 9 item 4: per run, shared by the runs of one worktree, edited and resolved by id, and turned
+// into a follow-up prompt that the server starts as a run). Errors come back as ApiError ({code, message}).
 import type {
+  CommentPrompt,
   CommitRequest,
+  FileDiff as RunFileDiff,
   GitState,
   MergeRequest,
+  NewComment,
   PrRequest,
   PushRequest,
+  ReviewComment,
+  Run,
   RunDiff,
-  RunFileDiff,
-} from './types';
+} from './generated/types';
+import { request, requestBlob } from './http';
 
 const enc = encodeURIComponent;
 const runPath = (runId: string) => `/api/runs/${enc(runId)}`;
@@ -31,3 +36,12 @@ export const rebase = (runId: string) => request<GitState>('POST', `${runPath(ru
 export const abortRebase = (runId: string) => request<GitState>('POST', `${runPath(runId)}/rebase/abort`, {});
 export const push = (runId: string, body: PushRequest) => request<GitState>('POST', `${runPath(runId)}/push`, body);
 export const openPr = (runId: string, body: PrRequest) => request<GitState>('POST', `${runPath(runId)}/pr`, body);
+
+export const listComments = (runId: string) => request<ReviewComment[]>('GET', `/api/runs/${enc(runId)}/comments`);
+export const addComment = (runId: string, body: NewComment) => request<ReviewComment>('POST', `/api/runs/${enc(runId)}/comments`, body);
+export const updateComment = (id: string, body: { body?: string; resolved?: boolean }) => request<ReviewComment>('PATCH', `/api/comments/${enc(id)}`, body);
+export const deleteComment = (id: string) => request<void>('DELETE', `/api/comments/${enc(id)}`);
+/** The follow-up prompt the server builds from `ids` (default: the unresolved comments not sent yet). */
+export const commentPrompt = (runId: string, ids?: string[]) => request<CommentPrompt>('POST', `/api/runs/${enc(runId)}/comments/prompt`, ids ? { ids } : {});
+/** Starts the follow-up run with the (edited) prompt and records it on the comments. */
+export const sendComments = (runId: string, prompt: string, ids: string[]) => request<Run>('POST', `/api/runs/${enc(runId)}/comments/send`, { prompt, ids });

@@ -1,6 +1,6 @@
 // The agents routes of docs/api-contract.md ("Agents and runs").
-import type { AgentConfig, AgentInfo } from '../../api/generated/types';
-import { request } from '../../api/client';
+import type { AgentConfig, AgentInfo } from './generated/types';
+import { request } from './http';
 
 export const agentsApi = {
   /** What the last detection found. */
@@ -11,3 +11,6 @@ export const agentsApi = {
   /** Writes the user's agents.toml; 422 `invalid_profile` (nothing written) when it does not parse. */
   saveConfig: (text: string) => request<AgentInfo[]>('PUT', '/api/agents/config', { text } satisfies Pick<AgentConfig, 'text'>),
 };
+
+/** Every agent profile with what detection found (installed, version, install hint, problem). */
+export const listAgents = agentsApi.list;
