@@ -10,7 +10,7 @@ use serde_json::json;
 use viban_test_support::wait_until;
 
 use super::{finished_run, fixture, git, repo, task_status, writers};
-use crate::agents::profiles;
+use crate::agents::{Fixture, profiles};
 
 /// A stub CLI: records each call's argv (NUL-separated) as a numbered file in `dir/calls-<name>`, answers
 /// `auth status` (fails when `dir/<name>.logged-out` exists), `create` and `view` (prints `dir/<name>.json`).
@@ -123,15 +123,22 @@ async fn opens_prs_with_gh_and_glab_and_follows_their_state() -> anyhow::Result<
     let st = f.app.get(&format!("/api/runs/{run}/git")).await?.body;
     assert_eq!((st["pr"]["state"].clone(), st["pr"]["checks"].clone()), (json!("merged"), json!(null)));
 
+    gitlab_then_a_missing_cli(&f, stubs.path(), &repo, &glab).await?;
+    f.app.stop().await;
+    Ok(())
+}
+
+/// GitLab (chosen by a setting in the repository): glab's own arguments and JSON; then a CLI that is not installed.
+async fn gitlab_then_a_missing_cli(f: &Fixture, stubs: &Path, repo: &Path, glab: &str) -> anyhow::Result<()> {
     // GitLab (chosen by a setting in the repository): glab's own arguments and JSON.
-    git(&repo, &["config", "viban.prProvider", "gitlab"])?;
+    git(repo, &["config", "viban.prProvider", "gitlab"])?;
     std::fs::write(
-        stubs.path().join("glab.json"),
+        stubs.join("glab.json"),
         json!({"web_url": "https://gitlab.com/acme/widgets/-/merge_requests/7", "iid": 7, "state": "opened",
             "head_pipeline": {"status": "running"}})
         .to_string(),
     )?;
-    let (run2, _, _, branch2) = finished_run(&f, "writer2", None).await?;
+    let (run2, _, _, branch2) = finished_run(f, "writer2", None).await?;
     f.app.post(&format!("/api/runs/{run2}/commit"), json!({"message": "second"})).await?;
     let r = f.app.post(&format!("/api/runs/{run2}/pr"), json!({"title": "Second", "body": "b"})).await?;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
@@ -140,7 +147,7 @@ async fn opens_prs_with_gh_and_glab_and_follows_their_state() -> anyhow::Result<
         json!({"provider": "gitlab", "url": "https://gitlab.com/acme/widgets/-/merge_requests/7", "number": 7,
             "state": "open", "checks": "pending"})
     );
-    let create = calls(stubs.path(), "glab").into_iter().find(|a| a.get(1).map(String::as_str) == Some("create"));
+    let create = calls(stubs, "glab").into_iter().find(|a| a.get(1).map(String::as_str) == Some("create"));
     assert_eq!(
         create.unwrap_or_default(),
         [
@@ -159,13 +166,12 @@ async fn opens_prs_with_gh_and_glab_and_follows_their_state() -> anyhow::Result<
     );
 
     // A CLI that is not installed (looked up on the login shell's PATH).
-    let text = format!("{}\n{}\n{}", settings("gh-not-installed-here", &glab), profiles(""), writers());
+    let text = format!("{}\n{}\n{}", settings("gh-not-installed-here", glab), profiles(""), writers());
     let r = f.app.call(reqwest::Method::PUT, "/api/agents/config", Some(json!({"text": text}))).await?;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    git(&repo, &["config", "viban.prProvider", "github"])?;
+    git(repo, &["config", "viban.prProvider", "github"])?;
     let r = f.app.post(&format!("/api/runs/{run2}/pr"), json!({"title": "Second", "body": "b"})).await?;
     assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "gh_missing"), "{r:?}");
     assert!(r.body["message"].as_str().unwrap_or_default().contains("cli.github.com"), "{r:?}");
-    f.app.stop().await;
     Ok(())
 }

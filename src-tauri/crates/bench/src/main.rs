@@ -66,117 +66,11 @@ async fn main() -> Result<()> {
     let only_review = args.review_only;
 
     if !args.agents_only && !only_review {
-        // Start times: cold (empty home, initdb included) and warm (same home again).
-        let mut cold = Vec::new();
-        let mut warm = Vec::new();
-        for _ in 0..runs {
-            let home = tempfile::tempdir()?;
-            let (s, t) = Server::start(home.path()).await?;
-            cold.push(t);
-            s.stop().await?;
-            for _ in 0..1 {
-                let (s, t) = Server::start(home.path()).await?;
-                warm.push(t);
-                s.stop().await?;
-            }
+        for (what, result, target) in server_rows(&args, runs).await? {
+            row(&what, result, &target);
         }
-        row("cold start → /api/health 200", format!("{:.0} ms", median(&cold) * 1000.0), "≤ 1500 ms");
-        row("warm start → /api/health 200", format!("{:.0} ms", median(&warm) * 1000.0), "≤ 350 ms");
-
-        let home = tempfile::tempdir()?;
-        let (server, _) = Server::start(home.path()).await?;
-        let project = load::project(&server).await?;
-
-        let creation = load::create_tasks(&server, &project, 10_000, 16).await?;
-        row("task creation (16 clients, 10,000 tasks)", format!("{creation:.0} tasks/s"), "≥ 1,000/s");
-
-        // Let the change feed drain the burst above, then read the board as clients do between changes.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let path = format!("/api/projects/{project}/board");
-        load::latencies(&server, &path, 1, 1, true).await?;
-        let board: Samples = load::latencies(&server, &path, 16, 40, true).await?;
-        let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
-        row("board GET, 10,000 tasks, 16 clients, gzip (as browsers ask)", result, "p99 ≤ 25 ms");
-        let board: Samples = load::latencies(&server, &path, 16, 40, false).await?;
-        let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
-        row("board GET, 10,000 tasks, 16 clients, uncompressed (3.7 MB)", result, "—");
-        let cold = load::cold_board(&server, &project, if args.quick { 5 } else { 15 }).await?;
-        row("board GET right after a change (query + encode + gzip)", format!("median {:.1} ms", cold.p(50.0)), "—");
-
-        let rps =
-            load::throughput(&server, "/api/projects", 16, Duration::from_secs(if args.quick { 2 } else { 4 })).await?;
-        row("small list GET /api/projects, 16 clients", format!("{rps:.0} req/s"), "≥ 10,000 req/s");
-
-        let feed = load::change_latency(&server, &project, if args.quick { 100 } else { 300 }).await?;
-        row(
-            "API change → WebSocket subscriber",
-            format!("p50 {:.1} ms, p99 {:.1} ms", feed.p(50.0), feed.p(99.0)),
-            "p99 ≤ 20 ms",
-        );
-
-        // Idle: let the pool and PostgreSQL settle, then measure memory (PSS) and CPU over a quiet window.
-        tokio::time::sleep(Duration::from_secs(if args.quick { 3 } else { 10 })).await;
-        let (pss, procs) = server.pss_kib();
-        row(
-            "idle memory, viban-server + PostgreSQL (PSS)",
-            format!("{:.1} MB over {procs} processes", pss as f64 / 1024.0),
-            "≤ 90 MB",
-        );
-        let window = Duration::from_secs(if args.quick { 5 } else { 20 });
-        let cpu = server.cpu_percent(window).await;
-        row(&format!("idle CPU over {}s", window.as_secs()), format!("{cpu:.2} %"), "0");
-        server.stop().await?;
-
-        // The empty-board case too: memory right after a warm start with no data.
-        let home = tempfile::tempdir()?;
-        let (s, _) = Server::start(home.path()).await?;
-        s.stop().await?;
-        let (s, _) = Server::start(home.path()).await?;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let (pss, _) = s.pss_kib();
-        row("memory after a warm start, empty (PSS)", format!("{:.1} MB", pss as f64 / 1024.0), "—");
-        s.stop().await?;
-    }
-
-    if !args.agents_only && !only_review {
-        // The desktop app, when this run has a display and the binary (cargo xtask bench provides both).
-        match (std::env::var_os("VIBAN_DESKTOP_BIN"), std::env::var_os("DISPLAY")) {
-            (Some(bin), Some(_)) => {
-                let setup = async |url: &str, token: &str| -> Result<()> {
-                    let client = reqwest::Client::new();
-                    let repo = tempfile::Builder::new().prefix("viban-bench-repo-").tempdir()?.keep();
-                    std::process::Command::new("git").args(["init", "-q"]).arg(&repo).output()?;
-                    let p: serde_json::Value = client
-                        .post(format!("{url}/api/projects"))
-                        .bearer_auth(token)
-                        .json(&serde_json::json!({"name": "bench", "repo_path": repo}))
-                        .send()
-                        .await?
-                        .json()
-                        .await?;
-                    let id = p["id"].as_str().unwrap_or_default();
-                    for i in 0..200 {
-                        client
-                            .post(format!("{url}/api/projects/{id}/tasks"))
-                            .bearer_auth(token)
-                            .json(&serde_json::json!({"title": format!("task {i}")}))
-                            .send()
-                            .await?;
-                    }
-                    Ok(())
-                };
-                let idle = Duration::from_secs(if args.quick { 10 } else { 60 });
-                let d = desktop::measure(std::path::Path::new(&bin), setup, runs, idle).await?;
-                row(
-                    "desktop launch → board served to the window (warm, 200 tasks)",
-                    format!("{:.0} ms", d.painted_ms),
-                    "≤ 1000 ms",
-                );
-                let mem = format!("{:.1} MB over {} processes", d.pss_mb, d.processes);
-                row("desktop idle memory: app + webview + PostgreSQL (PSS)", mem, "≤ 250 MB");
-                row(&format!("desktop idle CPU over {}s", d.idle_secs), format!("{:.2} %", d.cpu_percent), "≤ 1 %");
-            }
-            _ => println!("desktop: not measured (needs DISPLAY and VIBAN_DESKTOP_BIN; `cargo xtask bench` sets both)"),
+        for (what, result, target) in desktop_rows(&args, runs).await? {
+            row(&what, result, &target);
         }
     }
 
@@ -202,6 +96,132 @@ async fn main() -> Result<()> {
     std::fs::write(&args.out, report)?;
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+/// A row of the report: what, result, target.
+type Row = (String, String, String);
+
+/// Start times, API load, change latency and idle cost of viban-server.
+async fn server_rows(args: &Args, runs: usize) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut row = |what: &str, result: String, target: &str| rows.push((what.to_string(), result, target.to_string()));
+    // Start times: cold (empty home, initdb included) and warm (same home again).
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    for _ in 0..runs {
+        let home = tempfile::tempdir()?;
+        let (s, t) = Server::start(home.path()).await?;
+        cold.push(t);
+        s.stop().await?;
+        for _ in 0..1 {
+            let (s, t) = Server::start(home.path()).await?;
+            warm.push(t);
+            s.stop().await?;
+        }
+    }
+    row("cold start → /api/health 200", format!("{:.0} ms", median(&cold) * 1000.0), "≤ 1500 ms");
+    row("warm start → /api/health 200", format!("{:.0} ms", median(&warm) * 1000.0), "≤ 350 ms");
+
+    let home = tempfile::tempdir()?;
+    let (server, _) = Server::start(home.path()).await?;
+    let project = load::project(&server).await?;
+
+    let creation = load::create_tasks(&server, &project, 10_000, 16).await?;
+    row("task creation (16 clients, 10,000 tasks)", format!("{creation:.0} tasks/s"), "≥ 1,000/s");
+
+    // Let the change feed drain the burst above, then read the board as clients do between changes.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let path = format!("/api/projects/{project}/board");
+    load::latencies(&server, &path, 1, 1, true).await?;
+    let board: Samples = load::latencies(&server, &path, 16, 40, true).await?;
+    let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
+    row("board GET, 10,000 tasks, 16 clients, gzip (as browsers ask)", result, "p99 ≤ 25 ms");
+    let board: Samples = load::latencies(&server, &path, 16, 40, false).await?;
+    let result = format!("p50 {:.1} ms, p99 {:.1} ms", board.p(50.0), board.p(99.0));
+    row("board GET, 10,000 tasks, 16 clients, uncompressed (3.7 MB)", result, "—");
+    let cold = load::cold_board(&server, &project, if args.quick { 5 } else { 15 }).await?;
+    row("board GET right after a change (query + encode + gzip)", format!("median {:.1} ms", cold.p(50.0)), "—");
+
+    let rps =
+        load::throughput(&server, "/api/projects", 16, Duration::from_secs(if args.quick { 2 } else { 4 })).await?;
+    row("small list GET /api/projects, 16 clients", format!("{rps:.0} req/s"), "≥ 10,000 req/s");
+
+    let feed = load::change_latency(&server, &project, if args.quick { 100 } else { 300 }).await?;
+    row(
+        "API change → WebSocket subscriber",
+        format!("p50 {:.1} ms, p99 {:.1} ms", feed.p(50.0), feed.p(99.0)),
+        "p99 ≤ 20 ms",
+    );
+
+    // Idle: let the pool and PostgreSQL settle, then measure memory (PSS) and CPU over a quiet window.
+    tokio::time::sleep(Duration::from_secs(if args.quick { 3 } else { 10 })).await;
+    let (pss, procs) = server.pss_kib();
+    row(
+        "idle memory, viban-server + PostgreSQL (PSS)",
+        format!("{:.1} MB over {procs} processes", pss as f64 / 1024.0),
+        "≤ 90 MB",
+    );
+    let window = Duration::from_secs(if args.quick { 5 } else { 20 });
+    let cpu = server.cpu_percent(window).await;
+    row(&format!("idle CPU over {}s", window.as_secs()), format!("{cpu:.2} %"), "0");
+    server.stop().await?;
+
+    // The empty-board case too: memory right after a warm start with no data.
+    let home = tempfile::tempdir()?;
+    let (s, _) = Server::start(home.path()).await?;
+    s.stop().await?;
+    let (s, _) = Server::start(home.path()).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (pss, _) = s.pss_kib();
+    row("memory after a warm start, empty (PSS)", format!("{:.1} MB", pss as f64 / 1024.0), "—");
+    s.stop().await?;
+    Ok(rows)
+}
+
+/// The desktop app, when this run has a display and the binary (cargo xtask bench provides both).
+async fn desktop_rows(args: &Args, runs: usize) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut row = |what: &str, result: String, target: &str| rows.push((what.to_string(), result, target.to_string()));
+    // The desktop app, when this run has a display and the binary (cargo xtask bench provides both).
+    match (std::env::var_os("VIBAN_DESKTOP_BIN"), std::env::var_os("DISPLAY")) {
+        (Some(bin), Some(_)) => {
+            let setup = async |url: &str, token: &str| -> Result<()> {
+                let client = reqwest::Client::new();
+                let repo = tempfile::Builder::new().prefix("viban-bench-repo-").tempdir()?.keep();
+                std::process::Command::new("git").args(["init", "-q"]).arg(&repo).output()?;
+                let p: serde_json::Value = client
+                    .post(format!("{url}/api/projects"))
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({"name": "bench", "repo_path": repo}))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let id = p["id"].as_str().unwrap_or_default();
+                for i in 0..200 {
+                    client
+                        .post(format!("{url}/api/projects/{id}/tasks"))
+                        .bearer_auth(token)
+                        .json(&serde_json::json!({"title": format!("task {i}")}))
+                        .send()
+                        .await?;
+                }
+                Ok(())
+            };
+            let idle = Duration::from_secs(if args.quick { 10 } else { 60 });
+            let d = desktop::measure(std::path::Path::new(&bin), setup, runs, idle).await?;
+            row(
+                "desktop launch → board served to the window (warm, 200 tasks)",
+                format!("{:.0} ms", d.painted_ms),
+                "≤ 1000 ms",
+            );
+            let mem = format!("{:.1} MB over {} processes", d.pss_mb, d.processes);
+            row("desktop idle memory: app + webview + PostgreSQL (PSS)", mem, "≤ 250 MB");
+            row(&format!("desktop idle CPU over {}s", d.idle_secs), format!("{:.2} %", d.cpu_percent), "≤ 1 %");
+        }
+        _ => println!("desktop: not measured (needs DISPLAY and VIBAN_DESKTOP_BIN; `cargo xtask bench` sets both)"),
+    }
+    Ok(rows)
 }
 
 /// Which PostgreSQL the server found (`VIBAN_PG_BIN`, as `cargo xtask bench` sets it, or the system's).
