@@ -1,7 +1,8 @@
-import { useMemo, type KeyboardEvent } from 'react';
+import { useMemo } from 'react';
 import { Modal } from '../../components/Modal';
 import { AgentList } from './AgentList';
-import { installedSummary, isSaveKey, sortAgents } from './agents';
+import { installedSummary, sortAgents } from './agents';
+import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { ProfileEditor } from './ProfileEditor';
 import { SignOutEverywhere } from './SignOutEverywhere';
 import { useAgents } from './useAgents';
@@ -17,12 +18,8 @@ export function AgentsSettings({ onClose }: { onClose: () => void }) {
   const editor = useProfileEditor(list.replace);
   const sorted = useMemo(() => (list.agents ? sortAgents(list.agents) : null), [list.agents]);
 
-  // Ctrl/Cmd+S anywhere in the dialog saves the file (and never opens the browser's "save page").
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (!isSaveKey(e)) return;
-    e.preventDefault();
-    editor.save();
-  };
+  // Ctrl/Cmd+Enter (and, as before, Ctrl/Cmd+S: never the browser's "save page") anywhere in the dialog saves the file.
+  const onKeyDown = useSaveShortcut<HTMLDivElement>(editor.save, { alsoCtrlS: true });
 
   return (
     <Modal title="Agents" onClose={onClose} className="agents-dialog" testId="agents-settings" onKeyDown={onKeyDown}>

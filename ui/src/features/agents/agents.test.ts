@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../../api/generated/types';
-import { errorPosition, installStatus, installedSummary, isSaveKey, offsetOf, onlyNotInstalled, sortAgents } from './agents';
+import { errorPosition, installStatus, installedSummary, offsetOf, onlyNotInstalled, sortAgents } from './agents';
 
 function agent(id: string, name: string, installed: boolean, version: string | null = null): AgentInfo {
   return {
@@ -15,14 +15,6 @@ function agent(id: string, name: string, installed: boolean, version: string | n
     problem: installed ? null : 'not found on PATH',
   };
 }
-
-const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}) => ({
-  key: k,
-  ctrlKey: false,
-  metaKey: false,
-  altKey: false,
-  ...mods,
-});
 
 describe('sortAgents', () => {
   it('puts installed agents first, then sorts by name, case-insensitively', () => {
@@ -46,15 +38,6 @@ describe('wording', () => {
     expect(installStatus(agent('a', 'A', true, ' 1.2.3\n'))).toBe('Installed · 1.2.3');
     expect(installStatus(agent('a', 'A', true))).toBe('Installed');
     expect(installStatus(agent('a', 'A', false))).toBe('Not installed');
-  });
-});
-
-describe('isSaveKey', () => {
-  it('needs Ctrl or Cmd with S, and no Alt', () => {
-    expect(isSaveKey(key('s', { ctrlKey: true }))).toBe(true);
-    expect(isSaveKey(key('S', { metaKey: true }))).toBe(true);
-    expect(isSaveKey(key('s'))).toBe(false);
-    expect(isSaveKey(key('s', { ctrlKey: true, altKey: true }))).toBe(false);
   });
 });
 

@@ -1,6 +1,5 @@
-// Agents settings (pure part): list order, wording, the save key, and where a TOML error points.
+// Agents settings (pure part): list order, wording, and where a TOML error points.
 import type { AgentInfo } from '../../api/generated/types';
-import type { KeyLike } from '../shortcuts/shortcuts';
 
 /** Installed agents first (they are the ones you can pick), then by name; ties by id so the order is stable. */
 export function sortAgents(agents: readonly AgentInfo[]): AgentInfo[] {
@@ -31,11 +30,6 @@ export function installStatus(agent: AgentInfo): string {
  */
 export function onlyNotInstalled(agent: AgentInfo): boolean {
   return agent.builtin && !agent.installed && agent.path === null && (agent.problem ?? '').includes('was not found on');
-}
-
-/** Ctrl+S, or Cmd+S on macOS: save the agents file (the browser's "save page" is never wanted here). */
-export function isSaveKey(e: KeyLike): boolean {
-  return (e.key === 's' || e.key === 'S') && (e.ctrlKey || e.metaKey) && !e.altKey;
 }
 
 /** `line N, column M` (1-based) found in a TOML error message, or null. */

@@ -1,10 +1,10 @@
 // A project's settings: its name, and how each new run's worktree is prepared before the agent starts (a setup
 // script, files copied from the repository). Saved with PATCH /api/projects/{id}.
-import { useId, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { Project } from '../../api/generated/types';
 import { ApiError, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
-import { isSaveCombo } from '../shortcuts/shortcuts';
+import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { projectChanges, settingsForm, type ProjectSettingsForm } from './projectSettings';
 import { deleteProject, updateProject } from '../../api/projects';
 
@@ -74,12 +74,7 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
     void save();
   };
 
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (isSaveCombo(e)) {
-      e.preventDefault();
-      void save();
-    }
-  };
+  const onKeyDown = useSaveShortcut<HTMLDivElement>(() => void save());
 
   return (
     <Modal title="Project settings" onClose={onClose} testId="project-settings" onKeyDown={onKeyDown}>

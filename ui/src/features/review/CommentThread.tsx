@@ -1,7 +1,7 @@
 // One review comment as drawn in the diff (an annotation at its line) and in the outdated list: body, the line it
 // was made on when outdated, Resolve/Unresolve, Edit, Delete.
 import { useState, type KeyboardEvent } from 'react';
-import { isSaveCombo } from '../shortcuts/shortcuts';
+import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { lineLabel, type ReviewComment } from './comments';
 
 export type CommentActions = {
@@ -27,12 +27,11 @@ export function CommentCard({ comment, actions }: { comment: ReviewComment; acti
       await actions.onUpdate(comment.id, { body: text });
       setEditing(false);
     });
+  const onSaveKey = useSaveShortcut<HTMLTextAreaElement>(save, { enabled: text.trim() !== '' });
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     e.stopPropagation();
-    if (isSaveCombo(e) && text.trim()) {
-      e.preventDefault();
-      save();
-    } else if (e.key === 'Escape') {
+    if (onSaveKey(e)) return;
+    if (e.key === 'Escape') {
       e.preventDefault();
       setEditing(false);
       setText(comment.body);
@@ -129,6 +128,7 @@ export function CommentComposer({
       setBusy(false);
     }
   };
+  const onSaveKey = useSaveShortcut<HTMLTextAreaElement>(() => void submit());
   return (
     <div className="comment-composer" role="group" aria-label="New comment" data-testid="comment-composer">
       <label className="small">
@@ -145,10 +145,8 @@ export function CommentComposer({
         onChange={(e) => setBody(e.target.value)}
         onKeyDown={(e) => {
           e.stopPropagation();
-          if (isSaveCombo(e)) {
-            e.preventDefault();
-            void submit();
-          } else if (e.key === 'Escape') {
+          if (onSaveKey(e)) return;
+          if (e.key === 'Escape') {
             e.preventDefault();
             onCancel();
           }

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent, type Keyboard
 import type { Run } from '../../api/generated/types';
 import { ApiError, errorMessage } from '../../api/client';
 import { openExternal } from '../../platform';
-import { isSaveCombo } from '../shortcuts/shortcuts';
+import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { useLiveSubscription } from '../connection/useLiveEvents';
 import { followUp } from '../../api/runs';
 import { abortRebase, commit, getGitState, merge, openPr, push, rebase } from '../../api/review';
@@ -250,14 +250,16 @@ type ConfirmProps = {
 
 /** The confirm panel every action shares: the command first, then Run / Cancel; Ctrl+Enter runs, Esc cancels. */
 function Confirm({ label, command, busy, runLabel, danger, disabled, onCancel, onRun, children }: ConfirmProps) {
+  const onSaveKey = useSaveShortcut<HTMLFormElement>(() => {
+    if (!busy && !disabled) onRun();
+  });
   const onKeyDown = (e: KeyboardEvent<HTMLFormElement>) => {
     if (e.key === 'Escape') {
       e.preventDefault();
       e.stopPropagation();
       onCancel();
-    } else if (isSaveCombo(e)) {
-      e.preventDefault();
-      if (!busy && !disabled) onRun();
+    } else {
+      onSaveKey(e);
     }
   };
   const onSubmit = (e: FormEvent) => {

@@ -4,7 +4,7 @@ import { useEffect, useReducer } from 'react';
 import type { Run } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
-import { isSaveCombo } from '../shortcuts/shortcuts';
+import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { sendReducer } from './comments';
 import { commentPrompt, sendComments } from '../../api/review';
 
@@ -35,18 +35,14 @@ export function SendToAgent({ runId, onClose, onStarted }: Props) {
       dispatch({ type: 'start-failed', error: errorMessage(e) });
     }
   };
+  const onSaveKey = useSaveShortcut<HTMLDivElement>(() => void start());
 
   return (
     <Modal
       title="Send the comments to the agent"
       onClose={() => state.step !== 'starting' && onClose()}
       testId="send-to-agent"
-      onKeyDown={(e) => {
-        if (isSaveCombo(e)) {
-          e.preventDefault();
-          void start();
-        }
-      }}
+      onKeyDown={onSaveKey}
     >
       {state.step === 'loading' && <p className="muted small">Building the prompt…</p>}
       {state.step === 'failed' && <p className="form-error" role="alert">Could not build the prompt: {state.error}</p>}

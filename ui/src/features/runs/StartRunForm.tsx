@@ -1,8 +1,8 @@
 // Starts an agent on the task: which agent, the prompt (prefilled from the task), and optionally the base.
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { AgentInfo, Run, Task } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
-import { isSaveCombo } from '../shortcuts/shortcuts';
+import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { startRun } from '../../api/runs';
 import { lastUsedAgent, rememberAgent } from './lastAgent';
 import { agentHint, initialPrompt, installedAgents, pickAgent } from './runFormat';
@@ -54,13 +54,8 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
     void start();
   };
 
-  const onKeyDown = (e: KeyboardEvent<HTMLFormElement>) => {
-    if (!isSaveCombo(e)) return;
-    // Ctrl/Cmd+Enter here starts the run; the task panel around it must not take it as "save the task".
-    e.preventDefault();
-    e.stopPropagation();
-    void start();
-  };
+  // Ctrl/Cmd+Enter here starts the run; the task panel around it must not take it as "save the task".
+  const onKeyDown = useSaveShortcut<HTMLFormElement>(() => void start(), { stopPropagation: true });
 
   return (
     <form className="form run-start" onSubmit={onSubmit} onKeyDown={onKeyDown} noValidate aria-label="Start an agent">

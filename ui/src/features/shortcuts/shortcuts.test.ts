@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSaveCombo, isTypingTarget, matchShortcut } from './shortcuts';
+import { isSaveCombo, isSaveKeyS, isTypingTarget, matchShortcut } from './shortcuts';
 
 const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}) => ({
   key: k,
@@ -51,5 +51,14 @@ describe('isSaveCombo', () => {
     expect(isSaveCombo(key('Enter', { ctrlKey: true }))).toBe(true);
     expect(isSaveCombo(key('Enter', { metaKey: true }))).toBe(true);
     expect(isSaveCombo(key('Enter'))).toBe(false);
+  });
+});
+
+describe('isSaveKeyS', () => {
+  it('needs Ctrl or Cmd with S, and no Alt', () => {
+    expect(isSaveKeyS(key('s', { ctrlKey: true }))).toBe(true);
+    expect(isSaveKeyS(key('S', { metaKey: true }))).toBe(true);
+    expect(isSaveKeyS(key('s'))).toBe(false);
+    expect(isSaveKeyS(key('s', { ctrlKey: true, altKey: true }))).toBe(false);
   });
 });

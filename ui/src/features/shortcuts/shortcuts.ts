@@ -20,8 +20,8 @@ export const SHORTCUTS: readonly { keys: string[]; description: string; section:
   { keys: ['w'], description: 'Disk usage: every worktree, cleanup', section: 'Board' },
   { keys: ['Esc'], description: 'Close the open dialog or panel', section: 'Board' },
   { keys: ['t'], description: 'Focus the open task’s terminal', section: 'Task' },
-  { keys: ['Ctrl', 'Enter'], description: 'Save the task being edited (⌘ Enter on macOS)', section: 'Task' },
-  { keys: ['Ctrl', 'S'], description: 'In agents settings: save the agents file (⌘ S on macOS)', section: 'Task' },
+  { keys: ['Ctrl', 'Enter'], description: 'Save: the task, project settings, the agents file, a comment; start a run or send to the agent (⌘ Enter on macOS)', section: 'Task' },
+  { keys: ['Ctrl', 'S'], description: 'In agents settings: save the agents file too (⌘ S on macOS)', section: 'Task' },
   { keys: ['Ctrl', 'Enter'], description: 'In a Commit/Merge/Rebase/Push/PR confirmation: run the command shown (Esc cancels)', section: 'Task' },
   { keys: ['Ctrl', 'Shift', 'X'], description: 'Leave the terminal (then Esc closes the panel, f maximises, Enter goes back)', section: 'Terminal' },
   { keys: ['Ctrl', 'Shift', 'M'], description: 'Maximise / restore the terminal', section: 'Terminal' },
@@ -72,7 +72,12 @@ export function matchShortcut(e: KeyLike, typing: boolean): ShortcutAction | nul
   }
 }
 
-/** Ctrl+Enter, or Cmd+Enter on macOS: save. */
+/** Ctrl+Enter, or Cmd+Enter on macOS: save (the one save shortcut of every form, see useSaveShortcut). */
 export function isSaveCombo(e: KeyLike): boolean {
   return e.key === 'Enter' && (e.ctrlKey || e.metaKey);
+}
+
+/** Ctrl+S, or Cmd+S on macOS: also saves the agents file (the browser's "save page" is never wanted there). */
+export function isSaveKeyS(e: KeyLike): boolean {
+  return (e.key === 's' || e.key === 'S') && (e.ctrlKey || e.metaKey) && !e.altKey;
 }

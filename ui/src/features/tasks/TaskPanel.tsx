@@ -1,9 +1,9 @@
-import { Suspense, lazy, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Suspense, lazy, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Task, TaskStatus } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
 import { SidePane } from '../cockpit/SidePane';
 import { STATUSES, STATUS_LABELS } from '../board/logic';
-import { isSaveCombo } from '../shortcuts/shortcuts';
+import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { useToast } from '../toasts/ToastProvider';
 import { TaskHistory } from './TaskHistory';
 import { listTaskRuns } from '../../api/runs';
@@ -135,12 +135,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitin
     void save();
   };
 
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (isSaveCombo(e)) {
-      e.preventDefault();
-      void save();
-    }
-  };
+  const onKeyDown = useSaveShortcut<HTMLDivElement>(() => void save());
 
   // While a run is live (reported by the runs panel once loaded) its terminal leads and the rest folds away.
   const [live, setLive] = useState(false);
