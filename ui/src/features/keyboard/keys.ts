@@ -1,6 +1,10 @@
 // What a key means to the board-wide keyboard layer (pure): card moves, start a run, the terminal, the palette.
 // Where the key may act (not while typing, not in the terminal, not under a dialog) is decided by the caller.
 import type { CardMove } from './cardGrid';
+import { isPaletteCombo } from '../shortcuts/shortcuts';
+
+// The palette's key is a global combo (the palette itself closes on it too): defined with the others.
+export { isPaletteCombo };
 
 export type BoardKey =
   | { kind: 'move'; move: CardMove; arrow: boolean }
@@ -22,11 +26,6 @@ const MOVES: Readonly<Record<string, { move: CardMove; arrow: boolean }>> = {
   Home: { move: 'first', arrow: true },
   End: { move: 'last', arrow: true },
 };
-
-/** Ctrl+K, or Cmd+K on macOS. */
-export function isPaletteCombo(e: KeyLike): boolean {
-  return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && (e.key === 'k' || e.key === 'K');
-}
 
 export function matchBoardKey(e: KeyLike): BoardKey | null {
   if (isPaletteCombo(e)) return { kind: 'palette' };

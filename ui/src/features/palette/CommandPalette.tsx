@@ -1,6 +1,6 @@
 // Ctrl/Cmd+K: every action in one list, filtered as you type (fuzzy), run with Enter or a click.
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
-import { isPaletteCombo } from '../keyboard/keys';
+import { isPaletteCombo } from '../shortcuts/shortcuts';
 import type { Command } from './commands';
 import { rank } from './fuzzy';
 

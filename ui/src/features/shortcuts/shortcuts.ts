@@ -72,6 +72,11 @@ export function matchShortcut(e: KeyLike, typing: boolean): ShortcutAction | nul
   }
 }
 
+/** Ctrl+K, or Cmd+K on macOS: the command palette (opens it on the board, closes it inside). */
+export function isPaletteCombo(e: KeyLike & { shiftKey: boolean }): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && (e.key === 'k' || e.key === 'K');
+}
+
 /** Ctrl+Enter, or Cmd+Enter on macOS: save (the one save shortcut of every form, see useSaveShortcut). */
 export function isSaveCombo(e: KeyLike): boolean {
   return e.key === 'Enter' && (e.ctrlKey || e.metaKey);

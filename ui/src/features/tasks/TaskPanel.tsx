@@ -16,7 +16,7 @@ import { createTask, deleteTask, updateTask } from '../../api/tasks';
 
 const MarkdownPreview = lazy(() => import('./MarkdownPreview'));
 // Agent runs bring xterm.js along: loaded only when a saved task is opened.
-const RunsPanel = lazy(() => import('../runs/RunsPanel'));
+const RunsPanel = lazy(() => import('./RunsPanel'));
 
 /** `task` of an edit is kept current by the caller (the board's copy), so the form can follow server changes. */
 export type PanelMode = { kind: 'create'; status: TaskStatus } | { kind: 'edit'; task: Task };

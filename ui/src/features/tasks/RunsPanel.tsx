@@ -2,18 +2,18 @@
 // replay or export a transcript, follow up, stop, clean up worktrees. Loaded lazily with xterm.js.
 import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Run, Task } from '../../api/generated/types';
-import { OpenButtons } from './OpenButtons';
-import { canOpen, isShell } from './openLogic';
-import { Replay } from './Replay';
-import { RunList } from './RunList';
-import { StartRunForm } from './StartRunForm';
-import { Terminal } from './Terminal';
-import { latestPerWorktree } from './runFormat';
-import { useAgents, useNow, useTaskRuns } from './useTaskRuns';
+import { OpenButtons } from '../runs/OpenButtons';
+import { canOpen, isShell } from '../runs/openLogic';
+import { Replay } from '../runs/Replay';
+import { RunList } from '../runs/RunList';
+import { StartRunForm } from '../runs/StartRunForm';
+import { Terminal } from '../runs/Terminal';
+import { latestPerWorktree } from '../runs/runFormat';
+import { useAgents, useNow, useTaskRuns } from '../runs/useTaskRuns';
 import { stopRun } from '../../api/runs';
 import { errorMessage } from '../../api/client';
-import { Fold } from '../tasks/Fold';
-import { focusTerminalOnOpen, liveRun } from '../tasks/panelLayout';
+import { Fold } from './Fold';
+import { focusTerminalOnOpen, liveRun } from './panelLayout';
 import { PinButton } from '../cockpit/controls';
 import { formatDuration, isActive, runDurationMs } from '../../lib/format';
 
