@@ -55,6 +55,7 @@ pub fn all() -> Result<Ready> {
     let pg_bin = postgres()?;
     println!("setup: PostgreSQL binaries in {}", pg_bin.display());
     tauri_driver()?;
+    cargo_tool("cargo-machete", "0.9.2")?;
     Ok(Ready { pg_bin })
 }
 
@@ -118,6 +119,15 @@ fn tauri_driver() -> Result<()> {
     }
     println!("setup: installing tauri-driver");
     status(Command::new("cargo").args(["install", "--quiet", "--locked", "tauri-driver", "--version", "2.1.0"]))
+}
+
+/// A cargo subcommand the test command runs (from the crate registry, pinned).
+fn cargo_tool(name: &str, version: &str) -> Result<()> {
+    if have(name) {
+        return Ok(());
+    }
+    println!("setup: installing {name} {version}");
+    status(Command::new("cargo").args(["install", "--quiet", "--locked", name, "--version", version]))
 }
 
 fn check_node() -> Result<()> {
