@@ -1,16 +1,13 @@
 // The board page: projects, the board, the task pane or tiles beside it, the dialogs and the board's keys. The
 // pieces are in this folder: the change feed's routing (useFeedRouting), the dialogs (useDialogs, AppDialogs),
 // run notices (useRunNotices), the tiles (useTilesPane), the header (TopBar) and the board area (BoardArea).
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
 import type { Project, Task, TaskStatus } from '../api/generated/types';
 import { useWaitingCount } from '../features/attention/useWaitingCount';
 import { filterColumns, findTask } from '../features/board/logic';
-import { useBoard } from '../features/board/useBoard';
 import { useProjectRuns } from '../features/board/useProjectRuns';
 import { OfflineBanner } from '../features/connection/OfflineBanner';
 import { KeyboardLayer } from '../features/keyboard/KeyboardLayer';
-import { pickProjectId, rememberProjectId, rememberedProjectId } from '../features/projects/selection';
-import { useProjects } from '../features/projects/useProjects';
 import type { PanelMode } from '../features/tasks/TaskPanel';
 import { UpdateBanners } from '../features/update/UpdateBanners';
 import { useUpdate } from '../features/update/useUpdate';
@@ -22,15 +19,23 @@ import { TopBar } from './TopBar';
 import { useAppShortcuts } from './useAppShortcuts';
 import { useDialogs } from './useDialogs';
 import { useFeedRouting } from './useFeedRouting';
+import { useProjectBoard } from './useProjectBoard';
 import { useRunNotices } from './useRunNotices';
 import { useTilesPane } from './useTilesPane';
 
 /** The board. `live`: signed in; otherwise the change feed is closed and the page is inert under the sign-in screen. */
 export function Main({ live }: { live: boolean }) {
-  const projects = useProjects();
-  const [wantedId, setWantedId] = useState<string | null>(() => rememberedProjectId());
-  const projectId = projects.projects ? pickProjectId(projects.projects, wantedId) : null;
-  const board = useBoard(projectId);
+  const [panel, setPanel] = useState<PanelMode | null>(null);
+  const dialogs = useDialogs();
+  const { close: closeDialog } = dialogs;
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  // Switching projects closes the task pane and the project's settings.
+  const onSwitch = useCallback(() => {
+    setPanel(null);
+    closeDialog('project-settings');
+  }, [closeDialog]);
+  const { projects, projectId, currentProject, board, boardMissing, selectProject } = useProjectBoard(onSwitch);
 
   const [query, setQuery] = useState('');
   const deferredQuery = useDeferredValue(query);
@@ -38,28 +43,6 @@ export function Main({ live }: { live: boolean }) {
     () => (board.columns ? filterColumns(board.columns, deferredQuery) : null),
     [board.columns, deferredQuery],
   );
-
-  const [panel, setPanel] = useState<PanelMode | null>(null);
-  const dialogs = useDialogs();
-  const { close: closeDialog } = dialogs;
-  const searchRef = useRef<HTMLInputElement>(null);
-
-  const selectProject = useCallback(
-    (id: string | null) => {
-      setWantedId(id);
-      rememberProjectId(id);
-      setPanel(null);
-      closeDialog('project-settings');
-    },
-    [closeDialog],
-  );
-
-  // A board that disappeared (project deleted elsewhere): refresh the list, which picks another project.
-  const boardMissing = board.error?.code === 'not_found';
-  const { reloadNow: reloadProjects } = projects;
-  useEffect(() => {
-    if (boardMissing) reloadProjects();
-  }, [boardMissing, reloadProjects]);
 
   const openNew = useCallback((status: TaskStatus) => setPanel({ kind: 'create', status }), []);
   const openTask = useCallback((task: Task) => setPanel({ kind: 'edit', task }), []);
@@ -97,7 +80,6 @@ export function Main({ live }: { live: boolean }) {
     searchRef,
   });
 
-  const currentProject = projects.projects?.find((p) => p.id === projectId) ?? null;
   const onProjectSaved = (project: Project) => {
     projects.addLocal(project);
     board.scheduleReload();
