@@ -1,5 +1,5 @@
 // Runs on the cards (pure part): indexing the newest run of each task, the live activity map, which status
-// changes deserve a toast, and what cards and toasts say. Durations and "active" come from runs/runFormat.ts,
+// changes deserve a toast, and what cards and toasts say. Durations and "active" come from lib/format.ts,
 // shared with the runs panel. No React here, so every rule is unit-tested (runs.test.ts).
 import type { ChangeEvent, Run, RunActivity, RunStatus } from '../../api/generated/types';
 import type { ToastKind } from '../toasts/toasts';
