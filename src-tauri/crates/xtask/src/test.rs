@@ -68,7 +68,8 @@ pub fn all(e2e: bool) -> Result<()> {
         status(cargo().args(["clippy", "-q", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     });
     step(&mut results, "check-layering", crate::cmd::check_layering);
-    step(&mut results, "unused dependencies (cargo machete)", || status(cargo().arg("machete")));
+    // Called directly: run through the toolchain's cargo (not rustup's proxy), it takes "machete" for a path.
+    step(&mut results, "unused dependencies (cargo machete)", || status(Command::new("cargo-machete").arg(root())));
     let built = step(&mut results, "build viban-server and fake-agent", || {
         // The binaries tests run as processes: the server, and the fake agent (a bin of viban-test-support).
         status(cargo().args(["build", "-q", "-p", "viban-server", "-p", "viban-test-support"]))
