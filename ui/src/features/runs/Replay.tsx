@@ -67,6 +67,9 @@ export function Replay({ runId, onClose }: Props) {
     let disposed = false;
     const term = createXterm({ disableStdin: true, cursorBlink: false, fontSize: BASE_FONT });
     term.open(screen);
+    // The replay opens where it was asked for, often below the fold of the side pane: bring it into view (xterm
+    // also stops repainting a terminal that is out of view).
+    screen.closest('.run-replay')?.scrollIntoView?.({ block: 'nearest' });
     const fit = () => fitWidth(term, screen);
     const observer = new ResizeObserver(fit);
     observer.observe(screen);
