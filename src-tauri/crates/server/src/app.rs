@@ -265,7 +265,7 @@ impl App {
             ladder: config.ladder,
         })
         .await?;
-        let update = Arc::new(UpdateHub::new(paths.updates_dir().join("settings.json"), &config.version));
+        let update = Arc::new(UpdateHub::new(paths.updates_dir(), &config.version));
         let state = ApiState {
             runs: runs.clone(),
             db: db.clone(),

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use tokio::sync::watch;
 use viban_core::{ApiErrorBody, InstallUpdateRequest, UpdatePhase, UpdateSettings, UpdateState};
+use viban_update::UpdateDir;
 
 use crate::error::ApiJson;
 use crate::{ApiError, ApiState, ShellCommand};
@@ -16,12 +17,13 @@ use crate::{ApiError, ApiState, ShellCommand};
 /// The update state the shell publishes, and where the user's settings are kept.
 pub struct UpdateHub {
     state: watch::Sender<UpdateState>,
-    settings_file: PathBuf,
+    /// `<data>/updates/`, shared with the shell and the guard (settings written atomically, 0600).
+    updates: UpdateDir,
 }
 
 impl UpdateHub {
     /// What a headless server (or a desktop before its updater starts) reports.
-    pub fn new(settings_file: PathBuf, version: &str) -> Self {
+    pub fn new(updates_dir: PathBuf, version: &str) -> Self {
         let state = UpdateState {
             supported: false,
             why_unsupported: Some(
@@ -30,7 +32,7 @@ impl UpdateHub {
             current_version: version.into(),
             ..UpdateState::default()
         };
-        Self { state: watch::Sender::new(state), settings_file }
+        Self { state: watch::Sender::new(state), updates: UpdateDir::new(updates_dir) }
     }
 
     pub fn publish(&self, state: UpdateState) {
@@ -43,10 +45,6 @@ impl UpdateHub {
 
     pub fn subscribe(&self) -> watch::Receiver<UpdateState> {
         self.state.subscribe()
-    }
-
-    pub fn settings_file(&self) -> &std::path::Path {
-        &self.settings_file
     }
 }
 
@@ -134,8 +132,7 @@ pub async fn settings(
     if let Some(endpoint) = &body.endpoint {
         check_endpoint(endpoint)?;
     }
-    let text = serde_json::to_vec_pretty(&body).unwrap_or_default();
-    write_private(state.update.settings_file(), &text).map_err(|e| {
+    state.update.updates.save_settings(&body).map_err(|e| {
         ApiError::new(
             StatusCode::INSUFFICIENT_STORAGE,
             "write_failed",
@@ -181,22 +178,6 @@ fn check_endpoint(endpoint: &str) -> Result<(), ApiError> {
     } else {
         Err(bad("use https (plain http is accepted only on 127.0.0.1 or localhost)"))
     }
-}
-
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
