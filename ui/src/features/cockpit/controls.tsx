@@ -3,7 +3,8 @@
 import { useEffect, useRef } from 'react';
 import type { Run } from '../../api/generated/types';
 import { isActive } from '../runs/runFormat';
-import { MAX_TILES, isTilesToggle } from './layout';
+import { isTilesToggle } from '../../lib/keys';
+import { MAX_TILES } from './layout';
 import { pinRun, toggleTiles, unpinRun, useCockpit } from './store';
 
 /** Active runs newest first (queued, starting, running), for filling an empty Tiles view. */

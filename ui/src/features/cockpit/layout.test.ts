@@ -9,8 +9,6 @@ import {
   clampPaneWidth,
   defaultPaneWidth,
   isNarrow,
-  isTilesToggle,
-  keyLike,
   loadCockpit,
   maxPaneWidth,
   moveFocus,
@@ -20,8 +18,8 @@ import {
   tileGrid,
   tileKey,
   unpin,
-  type KeyLike,
 } from './layout';
+import { isTilesToggle, keyLike, type KeyLike } from '../../lib/keys';
 
 const key = (k: Partial<KeyLike> & { key: string }): KeyLike => ({ ctrlKey: false, shiftKey: false, altKey: false, metaKey: false, ...k });
 

@@ -1,6 +1,7 @@
 // The cockpit's layout logic (issue 11, item 2), pure so it is unit-tested: the task panel is a resizable side pane
 // beside the board (not a modal), and the Tiles view shows up to four pinned runs' terminals in a grid, with keys to
 // move between them. What the user set (pane widths, pinned runs, tiles open) is kept in localStorage.
+import type { KeyLike } from '../../lib/keys';
 
 /** At most this many terminals are tiled at once. */
 export const MAX_TILES = 4;
@@ -124,21 +125,7 @@ export function moveFocus(current: number, count: number, grid: TileGrid, dir: D
 }
 
 // ---- Keys ------------------------------------------------------------------------------------------------------
-
-export type KeyLike = { type?: string; key: string; code?: string; ctrlKey: boolean; shiftKey: boolean; altKey: boolean; metaKey: boolean };
-
-/**
- * Ctrl+Shift+G shows or hides the Tiles view, everywhere (the terminal lets it through). Not Ctrl+Shift+T: browsers
- * keep that one (reopen a closed tab) and pages never see it.
- */
-export function isTilesToggle(e: KeyLike): boolean {
-  return (e.type ?? 'keydown') === 'keydown' && e.ctrlKey && e.shiftKey && !e.altKey && !e.metaKey && e.key.toLowerCase() === 'g';
-}
-
-/** The fields that matter, copied (a DOM event's are getters on its prototype, which a spread would not copy). */
-export function keyLike(e: KeyLike, type?: string): KeyLike {
-  return { type: type ?? e.type, key: e.key, code: e.code, ctrlKey: e.ctrlKey, shiftKey: e.shiftKey, altKey: e.altKey, metaKey: e.metaKey };
-}
+// The Ctrl+Shift+G matcher is in lib/keys.ts (features/runs needs it too).
 
 export type TileKey = { kind: 'move'; dir: Direction } | { kind: 'jump'; index: number };
 

@@ -17,7 +17,7 @@ import { PtyClient, browserPtySocket, ptyUrl, type ErrorFrame, type ExitFrame, t
 import { createXterm } from './xterm';
 import { OutputPacer } from './outputPacer';
 import { frameKeyAction, terminalKeyAction, type TerminalKeyAction } from './terminalKeys';
-import { isTilesToggle, keyLike } from '../cockpit/layout';
+import { isTilesToggle, keyLike } from '../../lib/keys';
 import { exitLabel, isActive } from '../../lib/format';
 import { ticket } from '../../api/auth';
 
