@@ -7,6 +7,7 @@ import { useWaitingCount } from '../features/attention/useWaitingCount';
 import { filterColumns, findTask } from '../features/board/logic';
 import { useProjectRuns } from '../features/board/useProjectRuns';
 import { OfflineBanner } from '../features/connection/OfflineBanner';
+import { toggleTiles } from '../features/cockpit/store';
 import { KeyboardLayer } from '../features/keyboard/KeyboardLayer';
 import type { PanelMode } from '../features/tasks/TaskPanel';
 import { UpdateBanners } from '../features/update/UpdateBanners';
@@ -175,6 +176,7 @@ export function Main({ live }: { live: boolean }) {
           settings: () => dialogs.open('agents'),
           disk: () => dialogs.open('disk'),
           help: () => dialogs.setHelpOpen(true),
+          toggleTiles: () => toggleTiles(tiles.liveRunIds),
           selectProject,
           openTask,
         }}

@@ -20,6 +20,7 @@ import {
   unpin,
 } from './layout';
 import { isTilesToggle, keyLike, type KeyLike } from '../../lib/keys';
+import { SHORTCUTS } from '../shortcuts/shortcuts';
 
 const key = (k: Partial<KeyLike> & { key: string }): KeyLike => ({ ctrlKey: false, shiftKey: false, altKey: false, metaKey: false, ...k });
 
@@ -227,5 +228,16 @@ describe('keyLike', () => {
     expect(tileKey({ ...e } as unknown as KeyLike)).toBeNull();
     expect(tileKey(keyLike(e, 'keydown'))).toEqual({ kind: 'jump', index: 1 });
     expect(keyLike(e).type).toBe('keypress');
+  });
+});
+
+describe('the ? overlay and the palette', () => {
+  it('list the Tiles keys the matchers know', () => {
+    const tiles = SHORTCUTS.filter((s) => s.section === 'Tiles').map((s) => s.keys.join('+'));
+    expect(tiles).toEqual(['Ctrl+Shift+G', 'Ctrl+Shift+←↑↓→', `Alt+1…${MAX_TILES}`]);
+    expect(isTilesToggle(key({ key: 'g', ctrlKey: true, shiftKey: true }))).toBe(true);
+    expect(tileKey(key({ key: 'ArrowDown', ctrlKey: true, shiftKey: true }))).toEqual({ kind: 'move', dir: 'down' });
+    expect(tileKey(key({ key: String(MAX_TILES), code: `Digit${MAX_TILES}`, altKey: true }))).toEqual({ kind: 'jump', index: MAX_TILES - 1 });
+    expect(SHORTCUTS.find((s) => s.keys.join('+') === 'Ctrl+Shift+G')?.command).toBe('tiles');
   });
 });

@@ -3,6 +3,7 @@ import type { Project, Run, Task, TaskStatus } from '../../api/generated/types';
 import { emptyColumns, type Columns } from '../board/logic';
 import { buildCommands, type PaletteActions, type PaletteContext } from './commands';
 import { rank } from './fuzzy';
+import { SHORTCUTS } from '../shortcuts/shortcuts';
 
 const project = (id: string, name: string) => ({ id, name }) as Project;
 const task = (id: string, title: string, status: TaskStatus = 'todo') => ({ id, title, status, description: '' }) as Task;
@@ -22,6 +23,7 @@ function actions(): PaletteActions {
     startRun: vi.fn(),
     stopRun: vi.fn(),
     focusTerminal: vi.fn(),
+    toggleTiles: vi.fn(),
     setTheme: vi.fn(),
   };
 }
@@ -91,6 +93,18 @@ describe('buildCommands', () => {
     expect(ctx.actions.setTheme).toHaveBeenCalledWith('dark');
     byId.get('focus-terminal')?.run();
     expect(ctx.actions.focusTerminal).toHaveBeenCalled();
+    byId.get('tiles')?.run();
+    expect(ctx.actions.toggleTiles).toHaveBeenCalled();
+  });
+
+  it('shows the keys the ? overlay lists, Tiles included', () => {
+    const ctx = context({ target: login, hasTerminal: true });
+    const byId = new Map(buildCommands(ctx).map((c) => [c.id, c]));
+    expect(byId.get('tiles')?.keys).toBe('Ctrl+Shift+G');
+    for (const s of SHORTCUTS) {
+      if (s.command) expect(byId.get(s.command)?.keys, s.command).toBe(s.keys.join('+'));
+    }
+    expect(byId.get(`task:${login.id}`)?.keys).toBe('#0000a1b2');
   });
 
   it('finds a task by title or by the #id shown on its card', () => {

@@ -1,7 +1,7 @@
 import { Modal } from '../../components/Modal';
 import { SHORTCUTS, SHORTCUT_SECTIONS } from './shortcuts';
 
-const SECTION_TITLES = { Board: 'Board', Task: 'Task panel', Terminal: 'Inside a terminal', Changes: 'Changes view' } as const;
+const SECTION_TITLES = { Board: 'Board', Task: 'Task panel', Terminal: 'Inside a terminal', Tiles: 'Tiles view', Changes: 'Changes view' } as const;
 
 export function HelpOverlay({ onClose }: { onClose: () => void }) {
   return (

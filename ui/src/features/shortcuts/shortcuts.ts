@@ -1,25 +1,36 @@
 // Global keyboard shortcuts (pure part): what a key press means, and when to ignore it.
 export type ShortcutAction = 'new-task' | 'focus-search' | 'help' | 'open-agents' | 'open-disk' | 'escape';
 
-export type ShortcutSection = 'Board' | 'Task' | 'Terminal' | 'Changes';
+export type ShortcutSection = 'Board' | 'Task' | 'Terminal' | 'Tiles' | 'Changes';
 
-export const SHORTCUT_SECTIONS: readonly ShortcutSection[] = ['Board', 'Task', 'Terminal', 'Changes'];
+export const SHORTCUT_SECTIONS: readonly ShortcutSection[] = ['Board', 'Task', 'Terminal', 'Tiles', 'Changes'];
 
-/** Everything the `?` overlay lists (features/keyboard and features/palette add the board-wide keys). */
-export const SHORTCUTS: readonly { keys: string[]; description: string; section: ShortcutSection }[] = [
+export type Shortcut = {
+  keys: readonly string[];
+  description: string;
+  section: ShortcutSection;
+  /** The id of the command palette's command that does the same: the palette shows these keys beside it. */
+  command?: string;
+};
+
+/**
+ * Every key the `?` overlay lists, and where the command palette takes the keys it shows (by `command`), so the
+ * two cannot disagree. features/keyboard, features/palette and features/cockpit add the board-wide and Tiles keys.
+ */
+export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['Ctrl', 'K'], description: 'Command palette: every action, project and task (⌘ K on macOS)', section: 'Board' },
   { keys: ['j'], description: 'Focus the next card down (also ↓); k or ↑ goes up', section: 'Board' },
   { keys: ['h'], description: 'Focus a card in the column to the left (also ←); l or → to the right', section: 'Board' },
-  { keys: ['Enter'], description: 'On a focused card: open it', section: 'Board' },
-  { keys: ['s'], description: 'On a focused card: start a run with the agent used last', section: 'Board' },
+  { keys: ['Enter'], description: 'On a focused card: open it', section: 'Board', command: 'open-target' },
+  { keys: ['s'], description: 'On a focused card: start a run with the agent used last', section: 'Board', command: 'start-run' },
   { keys: ['Space'], description: 'On a focused card: pick up / drop it; arrows move it', section: 'Board' },
-  { keys: ['n'], description: 'New task', section: 'Board' },
-  { keys: ['/'], description: 'Focus the search box', section: 'Board' },
-  { keys: ['?'], description: 'Show this help', section: 'Board' },
-  { keys: [','], description: 'Settings: agents, updates', section: 'Board' },
-  { keys: ['w'], description: 'Disk usage: every worktree, cleanup', section: 'Board' },
+  { keys: ['n'], description: 'New task', section: 'Board', command: 'new-task' },
+  { keys: ['/'], description: 'Focus the search box', section: 'Board', command: 'search' },
+  { keys: ['?'], description: 'Show this help', section: 'Board', command: 'help' },
+  { keys: [','], description: 'Settings: agents, updates', section: 'Board', command: 'settings' },
+  { keys: ['w'], description: 'Disk usage: every worktree, cleanup', section: 'Board', command: 'disk' },
   { keys: ['Esc'], description: 'Close the open dialog or panel', section: 'Board' },
-  { keys: ['t'], description: 'Focus the open task’s terminal', section: 'Task' },
+  { keys: ['t'], description: 'Focus the open task’s terminal', section: 'Task', command: 'focus-terminal' },
   { keys: ['Ctrl', 'Enter'], description: 'Save: the task, project settings, the agents file, a comment; start a run or send to the agent (⌘ Enter on macOS)', section: 'Task' },
   { keys: ['Ctrl', 'S'], description: 'In agents settings: save the agents file too (⌘ S on macOS)', section: 'Task' },
   { keys: ['Ctrl', 'Enter'], description: 'In a Commit/Merge/Rebase/Push/PR confirmation: run the command shown (Esc cancels)', section: 'Task' },
@@ -27,10 +38,18 @@ export const SHORTCUTS: readonly { keys: string[]; description: string; section:
   { keys: ['Ctrl', 'Shift', 'M'], description: 'Maximise / restore the terminal', section: 'Terminal' },
   { keys: ['Ctrl', 'Shift', 'F'], description: 'Find in the scrollback', section: 'Terminal' },
   { keys: ['Ctrl', 'Shift', 'C'], description: 'Copy (Ctrl+Shift+V pastes; Ctrl+C stays the agent’s interrupt)', section: 'Terminal' },
+  { keys: ['Ctrl', 'Shift', 'G'], description: 'Show / hide the Tiles view: up to four agents’ terminals side by side (works in a terminal too)', section: 'Tiles', command: 'tiles' },
+  { keys: ['Ctrl', 'Shift', '←↑↓→'], description: 'In the Tiles view: move to the neighbouring tile', section: 'Tiles' },
+  { keys: ['Alt', '1…4'], description: 'In the Tiles view: jump to tile 1 to 4', section: 'Tiles' },
   { keys: ['j'], description: 'In Changes: next file (k: previous)', section: 'Changes' },
   { keys: ['s'], description: 'In Changes: split / unified diff', section: 'Changes' },
   { keys: ['x'], description: 'In Changes: collapse / expand the file', section: 'Changes' },
 ];
+
+/** The keys of the shortcut for palette command `command`, as the palette shows them ("Ctrl+Shift+G"), if any. */
+export function commandKeys(command: string): string | undefined {
+  return SHORTCUTS.find((s) => s.command === command)?.keys.join('+');
+}
 
 export type KeyLike = {
   key: string;
