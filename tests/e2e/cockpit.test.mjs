@@ -202,7 +202,9 @@ test('a live run leads the task panel, and a waiting task opens on its focused t
   await header.waitFor({ timeout: 30_000 });
   await terminal.locator('.xterm-rows', { hasText: 'Proceed?' }).waitFor({ timeout: 30_000 });
   assert.equal(await page.locator(byTestId('task-panel-sections')).getAttribute('data-live'), 'true');
-  assert.equal(await header.locator(byTestId('run-live-status')).textContent(), 'running');
+  // The header says what the card says (the same labels: Preparing… before the agent runs, then Running).
+  assert.equal(await header.locator(byTestId('run-live-status')).getAttribute('data-status'), 'running');
+  assert.equal(await header.locator(byTestId('run-live-status')).textContent(), 'Running');
   assert.equal(await header.locator(byTestId('run-live-agent')).textContent(), 'Fake agent');
   await header.locator(byTestId('run-live-stop')).waitFor();
   await header.locator(byTestId('run-live-elapsed')).waitFor();

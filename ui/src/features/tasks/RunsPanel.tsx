@@ -15,6 +15,7 @@ import { errorMessage } from '../../api/client';
 import { Fold } from './Fold';
 import { focusTerminalOnOpen, liveRun } from './panelLayout';
 import { PinButton } from '../cockpit/controls';
+import { RUN_STATUS_LABELS, isPreparing } from '../board/runs';
 import { formatDuration, isActive, runDurationMs } from '../../lib/format';
 
 // The Changes view and land actions bring the diff viewer (and its highlighter) along: loaded on first use.
@@ -170,8 +171,10 @@ function LiveHeader({ run, agentName, now, onChanged }: { run: Run; agentName: s
   };
   return (
     <div className="run-live-header" data-testid="run-live-header" data-run-id={run.id}>
-      <span className={`run-status run-status-${run.status}`} data-testid="run-live-status">
-        {run.status}
+      {/* The card's words (Preparing… while the setup script runs and the agent spawns), from the same table. */}
+      <span className={`run-status run-status-${run.status}`} data-testid="run-live-status" data-status={run.status}>
+        {isPreparing(run.status) && <span className="spinner card-run-spinner" aria-hidden="true" />}
+        {RUN_STATUS_LABELS[run.status]}
       </span>
       <span className="run-agent" data-testid="run-live-agent">
         {agentName}
