@@ -19,10 +19,17 @@ import { SESSION_KEY, currentSession, setSessionStore, storeSession, type KeyVal
 
 type Call = { url: string; init: RequestInit };
 
+/** The JSON a request sent (the client sends JSON text, nothing else). */
+function jsonBody(init: RequestInit | undefined): unknown {
+  const body = init?.body;
+  if (typeof body !== 'string') throw new Error(`expected a JSON text body, got ${typeof body}`);
+  return JSON.parse(body);
+}
+
 function fakeFetch(status: number, body: string, calls: Call[]) {
-  setFetcher(async (url, init) => {
+  setFetcher((url, init) => {
     calls.push({ url, init });
-    return new Response(status === 204 ? null : body, { status, statusText: 'X' });
+    return Promise.resolve(new Response(status === 204 ? null : body, { status, statusText: 'X' }));
   });
 }
 
@@ -79,7 +86,7 @@ describe('request', () => {
     expect(calls[0]?.init.credentials).toBe('omit');
     expect(headersOf(calls[0]?.init).get('Authorization')).toBe('Bearer sess-1');
     expect(headersOf(calls[0]?.init).get('Content-Type')).toBe('application/json');
-    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ status: 'done', position: 0 });
+    expect(jsonBody(calls[0]?.init)).toEqual({ status: 'done', position: 0 });
   });
 
   it('sends no Authorization header without a session', async () => {
@@ -133,16 +140,12 @@ describe('request', () => {
   });
 
   it('maps network failures to code "network"', async () => {
-    setFetcher(async () => {
-      throw new TypeError('Failed to fetch');
-    });
+    setFetcher(() => Promise.reject(new TypeError('Failed to fetch')));
     await expect(api.health()).rejects.toMatchObject({ code: 'network', status: 0 });
   });
 
   it('says in words that viban is not reachable, never "TypeError: Failed to fetch"', async () => {
-    setFetcher(async () => {
-      throw new TypeError('Failed to fetch');
-    });
+    setFetcher(() => Promise.reject(new TypeError('Failed to fetch')));
     const e: unknown = await api.health().catch((err: unknown) => err);
     expect(errorMessage(e)).toBe('viban is not reachable — is it running?');
     expect(errorMessage(new TypeError('Failed to fetch'))).toBe(UNREACHABLE);
@@ -160,7 +163,7 @@ describe('sign-in code exchange', () => {
     expect(calls[0]?.init.method).toBe('POST');
     expect(calls[0]?.init.credentials).toBe('omit');
     expect(headersOf(calls[0]?.init).has('Authorization')).toBe(false);
-    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ code: 'c0de' });
+    expect(jsonBody(calls[0]?.init)).toEqual({ code: 'c0de' });
     expect(currentSession()).toBe('fresh-session');
   });
 
@@ -182,9 +185,7 @@ describe('sign-in code exchange', () => {
   });
 
   it('maps network failures to code "network"', async () => {
-    setFetcher(async () => {
-      throw new TypeError('Failed to fetch');
-    });
+    setFetcher(() => Promise.reject(new TypeError('Failed to fetch')));
     await expect(exchangeCode('c')).rejects.toMatchObject({ code: 'network', status: 0 });
   });
 });

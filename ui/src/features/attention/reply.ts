@@ -18,6 +18,6 @@ export async function sendReply(runId: string, text: string): Promise<void> {
   try {
     await sendInput(runId, replyPayload(text).data);
   } catch (e) {
-    throw new Error(replyErrorMessage(e));
+    throw new Error(replyErrorMessage(e), { cause: e });
   }
 }

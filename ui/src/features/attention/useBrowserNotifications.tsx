@@ -4,7 +4,7 @@ import type { RunNotice } from '../board/runs';
 import { notificationFor, parseRemembered, PROMPT_KEY, promptView, shouldNotify, type Permission, type Remembered } from './notifications';
 
 function currentPermission(): Permission {
-  return typeof window !== 'undefined' && 'Notification' in window ? (Notification.permission as Permission) : 'unsupported';
+  return typeof window !== 'undefined' && 'Notification' in window ? Notification.permission : 'unsupported';
 }
 
 function readRemembered(): Remembered {
@@ -70,7 +70,7 @@ export function useBrowserNotifications(): BrowserNotifications {
           data-testid="notifications-enable"
           onClick={() => {
             void Notification.requestPermission().then((p) => {
-              setPermission(p as Permission);
+              setPermission(p);
               settle('dismissed');
             });
           }}

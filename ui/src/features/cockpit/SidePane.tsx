@@ -57,8 +57,8 @@ export function SidePane({ mode, title, onClose, children, className, testId, ac
       const active = document.activeElement;
       if (!active || active === document.body || el?.contains(active)) previous?.focus({ preventScroll: true });
     };
-    // Only on open: the pane is re-keyed for another task.
-  }, []);
+    // On open (autoFocus is fixed for a pane): the pane is re-keyed for another task.
+  }, [autoFocus]);
 
   const handleKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     onKeyDown?.(e);

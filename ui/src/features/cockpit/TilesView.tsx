@@ -38,6 +38,8 @@ function tileFocusTarget(root: HTMLElement | null, index: number): HTMLElement |
 export default function TilesView({ candidates, agentName, taskTitle, onOpenTask, onClose }: Props) {
   const { pinned } = useCockpit();
   const gridRef = useRef<HTMLDivElement>(null);
+  // The grid element exists only while something is tiled: measure it again when it appears.
+  const hasTiles = pinned.length > 0;
   const [box, setBox] = useState({ width: 800, height: 600 });
   useLayoutEffect(() => {
     const el = gridRef.current;
@@ -47,7 +49,7 @@ export default function TilesView({ candidates, agentName, taskTitle, onOpenTask
     const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
-  }, [pinned.length > 0]);
+  }, [hasTiles]);
   const grid = tileGrid(pinned.length, box.width, box.height);
 
   const [focused, setFocused] = useState(0);

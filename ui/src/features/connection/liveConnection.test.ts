@@ -35,7 +35,7 @@ function harness(healthy: { value: boolean }) {
       sockets.push(s);
       return s;
     },
-    checkHealth: async () => healthy.value,
+    checkHealth: () => Promise.resolve(healthy.value),
     onState: (s) => states.push(s),
     onEvent: (e) => events.push(e),
     onOpen: () => opens++,
@@ -140,7 +140,7 @@ describe('LiveConnection tickets', () => {
         sockets.push(s);
         return s;
       },
-      checkHealth: async () => true,
+      checkHealth: () => Promise.resolve(true),
       onState: () => {},
       onEvent: () => {},
       onOpen: () => {},

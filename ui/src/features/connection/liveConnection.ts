@@ -172,7 +172,7 @@ export class LiveConnection {
   }
 
   private async probe(): Promise<void> {
-    let healthy = false;
+    let healthy: boolean;
     this.probing = true;
     this.deps.onRetryScheduled?.(null);
     try {

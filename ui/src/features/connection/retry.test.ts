@@ -28,9 +28,9 @@ describe('LiveConnection retry schedule', () => {
         sockets.push(s);
         return s;
       },
-      checkHealth: async () => {
+      checkHealth: () => {
         healthChecks += 1;
-        return healthy.value;
+        return Promise.resolve(healthy.value);
       },
       onState: () => {},
       onEvent: () => {},

@@ -44,7 +44,7 @@ export function AddProjectDialog({ onClose, onCreated }: Props) {
 
   return (
     <Modal title="Add project" onClose={onClose} testId="add-project-dialog">
-      <form className="form" onSubmit={submit} noValidate>
+      <form className="form" onSubmit={(e) => void submit(e)} noValidate>
         <label className="field">
           <span>Repository path</span>
           <input

@@ -126,7 +126,7 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
           {confirmRemove ? (
             <span className="confirm-delete" role="group" aria-label="Confirm remove">
               <span data-testid="project-remove-question">{REMOVE_QUESTION}</span>
-              <button type="button" className="button button-danger" data-testid="project-remove-confirm" onClick={remove} disabled={busy}>
+              <button type="button" className="button button-danger" data-testid="project-remove-confirm" onClick={() => void remove()} disabled={busy}>
                 {busy ? 'Removing…' : 'Remove'}
               </button>
               <button type="button" className="button" onClick={() => setConfirmRemove(false)}>

@@ -17,7 +17,8 @@ import { formatDuration } from '../../lib/format';
 
 type Props = { task: Pick<Task, 'id' | 'title'>; onClose: () => void };
 
-type Cleanup = { runId: string; branch: string; result: 'pending' | 'removed' | string };
+/** A worktree to remove: not yet, removed, or kept (and why). */
+type Cleanup = { runId: string; branch: string; result: 'pending' | 'removed' | { kept: string } };
 
 export function CompareAttempts({ task, onClose }: Props) {
   const [attempts, setAttempts] = useState<Attempt[] | null>(null);
@@ -96,7 +97,7 @@ export function CompareAttempts({ task, onClose }: Props) {
           return { ...c, result: 'removed' };
         } catch (e) {
           const why = e instanceof ApiError && e.code === 'worktree_dirty' ? 'kept: it has uncommitted changes (remove it from Disk usage to force)' : `kept: ${errorMessage(e)}`;
-          return { ...c, result: why };
+          return { ...c, result: { kept: why } };
         }
       }),
     );
@@ -220,7 +221,7 @@ export function CompareAttempts({ task, onClose }: Props) {
               <ul className="small">
                 {cleanup.map((c) => (
                   <li key={c.runId} data-testid="compare-cleanup-row">
-                    <code>{c.branch}</code> — {c.result === 'pending' ? 'to remove' : c.result}
+                    <code>{c.branch}</code> — {c.result === 'pending' ? 'to remove' : c.result === 'removed' ? 'removed' : c.result.kept}
                   </li>
                 ))}
               </ul>

@@ -185,7 +185,7 @@ export function LandToolbar({ run, task, runActive, canFollowUp, onStarted, onLa
           title={task.title}
           busy={busy}
           onCancel={() => setDialog(null)}
-          onRun={(message) => perform(() => commit(run.id, { message }), 'Committed.')}
+          onRun={(message) => void perform(() => commit(run.id, { message }), 'Committed.')}
         />
       )}
       {dialog === 'merge' && (
@@ -195,7 +195,7 @@ export function LandToolbar({ run, task, runActive, canFollowUp, onStarted, onLa
           busy={busy}
           onCancel={() => setDialog(null)}
           onRun={(squash, message) =>
-            perform(
+            void perform(
               () => merge(run.id, squash ? { squash, message } : { squash }),
               // The server moves the task to Done (and applies the cleanup policy); the board follows its events.
               `Merged into ${state.target}.`,
@@ -210,13 +210,13 @@ export function LandToolbar({ run, task, runActive, canFollowUp, onStarted, onLa
           reason={blockedReason('rebase', state, runActive)}
           canFollowUp={canFollowUp && !runActive}
           onCancel={() => setDialog(null)}
-          onRun={() => perform(() => rebase(run.id), `Rebased onto ${state.target}.`)}
-          onAbort={() => perform(() => abortRebase(run.id), 'Rebase aborted; the branch is as it was.')}
+          onRun={() => void perform(() => rebase(run.id), `Rebased onto ${state.target}.`)}
+          onAbort={() => void perform(() => abortRebase(run.id), 'Rebase aborted; the branch is as it was.')}
           onLetAgentResolve={() => void letAgentResolve()}
         />
       )}
       {dialog === 'push' && (
-        <PushDialog state={state} busy={busy} onCancel={() => setDialog(null)} onRun={(force) => perform(() => push(run.id, { force }), force ? 'Force-pushed.' : 'Pushed.')} />
+        <PushDialog state={state} busy={busy} onCancel={() => setDialog(null)} onRun={(force) => void perform(() => push(run.id, { force }), force ? 'Force-pushed.' : 'Pushed.')} />
       )}
       {dialog === 'pr' && (
         <PrDialog
@@ -224,7 +224,7 @@ export function LandToolbar({ run, task, runActive, canFollowUp, onStarted, onLa
           initial={defaultPr(task, run, state)}
           busy={busy}
           onCancel={() => setDialog(null)}
-          onRun={(title, body, draft) => perform(() => openPr(run.id, { title, body, draft }), 'Pull request opened.')}
+          onRun={(title, body, draft) => void perform(() => openPr(run.id, { title, body, draft }), 'Pull request opened.')}
         />
       )}
       {state.rebase && dialog !== 'rebase' && (

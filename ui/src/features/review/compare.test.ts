@@ -29,10 +29,25 @@ const run = (over: Partial<Run>): Run =>
     ...over,
   }) as Run;
 
-const file = (path: string, additions: number, deletions = 0): DiffFile =>
-  ({ path, old_path: null, change: 'modified', additions, deletions, binary: false, untracked: false, old_mode: null, new_mode: null }) as DiffFile;
-const diff = (files: DiffFile[]): RunDiff =>
-  ({ run_id: 'r', target: 'main', merge_base: 'abc', files, additions: files.reduce((n, f) => n + f.additions, 0), deletions: 0 }) as RunDiff;
+const file = (path: string, additions: number, deletions = 0): DiffFile => ({
+  path,
+  old_path: null,
+  change: 'modified',
+  additions,
+  deletions,
+  binary: false,
+  untracked: false,
+  old_mode: null,
+  new_mode: null,
+});
+const diff = (files: DiffFile[]): RunDiff => ({
+  run_id: 'r',
+  target: 'main',
+  merge_base: 'abc',
+  files,
+  additions: files.reduce((n, f) => n + f.additions, 0),
+  deletions: 0,
+});
 
 describe('compare attempts', () => {
   it('groups runs per worktree: the newest run stands for the attempt, durations add up', () => {

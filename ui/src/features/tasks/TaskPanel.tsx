@@ -245,7 +245,7 @@ export function TaskPanel({ projectId, mode, onClose, onSaved, onDeleted, waitin
             (confirmDelete ? (
               <span className="confirm-delete" role="group" aria-label="Confirm delete">
                 <span data-testid="task-delete-question">{deleteQuestion(activeRuns)}</span>
-                <button type="button" className="button button-danger" data-testid="task-delete-confirm" onClick={remove}>
+                <button type="button" className="button button-danger" data-testid="task-delete-confirm" onClick={() => void remove()}>
                   {busy && activeRuns > 0 ? 'Stopping agents…' : 'Delete'}
                 </button>
                 <button type="button" className="button" onClick={() => setConfirmDelete(false)}>

@@ -1,6 +1,6 @@
 // Unsaved task text kept per task in sessionStorage, so closing the panel (Esc, a backdrop click, ×) loses nothing:
 // reopening the task (or New task in the same column's project) restores it. Saving, deleting or Discard drops it.
-import type { TaskStatus } from '../../api/generated/types';
+import { isTaskStatus } from '../board/logic';
 import { followServer, sameForm, type TaskForm } from './taskForm';
 
 /** `base` is the task as the form last saw it on the server (null for a new task). */
@@ -49,7 +49,7 @@ export function forgetDraft(key: string, storage: DraftStorage | null = sessionS
 function isForm(v: unknown): v is TaskForm {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
-  return typeof o.title === 'string' && typeof o.description === 'string' && typeof o.status === 'string';
+  return typeof o.title === 'string' && typeof o.description === 'string' && isTaskStatus(o.status);
 }
 
 export function loadDraft(key: string, storage: DraftStorage | null = sessionStore()): Draft | null {
@@ -58,7 +58,7 @@ export function loadDraft(key: string, storage: DraftStorage | null = sessionSto
     if (!raw) return null;
     const o = JSON.parse(raw) as Record<string, unknown>;
     if (!isForm(o.form) || !(o.base === null || isForm(o.base))) return null;
-    return { form: { ...o.form, status: o.form.status as TaskStatus }, base: o.base };
+    return { form: o.form, base: o.base };
   } catch {
     return null;
   }

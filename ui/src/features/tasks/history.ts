@@ -30,8 +30,7 @@ export function describeEvent(ev: TaskEvent): string {
   const changes: string[] = [];
   for (const [key, value] of Object.entries(o)) {
     if (typeof value === 'object' && value !== null && 'from' in value && 'to' in value) {
-      const v = value as { from: unknown; to: unknown };
-      changes.push(key === 'status' ? `status ${show(v.from)} → ${show(v.to)}` : key);
+      changes.push(key === 'status' ? `status ${show(value.from)} → ${show(value.to)}` : key);
     } else if (key === 'status') {
       changes.push(`status ${show(value)}`);
     } else if (key !== 'position') {

@@ -239,7 +239,7 @@ export function clearPlannedRestart(store: KeyValueStore | null): void {
 
 /** The restart this tab is waiting for, or null (none, malformed, or older than PLANNED_RESTART_MAX_MS). */
 export function readPlannedRestart(store: KeyValueStore | null, now: number): PlannedRestart | null {
-  let raw: string | null = null;
+  let raw: string | null;
   try {
     raw = store?.getItem(PLANNED_RESTART_KEY) ?? null;
   } catch {
