@@ -7,8 +7,9 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // Build output, and the API types `cargo xtask gen-types` writes from the Rust types (never edited by hand).
-  { ignores: ['dist/', 'node_modules/', 'src/api/generated/'] },
+  // Build output. The generated API types (src/api/generated) pass as they are, so they are linted too; should
+  // `cargo xtask gen-types` ever write something a rule trips on, ignore that folder here rather than edit it.
+  { ignores: ['dist/', 'node_modules/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
