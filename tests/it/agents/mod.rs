@@ -11,6 +11,7 @@ mod real_clis;
 mod runs;
 mod setup_live;
 mod stop;
+mod transcript;
 mod viewer;
 
 use std::path::PathBuf;

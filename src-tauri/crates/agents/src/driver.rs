@@ -10,11 +10,12 @@ use uuid::Uuid;
 use viban_core::{Run, RunKind, RunStatus, TaskStatus};
 use viban_db::{CardMove, DbError, RunEnd};
 
-use crate::live::{LiveRun, StoreTrouble, store_output};
+use crate::live::{LiveRun, RunIds, store_output};
 use crate::procs::{self, Ladder, MARKER_VAR};
 use crate::pty::{Exit, SpawnSpec};
 use crate::service::{Runs, lock};
 use crate::terminal::Terminal;
+use crate::transcript::{StoreTrouble, Transcript};
 
 /// After the agent exited, how long its output may still take to reach the store (grandchildren can hold the PTY;
 /// a full disk or a restarting database pauses the store).
@@ -151,7 +152,15 @@ impl Runs {
         let cwd = PathBuf::from(&run.worktree_path);
         let (cols, rows) = (run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
         let terminal = Arc::new(Mutex::new(Terminal::new(cols, rows)));
-        let live = Arc::new(LiveRun::new((id, run.task_id, run.project_id), terminal, Instant::now()));
+        let transcript = Arc::new(Transcript::new(
+            id,
+            self.inner.transcripts.clone(),
+            Instant::now(),
+            Arc::new(Trouble(self.clone())),
+            self.inner.shutdown.child_token(),
+        ));
+        let ids = RunIds { run: id, task: run.task_id, project: run.project_id };
+        let live = Arc::new(LiveRun::new(ids, terminal, transcript));
         live.shell.store(shell, Ordering::SeqCst);
         lock(&self.inner.live).insert(id, live.clone());
         self.bump_active();
@@ -216,14 +225,7 @@ impl Runs {
         output: Arc<crate::pipe::OutputPipe>,
         exit: tokio::sync::oneshot::Receiver<Exit>,
     ) -> RunEnd {
-        let trouble: Arc<dyn StoreTrouble> = Arc::new(Trouble(self.clone()));
-        let store = tokio::spawn(store_output(
-            self.inner.transcripts.clone(),
-            live.clone(),
-            output,
-            trouble,
-            self.inner.shutdown.child_token(),
-        ));
+        let store = tokio::spawn(store_output(live.clone(), output));
         let exit = exit.await.unwrap_or(Exit { code: None, signal: None });
         // Anything the agent left behind (grandchildren, daemons) goes with it.
         let (pgid, run) = (live.pgid(), live.id.to_string());

@@ -43,8 +43,22 @@ pub enum RunError {
     InvalidPath(String),
     #[error("{0}")]
     Validation(String),
+    /// A reader asked for output from an offset the run has not reached.
+    #[error("offset {from} is past the end of the run's output ({end} bytes so far)")]
+    OffsetPastEnd { from: u64, end: u64 },
     #[error("{0}")]
     Io(String),
+}
+
+impl From<crate::transcript::ReadError> for RunError {
+    fn from(e: crate::transcript::ReadError) -> Self {
+        use crate::transcript::ReadError as R;
+        match e {
+            R::PastEnd { from, end } => Self::OffsetPastEnd { from, end },
+            R::Missing(_) => Self::Io(e.to_string()),
+            R::Store(d) => Self::Db(d),
+        }
+    }
 }
 
 impl RunError {
@@ -77,6 +91,7 @@ impl RunError {
             Self::NoEditor(_) => "no_editor",
             Self::InvalidPath(_) => "invalid_path",
             Self::Validation(_) => "validation",
+            Self::OffsetPastEnd { .. } => "offset_past_end",
             Self::Io(_) => "io",
         }
     }

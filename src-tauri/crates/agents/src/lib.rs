@@ -21,11 +21,13 @@ mod service;
 mod setup;
 mod shell;
 pub mod terminal;
+pub mod transcript;
 mod vt_feed;
 mod worktrees;
 
 pub use error::RunError;
-pub use live::{AttachStart, Attachment, StoredChunk};
+pub use live::{AttachStart, Attachment, RunIds};
 pub use owned::Owner;
 pub use procs::Ladder;
 pub use service::{MAX_PROMPT_BYTES, Runs, RunsConfig};
+pub use transcript::{ReadError, StoredChunk, TranscriptReader};

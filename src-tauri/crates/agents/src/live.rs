@@ -1,34 +1,24 @@
-//! A running agent as viewers see it: its terminal, the stored-output broadcast and the store task that puts
-//! every byte into PostgreSQL before anyone is shown it.
+//! A running agent as viewers see it: its terminal, its transcript (transcript.rs) and the task that moves the
+//! PTY's output into the transcript.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
-use viban_db::{Db, DbError};
 
 use crate::pipe::OutputPipe;
 use crate::pty::PtyControl;
 use crate::terminal::{ScreenText, Terminal};
+use crate::transcript::{ReadError, Transcript, TranscriptReader};
 
-/// Stored chunks kept for live viewers; a viewer further behind catches up from the store. Bounds memory per
-/// run at about CHUNK_RING × pipe::MAX_PENDING whatever the agent prints and however slow the viewers are.
-const CHUNK_RING: usize = 16;
-
-/// Output that is stored: offsets count the run's output bytes from 0.
-#[derive(Debug, Clone)]
-pub struct StoredChunk {
-    pub offset: u64,
-    pub data: Bytes,
-}
-
-impl StoredChunk {
-    pub fn end(&self) -> u64 {
-        self.offset + self.data.len() as u64
-    }
+/// The ids a run is known by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunIds {
+    pub run: Uuid,
+    pub task: Uuid,
+    pub project: Uuid,
 }
 
 /// How a viewer starts.
@@ -40,11 +30,11 @@ pub enum AttachStart {
     From(u64),
 }
 
-/// A viewer's subscription: where to start and the live stream (None for a finished run).
+/// A viewer's subscription: where to start and the output from there (following the run while it is live).
 #[derive(Debug)]
 pub struct Attachment {
     pub start: AttachStart,
-    pub live: Option<broadcast::Receiver<StoredChunk>>,
+    pub reader: TranscriptReader,
 }
 
 pub struct LiveRun {
@@ -60,12 +50,8 @@ pub struct LiveRun {
     pub stop_requested: AtomicBool,
     /// A shell the user opened, not an agent: no card activity, no "waiting" notification.
     pub shell: AtomicBool,
-    /// Milliseconds after `started` of the last output.
-    last_output_ms: AtomicU64,
-    /// End offset of what is stored.
-    stored: watch::Sender<u64>,
-    /// None once the run finished: receivers then see `Closed` after the last chunk.
-    chunks: Mutex<Option<broadcast::Sender<StoredChunk>>>,
+    /// Every byte of output goes through it.
+    pub transcript: Arc<Transcript>,
 }
 
 impl std::fmt::Debug for LiveRun {
@@ -76,21 +62,18 @@ impl std::fmt::Debug for LiveRun {
 
 impl LiveRun {
     /// A run from the moment it leaves the queue: viewers can attach while its setup script runs.
-    pub fn new(ids: (Uuid, Uuid, Uuid), terminal: Arc<Mutex<Terminal>>, started: Instant) -> Self {
-        let (tx, _) = broadcast::channel(CHUNK_RING);
+    pub fn new(ids: RunIds, terminal: Arc<Mutex<Terminal>>, transcript: Arc<Transcript>) -> Self {
         Self {
-            id: ids.0,
-            task_id: ids.1,
-            project_id: ids.2,
+            id: ids.run,
+            task_id: ids.task,
+            project_id: ids.project,
             pgid: AtomicI32::new(0),
             control: OnceLock::new(),
             terminal,
-            started,
+            started: transcript.started(),
             stop_requested: AtomicBool::new(false),
             shell: AtomicBool::new(false),
-            last_output_ms: AtomicU64::new(0),
-            stored: watch::channel(0).0,
-            chunks: Mutex::new(Some(tx)),
+            transcript,
         }
     }
 
@@ -128,11 +111,11 @@ impl LiveRun {
     }
 
     pub fn stored_bytes(&self) -> u64 {
-        *self.stored.borrow()
+        self.transcript.end()
     }
 
     pub fn idle(&self) -> Duration {
-        self.started.elapsed().saturating_sub(Duration::from_millis(self.last_output_ms.load(Ordering::Relaxed)))
+        self.transcript.idle()
     }
 
     pub fn screen(&self) -> ScreenText {
@@ -143,84 +126,49 @@ impl LiveRun {
         self.terminal.lock().unwrap_or_else(PoisonError::into_inner).last_lines(n)
     }
 
-    /// Subscribes first, then takes the screen: every byte after the screen's offset reaches the subscriber.
-    pub fn attach(&self, from: Option<u64>) -> Attachment {
-        let live = self.chunks.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|tx| tx.subscribe());
-        let start = match from {
-            Some(f) => AttachStart::From(f),
-            None => {
-                let t = self.terminal.lock().unwrap_or_else(PoisonError::into_inner);
-                let (cols, rows) = t.size();
-                AttachStart::Screen { offset: t.offset(), cols, rows, data: t.redraw() }
-            }
+    /// A viewer from `from`, or (None) from the current screen. Subscribes first, then takes the screen: every
+    /// byte after the screen's offset reaches the viewer.
+    pub fn attach(&self, from: Option<u64>) -> Result<Attachment, ReadError> {
+        let emulated = self.terminal.lock().unwrap_or_else(PoisonError::into_inner).offset();
+        let Some(from) = from else {
+            let mut reader = self.transcript.follow(0, u64::MAX)?;
+            let t = self.terminal.lock().unwrap_or_else(PoisonError::into_inner);
+            let (cols, rows) = t.size();
+            let start = AttachStart::Screen { offset: t.offset(), cols, rows, data: t.redraw() };
+            reader.start_at(t.offset());
+            return Ok(Attachment { start, reader });
         };
-        Attachment { start, live }
+        Ok(Attachment { start: AttachStart::From(from), reader: self.transcript.follow(from, emulated)? })
     }
 
-    /// No more output: viewers drain what they have and see the stream end.
+    /// No more output: viewers read what is stored and end.
     pub fn close(&self) {
-        self.chunks.lock().unwrap_or_else(PoisonError::into_inner).take();
-    }
-
-    pub(crate) fn publish(&self, chunk: StoredChunk) {
-        let end = chunk.end();
-        self.last_output_ms.store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
-        self.stored.send_replace(end);
-        if let Some(tx) = self.chunks.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
-            let _ = tx.send(chunk);
-        }
+        self.transcript.close();
     }
 }
 
-/// What the store task reports while it cannot write.
-pub trait StoreTrouble: Send + Sync {
-    /// Writing failed (e.g. the disk is full); output is paused (the agent blocks) and retried.
-    fn paused(&self, run: Uuid, error: &DbError);
-    fn resumed(&self, run: Uuid);
-}
+/// While an agent floods, writes to the store start at most this often: under a flood the store takes a few
+/// large batches instead of thousands of small ones (each a round trip and a commit, and wake-ups all along the
+/// path to the viewers). Output after a quiet spell — a keystroke's echo — is written at once.
+const MIN_GAP: Duration = Duration::from_millis(2);
+/// A batch at least this big means the agent is flooding (a keystroke's echo is a few bytes).
+const FLOODING: usize = 16 * 1024;
 
-/// Moves output from the PTY reader into the store, then to viewers. Ends when the reader ends (or, while
-/// writes keep failing, when `give_up` is cancelled). Returns the stored end offset.
-pub async fn store_output(
-    db: Db,
-    live: Arc<LiveRun>,
-    output: Arc<OutputPipe>,
-    trouble: Arc<dyn StoreTrouble>,
-    give_up: tokio_util::sync::CancellationToken,
-) -> u64 {
-    let mut end = live.stored_bytes();
-    while let Some(batch) = output.next().await {
-        let (offset, at, data) = (batch.offset, batch.at, batch.data);
-        let at_ms = at.saturating_duration_since(live.started).as_millis() as i64;
-        let mut failing = false;
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match db.append_chunk(live.id, offset as i64, at_ms, &data).await {
-                Ok(()) => break,
-                Err(DbError::Conflict(_)) => break, // already stored (a retried write that did commit)
-                Err(e) => {
-                    if !failing {
-                        trouble.paused(live.id, &e);
-                        failing = true;
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = give_up.cancelled() => {
-                            tracing::error!(run = %live.id, bytes = data.len(), "output could not be stored before shutdown");
-                            output.close();
-                            return end;
-                        }
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-            }
+/// Moves output from the PTY reader into the transcript. Ends when the reader ends (or, while writes keep
+/// failing, when viban shuts down). Returns the stored end offset.
+pub async fn store_output(live: Arc<LiveRun>, output: Arc<OutputPipe>) -> u64 {
+    let mut flooding_since: Option<Instant> = None;
+    while let Some(batch) = {
+        if let Some(last) = flooding_since {
+            output.fill_until(last + MIN_GAP).await;
         }
-        if failing {
-            trouble.resumed(live.id);
+        output.next().await
+    } {
+        flooding_since = (batch.data.len() >= FLOODING).then(Instant::now);
+        if live.transcript.write(batch.offset, batch.at, Bytes::from(batch.data)).await.is_err() {
+            output.close();
+            break;
         }
-        let chunk = StoredChunk { offset, data: Bytes::from(data) };
-        end = chunk.end();
-        live.publish(chunk);
     }
-    end
+    live.stored_bytes()
 }

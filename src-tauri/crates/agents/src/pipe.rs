@@ -7,7 +7,9 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 /// Output waiting for the store at most (one batch).
-pub const MAX_PENDING: usize = 256 * 1024;
+pub const MAX_PENDING: usize = 512 * 1024;
+/// A batch this big goes to the store without waiting for `MIN_GAP`.
+pub const FULL_BATCH: usize = 64 * 1024;
 
 /// Output to store: its offset in the run's output, when its first byte was read, the bytes.
 #[derive(Debug)]
@@ -51,16 +53,33 @@ impl OutputPipe {
         if p.closed {
             return false;
         }
-        let was_empty = p.data.is_empty();
+        let (was_empty, was_small) = (p.data.is_empty(), p.data.len() < FULL_BATCH);
         if was_empty {
             p.at = Some(Instant::now());
         }
         p.data.extend_from_slice(bytes);
+        let full = was_small && p.data.len() >= FULL_BATCH;
         drop(p);
-        if was_empty {
+        if was_empty || full {
             self.ready.notify_one();
         }
         true
+    }
+
+    /// Waits until a full batch is pending, the pipe closed, or `until`, whichever comes first.
+    pub async fn fill_until(&self, until: Instant) {
+        loop {
+            let notified = self.ready.notified();
+            {
+                let p = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+                if p.data.len() >= FULL_BATCH || p.closed || Instant::now() >= until {
+                    return;
+                }
+            }
+            if tokio::time::timeout_at(until.into(), notified).await.is_err() {
+                return;
+            }
+        }
     }
 
     /// No more output (from the reader at EOF, or the store giving up).

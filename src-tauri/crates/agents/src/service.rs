@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 use viban_core::{FollowUp, Notifier, Run, RunKind, RunScreen, RunStatus, StartRun, TaskStatus, UpdateTask};
-use viban_db::{ChangeFeed, Chunk, Db, NewRun};
+use viban_db::{ChangeFeed, Db, NewRun};
 use viban_git::WorktreeWatcher;
 
 use crate::catalog::Catalog;
@@ -19,11 +19,12 @@ use crate::live::{AttachStart, Attachment, LiveRun};
 use crate::procs::Ladder;
 use crate::queue::Queue;
 use crate::terminal::Terminal;
+use crate::transcript::TranscriptReader;
 
 /// Longest prompt accepted (it becomes one argv element; Linux allows 128 KiB per argument).
 pub const MAX_PROMPT_BYTES: usize = 100_000;
 /// Output replayed to rebuild the last screen of a finished run.
-const SCREEN_REPLAY_BYTES: i64 = 4 * 1024 * 1024;
+const SCREEN_REPLAY_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct RunsConfig {
@@ -373,18 +374,24 @@ impl Runs {
         Ok(())
     }
 
-    /// A viewer: the live stream of a running agent, or where to replay a finished one from.
+    /// A viewer: the live stream of a running agent (from `from`, or from its current screen), or the stored
+    /// output of a finished (or queued) one from `from`.
     pub async fn attach(&self, id: Uuid, from: Option<u64>) -> Result<Attachment, RunError> {
         if let Some(live) = self.live(id) {
-            return Ok(live.attach(from));
+            return Ok(live.attach(from)?);
         }
-        self.inner.db.get_run(id).await?;
-        Ok(Attachment { start: AttachStart::From(from.unwrap_or(0)), live: None })
+        let from = from.unwrap_or(0);
+        Ok(Attachment { start: AttachStart::From(from), reader: self.stored_output(id, from).await? })
     }
 
-    /// Stored chunks covering output from `from` on.
-    pub async fn chunks_from(&self, id: Uuid, from: u64, limit: i64) -> Result<Vec<Chunk>, RunError> {
-        Ok(self.inner.transcripts.chunks_from(id, from as i64, limit).await?)
+    /// What is stored of a run's output now, from `from` (the `.cast` export, replays).
+    pub async fn stored_output(&self, id: Uuid, from: u64) -> Result<TranscriptReader, RunError> {
+        if let Some(live) = self.live(id) {
+            return Ok(live.transcript.snapshot(from)?);
+        }
+        self.inner.db.get_run(id).await?;
+        let end = self.inner.transcripts.stored_end(id).await?;
+        Ok(TranscriptReader::snapshot(self.inner.transcripts.clone(), id, from, end)?)
     }
 
     /// The current screen (live), or the last one rebuilt from the end of the transcript (finished).
@@ -394,20 +401,11 @@ impl Runs {
             None => {
                 let run = self.inner.db.get_run(id).await?;
                 let mut term = Terminal::new(run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
-                let from = (run.output_bytes - SCREEN_REPLAY_BYTES).max(0);
-                let mut next = from;
-                loop {
-                    let chunks = self.inner.db.chunks_from(id, next, 64).await?;
-                    let Some(last) = chunks.last() else { break };
-                    let end = last.byte_offset + last.data.len() as i64;
-                    for c in &chunks {
-                        let skip = (next - c.byte_offset).clamp(0, c.data.len() as i64) as usize;
-                        term.process(&c.data[skip..]);
-                    }
-                    if end <= next {
-                        break;
-                    }
-                    next = end;
+                let end = self.inner.transcripts.stored_end(id).await?;
+                let from = end.saturating_sub(SCREEN_REPLAY_BYTES);
+                let mut reader = TranscriptReader::snapshot(self.inner.transcripts.clone(), id, from, end)?;
+                while let Some(c) = reader.next().await? {
+                    term.process(&c.data);
                 }
                 term.text()
             }

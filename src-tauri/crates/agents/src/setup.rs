@@ -5,14 +5,12 @@
 
 use std::path::Path;
 use std::sync::{Arc, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::io::AsyncReadExt;
-use viban_db::DbError;
 
-use crate::driver::Trouble;
-use crate::live::{LiveRun, StoreTrouble, StoredChunk};
+use crate::live::LiveRun;
 use crate::procs::{self, Ladder};
 use crate::service::{Runs, lock};
 
@@ -119,37 +117,16 @@ impl Runs {
         }
     }
 
-    /// Stores one chunk (retrying while the store fails, as agent output does), then feeds the terminal and the
-    /// viewers. Gives up only when the run is stopped or viban shuts down.
+    /// Stores one chunk through the transcript (retried while the store fails, as agent output is), then feeds
+    /// the terminal. Gives up only when viban shuts down.
     async fn store_setup_chunk(&self, live: &LiveRun, offset: &mut u64, data: &[u8]) -> Result<(), String> {
-        let at_ms = live.started.elapsed().as_millis() as i64;
-        let trouble = Trouble(self.clone());
-        let (mut failing, mut backoff) = (false, Duration::from_millis(100));
-        loop {
-            match self.inner.transcripts.append_chunk(live.id, *offset as i64, at_ms, data).await {
-                Ok(()) | Err(DbError::Conflict(_)) => break,
-                Err(e) => {
-                    if !failing {
-                        trouble.paused(live.id, &e);
-                        failing = true;
-                    }
-                    if lock(&self.inner.cancelled).contains(&live.id) || self.inner.shutdown.is_cancelled() {
-                        return Err(format!("the setup script's output could not be stored: {e}"));
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = self.inner.shutdown.cancelled() => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-            }
-        }
-        if failing {
-            trouble.resumed(live.id);
-        }
+        let bytes = Bytes::copy_from_slice(data);
+        live.transcript
+            .write(*offset, Instant::now(), bytes)
+            .await
+            .map_err(|e| format!("the setup script's output could not be stored: {e}"))?;
         // No stdin: the terminal's answers to queries have nobody to go to.
         let _ = live.terminal.lock().unwrap_or_else(PoisonError::into_inner).process(data);
-        live.publish(StoredChunk { offset: *offset, data: Bytes::copy_from_slice(data) });
         *offset += data.len() as u64;
         Ok(())
     }

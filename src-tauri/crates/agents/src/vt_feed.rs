@@ -25,6 +25,8 @@ struct Backlog {
     /// Bytes dropped just before the first queued chunk (everything older was already emulated).
     skipped: usize,
     closed: bool,
+    /// The emulator thread waits for output (only then does a push need to wake it: a wake-up is a syscall).
+    idle: bool,
 }
 
 /// The reader's side of the feed.
@@ -36,16 +38,12 @@ pub struct VtFeed {
 /// Whether `bytes` may contain a terminal query (device attributes, cursor position, colours, size, keyboard).
 /// Errs on the side of yes: anything after ESC that ends a query's way.
 pub fn may_query(bytes: &[u8]) -> bool {
-    bytes.iter().enumerate().any(|(i, b)| {
-        *b == 0x1b && {
-            let rest = &bytes[i + 1..bytes.len().min(i + 12)];
-            match rest.first() {
-                Some(b'[') => {
-                    rest.iter().skip(1).find(|c| (0x40..=0x7e).contains(*c)).is_some_and(|f| b"cnut".contains(f))
-                }
-                Some(b']') => rest.windows(2).any(|w| w == b";?"),
-                _ => false,
-            }
+    memchr::memchr_iter(0x1b, bytes).any(|i| {
+        let rest = &bytes[i + 1..bytes.len().min(i + 12)];
+        match rest.first() {
+            Some(b'[') => rest.iter().skip(1).find(|c| (0x40..=0x7e).contains(*c)).is_some_and(|f| b"cnut".contains(f)),
+            Some(b']') => rest.windows(2).any(|w| w == b";?"),
+            _ => false,
         }
     })
 }
@@ -87,7 +85,9 @@ impl VtFeed {
                 }
             }
         }
-        cv.notify_all();
+        if b.idle {
+            cv.notify_all();
+        }
     }
 
     pub fn close(&self) {
@@ -131,8 +131,10 @@ fn run(state: Arc<(Mutex<Backlog>, Condvar)>, terminal: Arc<Mutex<Terminal>>, an
         let (chunks, skip, closed) = {
             let mut b = lock.lock().unwrap_or_else(PoisonError::into_inner);
             while b.chunks.is_empty() && b.skipped == 0 && !b.closed {
+                b.idle = true;
                 b = cv.wait(b).unwrap_or_else(PoisonError::into_inner);
             }
+            b.idle = false;
             let chunks: Vec<Vec<u8>> = b.chunks.drain(..).collect();
             b.bytes = 0;
             let skip = std::mem::take(&mut b.skipped);

@@ -151,7 +151,7 @@ impl From<viban_agents::RunError> for ApiError {
             }
             R::InputBacklog => StatusCode::TOO_MANY_REQUESTS,
             R::NotAWorktree(_) => StatusCode::NOT_FOUND,
-            R::Validation(_) | R::InvalidPath(_) => StatusCode::BAD_REQUEST,
+            R::Validation(_) | R::InvalidPath(_) | R::OffsetPastEnd { .. } => StatusCode::BAD_REQUEST,
             R::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

@@ -1,7 +1,7 @@
 //! Review: the diff endpoints on a 5,000-file change of about 20 MB (stats, one file of it), through the API of a
 //! real server, as the Changes view calls them; then the browser and live figures (`review_live`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -39,7 +39,7 @@ async fn timed_get(s: &Server, path: &str) -> Result<(f64, usize)> {
 
 pub async fn measure(runs: usize) -> Result<Vec<(String, String, &'static str)>> {
     let home = tempfile::tempdir()?;
-    write_profiles(home.path(), 1)?;
+    write_profiles(home.path(), 1, Path::new("/dev/null"))?;
     let (s, _) = Server::start(home.path()).await?;
     let project = project(&s).await?;
     // `echo` waits for input: the run and its worktree stay while we measure.

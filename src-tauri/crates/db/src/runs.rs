@@ -376,6 +376,18 @@ impl Db {
         Ok(())
     }
 
+    /// Where a run's stored output ends (0 when nothing is stored).
+    pub async fn stored_end(&self, run_id: Uuid) -> Result<u64, DbError> {
+        let end: Option<(i64, i32)> = sqlx::query_as(
+            "SELECT byte_offset, raw_len FROM run_chunks WHERE run_id = $1 ORDER BY byte_offset DESC LIMIT 1",
+        )
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(DbError::from_sqlx)?;
+        Ok(end.map_or(0, |(o, l)| (o + i64::from(l)) as u64))
+    }
+
     /// Chunks covering output from `from` on (the first may start before it), at most `limit` of them.
     pub async fn chunks_from(&self, run_id: Uuid, from: i64, limit: i64) -> Result<Vec<Chunk>, DbError> {
         let rows: Vec<(i64, i64, i16, Vec<u8>)> = sqlx::query_as(

@@ -5,16 +5,14 @@
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
-use viban_agents::{AttachStart, Runs, StoredChunk};
+use viban_agents::{AttachStart, Attachment, Runs};
 
 use crate::error::{ApiQuery, parse_id};
 use crate::{ApiError, ApiState};
-
-/// Chunks read from the store per query while catching up.
-const CATCH_UP_BATCH: i64 = 16;
 
 #[derive(Debug, Deserialize)]
 pub struct From {
@@ -31,7 +29,7 @@ enum ClientFrame {
 /// Upgrades to the run's terminal WebSocket (see docs/api-contract.md for the frames).
 #[utoipa::path(get, path = "/api/runs/{id}/pty", tag = "runs", params(("id" = String, Path), ("from" = Option<u64>, Query)),
     responses((status = 101, description = "binary frames: 8-byte big-endian offset + output; JSON text frames \
-        `screen`, `exit`, `error`"), (status = 404, body = viban_core::ApiErrorBody)))]
+        `screen`, `exit`, `error`"), (status = 400, body = viban_core::ApiErrorBody), (status = 404, body = viban_core::ApiErrorBody)))]
 pub async fn upgrade(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -40,6 +38,10 @@ pub async fn upgrade(
 ) -> Result<Response, ApiError> {
     let id = parse_id("run", &id)?;
     state.runs.get(id).await?;
+    if q.from.is_some() {
+        // An offset the run has not reached is refused here, with a status the client can read.
+        state.runs.attach(id, q.from).await?;
+    }
     Ok(ws.on_upgrade(move |socket| async move {
         if let Err(e) = serve(socket, state, id, q.from).await {
             tracing::debug!(run = %id, error = %e, "terminal viewer ended");
@@ -58,109 +60,109 @@ fn json(v: serde_json::Value) -> Message {
     Message::Text(v.to_string().into())
 }
 
-/// Sends the part of `chunk` at or after `next`; returns the new `next`.
-async fn send_from(socket: &mut WebSocket, next: u64, offset: u64, data: &[u8]) -> Result<u64, axum::Error> {
-    let end = offset + data.len() as u64;
-    // Already sent, or beyond a gap the caller fills from the store first.
-    if end <= next || offset > next {
-        return Ok(next);
-    }
-    let skip = (next - offset) as usize;
-    socket.send(output_frame(next, &data[skip..])).await?;
-    Ok(end)
-}
-
-/// Sends stored output from `next` up to at least `until` (or the end of what is stored).
-async fn catch_up(socket: &mut WebSocket, runs: &Runs, id: Uuid, mut next: u64, until: u64) -> Result<u64, String> {
-    while next < until {
-        let chunks = runs.chunks_from(id, next, CATCH_UP_BATCH).await.map_err(|e| e.to_string())?;
-        let before = next;
-        for c in &chunks {
-            next = send_from(socket, next, c.byte_offset as u64, &c.data).await.map_err(|e| e.to_string())?;
-        }
-        if next == before {
-            break;
-        }
-    }
-    Ok(next)
-}
-
-async fn serve(mut socket: WebSocket, state: ApiState, id: Uuid, from: Option<u64>) -> Result<(), String> {
-    let runs = state.runs.clone();
-    // A queued run has no terminal yet: wait until it starts (or ends without starting).
+/// Waits until a queued run has a terminal (or ends without one), then attaches.
+async fn attach(state: &ApiState, id: Uuid, from: Option<u64>) -> Result<Option<Attachment>, String> {
+    let runs = &state.runs;
     let mut changes = runs.active_changes();
-    let attachment = loop {
+    loop {
         let a = runs.attach(id, from).await.map_err(|e| e.to_string())?;
-        if a.live.is_some() || !runs.get(id).await.map_err(|e| e.to_string())?.status.is_active() {
-            break a;
+        if a.reader.is_live() || !runs.get(id).await.map_err(|e| e.to_string())?.status.is_active() {
+            return Ok(Some(a));
         }
         tokio::select! {
             r = changes.changed() => r.map_err(|e| e.to_string())?,
-            () = state.shutdown.cancelled() => return Ok(()),
+            () = state.shutdown.cancelled() => return Ok(None),
+        }
+    }
+}
+
+async fn serve(socket: WebSocket, state: ApiState, id: Uuid, from: Option<u64>) -> Result<(), String> {
+    let (mut sink, stream) = socket.split();
+    let attachment = match attach(&state, id, from).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            let m = json(serde_json::json!({"type": "error", "code": "attach_failed", "message": e}));
+            let _ = sink.send(m).await;
+            return Err(e);
         }
     };
-    let mut next = match attachment.start {
-        AttachStart::Screen { offset, cols, rows, data } => {
-            let m =
-                json(serde_json::json!({"type": "screen", "offset": offset, "cols": cols, "rows": rows, "data": data}));
-            socket.send(m).await.map_err(|e| e.to_string())?;
-            offset
-        }
-        AttachStart::From(f) => f,
-    };
-    let Some(mut live) = attachment.live else {
-        catch_up(&mut socket, &runs, id, next, u64::MAX).await?;
-        return finish(socket, &runs, id).await;
-    };
-    loop {
+    if let AttachStart::Screen { offset, cols, rows, data } = attachment.start {
+        let m = json(serde_json::json!({"type": "screen", "offset": offset, "cols": cols, "rows": rows, "data": data}));
+        sink.send(m).await.map_err(|e| e.to_string())?;
+    }
+    // Keys and resizes are read by a task of their own: they never wait behind output being sent.
+    let (replies, mut to_send) = tokio::sync::mpsc::channel::<Message>(4);
+    let input = tokio::spawn(read_input(stream, state.runs.clone(), id, replies));
+    let mut reader = attachment.reader;
+    let result = loop {
         tokio::select! {
-            chunk = live.recv() => match chunk {
-                Ok(StoredChunk { offset, data }) => {
-                    if offset > next {
-                        next = catch_up(&mut socket, &runs, id, next, offset).await?;
+            piece = reader.next() => match piece {
+                Ok(Some(c)) => {
+                    if let Err(e) = sink.send(output_frame(c.offset, &c.data)).await {
+                        break Err(e.to_string());
                     }
-                    next = send_from(&mut socket, next, offset, &data).await.map_err(|e| e.to_string())?;
                 }
-                // Fell behind the ring (a slow viewer): the store has everything.
-                Err(RecvError::Lagged(_)) => {
-                    next = catch_up(&mut socket, &runs, id, next, u64::MAX).await?;
-                }
-                Err(RecvError::Closed) => {
-                    catch_up(&mut socket, &runs, id, next, u64::MAX).await?;
-                    return finish(socket, &runs, id).await;
+                Ok(None) => break finish(&mut sink, &state.runs, id).await,
+                Err(e) => {
+                    let m = json(serde_json::json!({"type": "error", "code": "transcript", "message": e.to_string()}));
+                    let _ = sink.send(m).await;
+                    break Err(e.to_string());
                 }
             },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Binary(bytes))) => {
-                    if let Err(e) = runs.input(id, bytes.to_vec()) {
-                        tracing::debug!(run = %id, error = %e, "input from a viewer dropped");
-                    }
-                }
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientFrame>(&text) {
-                    Ok(ClientFrame::Input { data }) => { let _ = runs.input(id, data.into_bytes()); }
-                    Ok(ClientFrame::Resize { cols, rows }) => { let _ = runs.resize(id, cols, rows); }
-                    Err(e) => {
-                        let m = json(serde_json::json!({"type": "error", "code": "bad_frame", "message": e.to_string()}));
-                        let _ = socket.send(m).await;
-                    }
-                },
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
-                Some(Ok(_)) => {}
+            reply = to_send.recv() => match reply {
+                Some(m) => { let _ = sink.send(m).await; }
+                // The viewer closed its side.
+                None => break Ok(()),
             },
             () = state.shutdown.cancelled() => {
-                let _ = socket.send(Message::Close(None)).await;
-                return Ok(());
+                let _ = sink.send(Message::Close(None)).await;
+                break Ok(());
             }
+        }
+    };
+    input.abort();
+    result
+}
+
+/// The viewer's frames: input and resizes to the run; a malformed frame is answered with an error frame.
+async fn read_input(
+    mut stream: SplitStream<WebSocket>,
+    runs: Runs,
+    id: Uuid,
+    replies: tokio::sync::mpsc::Sender<Message>,
+) {
+    while let Some(Ok(msg)) = stream.next().await {
+        match msg {
+            Message::Binary(bytes) => {
+                if let Err(e) = runs.input(id, bytes.to_vec()) {
+                    tracing::debug!(run = %id, error = %e, "input from a viewer dropped");
+                }
+            }
+            Message::Text(text) => match serde_json::from_str::<ClientFrame>(&text) {
+                Ok(ClientFrame::Input { data }) => {
+                    let _ = runs.input(id, data.into_bytes());
+                }
+                Ok(ClientFrame::Resize { cols, rows }) => {
+                    let _ = runs.resize(id, cols, rows);
+                }
+                Err(e) => {
+                    let m = json(serde_json::json!({"type": "error", "code": "bad_frame", "message": e.to_string()}));
+                    let _ = replies.send(m).await;
+                }
+            },
+            Message::Close(_) => break,
+            _ => {}
         }
     }
 }
 
 /// The run ended and everything was sent: say how, then close.
-async fn finish(mut socket: WebSocket, runs: &Runs, id: Uuid) -> Result<(), String> {
+async fn finish(sink: &mut SplitSink<WebSocket, Message>, runs: &Runs, id: Uuid) -> Result<(), String> {
     // The end is recorded before the output stream closes, so the status here is final.
     let run = runs.get(id).await.map_err(|e| e.to_string())?;
     let m = json(serde_json::json!({"type": "exit", "status": run.status, "exit_code": run.exit_code}));
-    let _ = socket.send(m).await;
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = sink.send(m).await;
+    let _ = sink.send(Message::Close(None)).await;
     Ok(())
 }

@@ -132,35 +132,29 @@ pub async fn cast(State(state): State<ApiState>, Path(id): Path<String>) -> Resu
     let run = state.runs.get(id).await?;
     let started = run.started_at.unwrap_or(run.created_at);
     let header = viban_agents::cast::header(run.cols, run.rows, started.timestamp(), &run.prompt);
+    let mut reader = state.runs.stored_output(id, 0).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
-    let runs = state.runs.clone();
     tokio::spawn(async move {
         if tx.send(Ok(header)).await.is_err() {
             return;
         }
         let mut writer = viban_agents::cast::EventWriter::default();
-        let (mut next, mut last_ms) = (0u64, 0i64);
+        let mut last_ms = 0i64;
         loop {
-            let chunks = match runs.chunks_from(id, next, 64).await {
-                Ok(c) => c,
+            match reader.next().await {
+                Ok(Some(c)) => {
+                    last_ms = c.at_ms;
+                    let event = writer.event(c.at_ms, &c.data);
+                    // A chunk holding only part of a character adds no event.
+                    if !event.is_empty() && tx.send(Ok(event)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => break,
                 Err(e) => {
                     let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
                     return;
                 }
-            };
-            let mut out = String::new();
-            let from = next;
-            for c in chunks.iter().filter(|c| c.byte_offset as u64 >= from) {
-                last_ms = c.at_ms;
-                out.push_str(&writer.event(c.at_ms, &c.data));
-                next = c.byte_offset as u64 + c.data.len() as u64;
-            }
-            // The end is when no chunk moved us on (a chunk holding only part of a character adds no event).
-            if next == from {
-                break;
-            }
-            if !out.is_empty() && tx.send(Ok(out)).await.is_err() {
-                return;
             }
         }
         let _ = tx.send(Ok(writer.finish(last_ms))).await;
