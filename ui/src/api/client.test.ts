@@ -69,7 +69,8 @@ describe('errorFromResponse', () => {
 
   it('falls back for non-JSON bodies', () => {
     const e = errorFromResponse(502, 'Bad Gateway', '<html>proxy down</html>');
-    expect(e.code).toBe('http_502');
+    expect(e.code).toBe('http_error');
+    expect(e.status).toBe(502);
     expect(e.message).toContain('proxy down');
   });
 });

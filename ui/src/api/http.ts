@@ -3,7 +3,7 @@
 // sign-in code, see session.ts) and never with cookies: the server ignores them. The calls themselves are in one
 // module per resource (projects.ts, tasks.ts, runs.ts, agents.ts, review.ts, update.ts, worktrees.ts, auth.ts);
 // the change feed's frames in events.ts.
-import type { ApiErrorBody, Session, SessionRequest } from './generated/types';
+import type { ApiErrorBody, ErrorCode, Session, SessionRequest } from './generated/types';
 import { currentSession, forgetSession, storeSession } from './session';
 
 /** The message for a request that never got an answer (browsers say only "TypeError: Failed to fetch"). */
@@ -15,12 +15,25 @@ function networkError(cause: unknown): ApiError {
   return error;
 }
 
+/**
+ * Codes the client gives itself: no answer at all (`network`), an answer that is not JSON or not what the call
+ * expects (`bad_response`), an error status without the API's `{code, message}` body (`http_error`, e.g. from a
+ * proxy in front of viban).
+ */
+export type ClientErrorCode = 'network' | 'bad_response' | 'http_error';
+
+/** Every code an ApiError can carry: the server's (generated from Rust's `ErrorCode`) and the client's own. */
+export type AnyErrorCode = ErrorCode | ClientErrorCode;
+
+/** An error's body as the client sees it. */
+export type ErrorBody = { code: AnyErrorCode; message: string };
+
 /** An error answered by the server (`{code, message}`), or a network failure (`code: "network"`). */
 export class ApiError extends Error {
-  readonly code: string;
+  readonly code: AnyErrorCode;
   readonly status: number;
 
-  constructor(status: number, body: ApiErrorBody) {
+  constructor(status: number, body: ErrorBody | ApiErrorBody) {
     super(body.message);
     this.name = 'ApiError';
     this.code = body.code;
@@ -34,7 +47,7 @@ export class ApiError extends Error {
  * (`code_invalid`, from exchangeCode only).
  */
 export class UnauthorizedError extends ApiError {
-  constructor(body: ApiErrorBody) {
+  constructor(body: ErrorBody) {
     super(401, body);
     this.name = 'UnauthorizedError';
   }
@@ -51,7 +64,7 @@ export function isApiErrorBody(value: unknown): value is ApiErrorBody {
 
 /** Turns a non-2xx response body into an ApiError (never throws itself). */
 export function errorFromResponse(status: number, statusText: string, text: string): ApiError {
-  let body: ApiErrorBody = { code: `http_${status}`, message: statusText || `HTTP ${status}` };
+  let body: ErrorBody = { code: 'http_error', message: statusText || `HTTP ${status}` };
   try {
     const parsed: unknown = JSON.parse(text);
     if (isApiErrorBody(parsed)) body = parsed;

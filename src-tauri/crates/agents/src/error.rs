@@ -1,3 +1,4 @@
+use viban_core::ErrorCode;
 use viban_db::DbError;
 use viban_git::GitError;
 
@@ -63,36 +64,36 @@ impl From<crate::transcript::ReadError> for RunError {
 
 impl RunError {
     /// The API's code for it (the HTTP status is chosen by the API).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::UnknownAgent(_) => "unknown_agent",
-            Self::NotInstalled(_) => "agent_not_installed",
-            Self::BadProfile(_) => "invalid_profile",
-            Self::DashPrompt(_) => "prompt_looks_like_option",
+            Self::UnknownAgent(_) => ErrorCode::UnknownAgent,
+            Self::NotInstalled(_) => ErrorCode::AgentNotInstalled,
+            Self::BadProfile(_) => ErrorCode::InvalidProfile,
+            Self::DashPrompt(_) => ErrorCode::PromptLooksLikeOption,
             Self::Git(g) => match g {
-                GitError::Busy(..) => "repo_busy",
-                GitError::BadBase(_) => "bad_base",
-                GitError::NoCommits => "repo_has_no_commits",
-                GitError::BranchExists(_) => "branch_exists",
-                GitError::PathTaken(_) => "worktree_exists",
-                GitError::Dirty(_) => "worktree_dirty",
-                GitError::Unsafe(_) => "unsafe_worktree_path",
-                _ => "git_failed",
+                GitError::Busy(..) => ErrorCode::RepoBusy,
+                GitError::BadBase(_) => ErrorCode::BadBase,
+                GitError::NoCommits => ErrorCode::RepoHasNoCommits,
+                GitError::BranchExists(_) => ErrorCode::BranchExists,
+                GitError::PathTaken(_) => ErrorCode::WorktreeExists,
+                GitError::Dirty(_) => ErrorCode::WorktreeDirty,
+                GitError::Unsafe(_) => ErrorCode::UnsafeWorktreePath,
+                _ => ErrorCode::GitFailed,
             },
-            Self::Db(_) => "database",
+            Self::Db(_) => ErrorCode::Internal,
             Self::Land(l) => l.code(),
-            Self::NotRunning => "run_not_running",
-            Self::NotActive => "run_not_active",
-            Self::RunActive => "run_active",
-            Self::WorktreeRemoved => "worktree_removed",
-            Self::InputBacklog => "input_backlog",
-            Self::StopTimedOut(_) => "runs_did_not_stop",
-            Self::NotAWorktree(_) => "not_a_worktree",
-            Self::NoEditor(_) => "no_editor",
-            Self::InvalidPath(_) => "invalid_path",
-            Self::Validation(_) => "validation",
-            Self::OffsetPastEnd { .. } => "offset_past_end",
-            Self::Io(_) => "io",
+            Self::NotRunning => ErrorCode::RunNotRunning,
+            Self::NotActive => ErrorCode::RunNotActive,
+            Self::RunActive => ErrorCode::RunActive,
+            Self::WorktreeRemoved => ErrorCode::WorktreeRemoved,
+            Self::InputBacklog => ErrorCode::InputBacklog,
+            Self::StopTimedOut(_) => ErrorCode::RunsDidNotStop,
+            Self::NotAWorktree(_) => ErrorCode::NotAWorktree,
+            Self::NoEditor(_) => ErrorCode::NoEditor,
+            Self::InvalidPath(_) => ErrorCode::InvalidPath,
+            Self::Validation(_) => ErrorCode::Validation,
+            Self::OffsetPastEnd { .. } => ErrorCode::OffsetPastEnd,
+            Self::Io(_) => ErrorCode::Io,
         }
     }
 }

@@ -7,30 +7,30 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use viban_core::ApiErrorBody;
+use viban_core::{ApiErrorBody, ErrorCode};
 use viban_db::DbError;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into() }
     }
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} with id '{id}'"))
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("no {what} with id '{id}'"))
     }
     pub fn validation(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "validation", message)
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::Validation, message)
     }
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "not signed in: open the sign-in link viban-server printed (or run `viban-server login-url`); tools send \
              Authorization: Bearer <token>",
         )
@@ -39,7 +39,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ApiErrorBody { code: self.code.to_string(), message: self.message };
+        let body = ApiErrorBody { code: self.code, message: self.message };
         (self.status, Json(body)).into_response()
     }
 }
@@ -47,14 +47,16 @@ impl IntoResponse for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::NotFound(what) => Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
-            DbError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            DbError::NotFound(what) => {
+                Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("{what} not found"))
+            }
+            DbError::Conflict(m) => Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, m),
             DbError::Invalid(m) => Self::validation(m),
             DbError::Unavailable(m) => {
                 tracing::warn!(error = %m, "database unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
+                    ErrorCode::DatabaseUnavailable,
                     "the database is not available right now; viban is restarting it, try again in a moment",
                 )
             }
@@ -62,13 +64,13 @@ impl From<DbError> for ApiError {
                 tracing::error!(error = %m, "disk full");
                 Self::new(
                     StatusCode::INSUFFICIENT_STORAGE,
-                    "disk_full",
+                    ErrorCode::DiskFull,
                     "the disk holding viban's data is full: nothing was saved; free some space and try again",
                 )
             }
             e @ (DbError::Other(_) | DbError::Migrate(_)) => {
                 tracing::error!(error = %e, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error; see the server log")
             }
         }
     }
@@ -92,15 +94,15 @@ fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
         ),
         JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            ErrorCode::BodyTooLarge,
             format!("the request body is larger than {} bytes", crate::MAX_BODY_BYTES),
         ),
-        other => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", other.body_text()),
+        other => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadJson, other.body_text()),
     }
 }
 
@@ -113,7 +115,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(Self(v)),
-            Err(r) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", r.body_text())),
+            Err(r) => Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadQuery, r.body_text())),
         }
     }
 }
@@ -167,16 +169,20 @@ impl From<viban_git::DiffError> for ApiError {
     fn from(e: viban_git::DiffError) -> Self {
         use viban_git::DiffError as D;
         let (status, code) = match &e {
-            D::WorktreeMissing(_) => (StatusCode::CONFLICT, "worktree_missing"),
-            D::RepoMissing(_) => (StatusCode::CONFLICT, "repository_missing"),
-            D::TargetMissing(_) => (StatusCode::UNPROCESSABLE_ENTITY, "target_missing"),
-            D::NoMergeBase(_) => (StatusCode::UNPROCESSABLE_ENTITY, "no_merge_base"),
-            D::NotInDiff(_) => (StatusCode::NOT_FOUND, "not_in_diff"),
-            D::InvalidPath(_) => (StatusCode::BAD_REQUEST, "invalid_path"),
+            D::WorktreeMissing(_) => (StatusCode::CONFLICT, ErrorCode::WorktreeMissing),
+            D::RepoMissing(_) => (StatusCode::CONFLICT, ErrorCode::RepositoryMissing),
+            D::TargetMissing(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::TargetMissing),
+            D::NoMergeBase(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NoMergeBase),
+            D::NotInDiff(_) => (StatusCode::NOT_FOUND, ErrorCode::NotInDiff),
+            D::InvalidPath(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidPath),
             D::Git(_) | D::Io(_) => {
                 // git's stderr and paths stay in the log.
                 tracing::error!(error = %e, "diff failed");
-                return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the diff failed; see the server log");
+                return Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "the diff failed; see the server log",
+                );
             }
         };
         Self::new(status, code, e.to_string())

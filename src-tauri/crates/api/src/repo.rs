@@ -2,6 +2,7 @@
 //! viban's own folders, inside the allowed roots if any, and a git work tree (the top of it is what we store).
 
 use std::path::{Path, PathBuf};
+use viban_core::ErrorCode;
 
 use axum::http::StatusCode;
 
@@ -9,7 +10,7 @@ use crate::ApiError;
 
 const FORBIDDEN: &[&str] = &["/proc", "/sys", "/dev", "/run", "/boot"];
 
-fn invalid(code: &'static str, message: String) -> ApiError {
+fn invalid(code: ErrorCode, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
@@ -35,7 +36,7 @@ async fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, ApiError
         .map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "git_missing",
+                ErrorCode::GitMissing,
                 format!("could not run git: {e}; install git"),
             )
         })
@@ -49,16 +50,16 @@ pub struct Repo {
 pub async fn validate(raw: &str, roots: &[PathBuf], data_dir: &Path) -> Result<Repo, ApiError> {
     let raw = raw.trim();
     if raw.is_empty() || raw.contains('\0') {
-        return Err(invalid("invalid_path", "give the absolute path of a git repository".into()));
+        return Err(invalid(ErrorCode::InvalidPath, "give the absolute path of a git repository".into()));
     }
     let path = expand_home(raw);
     if !path.is_absolute() {
-        return Err(invalid("invalid_path", format!("'{raw}' is not an absolute path")));
+        return Err(invalid(ErrorCode::InvalidPath, format!("'{raw}' is not an absolute path")));
     }
     let canon = std::fs::canonicalize(&path)
-        .map_err(|_| invalid("path_not_found", format!("'{raw}' does not exist (or is not readable)")))?;
+        .map_err(|_| invalid(ErrorCode::PathNotFound, format!("'{raw}' does not exist (or is not readable)")))?;
     if !canon.is_dir() {
-        return Err(invalid("invalid_path", format!("'{}' is not a folder", canon.display())));
+        return Err(invalid(ErrorCode::InvalidPath, format!("'{}' is not a folder", canon.display())));
     }
     let forbidden = FORBIDDEN.iter().any(|f| canon.starts_with(f)) || canon == Path::new("/");
     let ours = std::fs::canonicalize(data_dir).map(|d| canon.starts_with(&d) || d.starts_with(&canon)).unwrap_or(false);
@@ -67,7 +68,7 @@ pub async fn validate(raw: &str, roots: &[PathBuf], data_dir: &Path) -> Result<R
     if forbidden || ours || outside_roots {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "path_not_allowed",
+            ErrorCode::PathNotAllowed,
             format!("'{}' is outside the folders viban may use for projects", canon.display()),
         ));
     }
@@ -82,7 +83,7 @@ pub async fn validate(raw: &str, roots: &[PathBuf], data_dir: &Path) -> Result<R
         } else {
             format!("'{}' is not a git repository (run `git init` there first)", canon.display())
         };
-        return Err(invalid("not_a_git_repo", message));
+        return Err(invalid(ErrorCode::NotAGitRepo, message));
     }
     let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
     let top = std::fs::canonicalize(&top).unwrap_or(top);

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use viban_core::ErrorCode;
 
 use axum::extract::{Request, State};
 use axum::http::header::{
@@ -81,19 +82,23 @@ pub async fn check_request(State(state): State<ApiState>, req: Request, next: Ne
     let headers = req.headers();
     let host = header(headers, HOST).map(str::to_string);
     let refused = if !guard.host_allowed(host.as_deref()) {
-        Some(ApiError::new(StatusCode::FORBIDDEN, "forbidden_host", "this Host is not allowed"))
+        Some(ApiError::new(StatusCode::FORBIDDEN, ErrorCode::ForbiddenHost, "this Host is not allowed"))
     } else if req.uri().path().starts_with("/api")
         && matches!(header(headers, HeaderName::from_static("sec-fetch-site")), Some("cross-site" | "same-site"))
     {
         Some(ApiError::new(
             StatusCode::FORBIDDEN,
-            "forbidden_site",
+            ErrorCode::ForbiddenSite,
             "requests from other sites (including other ports of this host) are not allowed",
         ))
     } else if (headers.contains_key(UPGRADE) || !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS))
         && header(headers, ORIGIN).is_some_and(|o| !guard.origin_allowed(o))
     {
-        Some(ApiError::new(StatusCode::FORBIDDEN, "forbidden_origin", "requests from this origin are not allowed"))
+        Some(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::ForbiddenOrigin,
+            "requests from this origin are not allowed",
+        ))
     } else {
         None
     };
@@ -151,7 +156,7 @@ pub async fn require_credential(State(state): State<ApiState>, req: Request, nex
     if bearer(req.headers()).is_some_and(|b| b.starts_with("vs1.")) {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "session_expired",
+            ErrorCode::SessionExpired,
             "this browser was signed out (Sign out everywhere, or the token was rotated): open a new sign-in link \
              (`viban-server login-url`, or Open board in the tray)",
         )

@@ -1,6 +1,7 @@
 //! Domain types and paths shared by every viban crate. Nothing here does I/O beyond creating directories.
 
 pub mod comments;
+pub mod error_code;
 pub mod land;
 pub mod model;
 pub mod notify;
@@ -11,6 +12,7 @@ pub mod update;
 pub mod worktrees;
 
 pub use comments::*;
+pub use error_code::ErrorCode;
 pub use land::*;
 pub use model::*;
 pub use notify::{LogNotifier, Notifier};

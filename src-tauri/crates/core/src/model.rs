@@ -146,7 +146,7 @@ pub struct TaskEvent {
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ApiErrorBody {
     /// Stable machine-readable code the UI branches on.
-    pub code: String,
+    pub code: crate::ErrorCode,
     pub message: String,
 }
 

@@ -13,6 +13,7 @@
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
+use viban_core::ErrorCode;
 
 use crate::land_pr::{both, output_within, scrub, text};
 use crate::worktree::{GitError, command};
@@ -56,9 +57,9 @@ pub enum LandError {
     #[error("the repository has no remote to push to: add one with `git remote add origin <url>`")]
     NoRemote,
     #[error("{1}")]
-    CliMissing(&'static str, String),
+    CliMissing(ErrorCode, String),
     #[error("{1}")]
-    NotLoggedIn(&'static str, String),
+    NotLoggedIn(ErrorCode, String),
     #[error("{0}")]
     UnknownProvider(String),
     #[error("{0}")]
@@ -69,28 +70,28 @@ pub enum LandError {
 
 impl LandError {
     /// The API's code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::NothingToCommit(_) => "nothing_to_commit",
-            Self::HookFailed(_) => "hook_failed",
-            Self::CommitFailed(_) => "commit_failed",
-            Self::BadPath(_) => "invalid_path",
-            Self::TargetDirty(_) => "target_dirty",
-            Self::Uncommitted => "uncommitted",
-            Self::MergeConflict(_) => "merge_conflict",
-            Self::NothingToMerge(_) => "nothing_to_merge",
-            Self::MergeFailed(_) => "merge_failed",
-            Self::BadTarget(_) => "bad_target",
-            Self::RebaseInProgress => "rebase_in_progress",
-            Self::NoRebase => "no_rebase",
-            Self::RebaseFailed(_) => "rebase_failed",
-            Self::PushRejected(_) => "push_rejected",
-            Self::PushFailed(_) => "push_failed",
-            Self::NoRemote => "no_remote",
-            Self::CliMissing(code, _) | Self::NotLoggedIn(code, _) => code,
-            Self::UnknownProvider(_) => "unknown_provider",
-            Self::PrFailed(_) => "pr_failed",
-            Self::Git(_) => "git_failed",
+            Self::NothingToCommit(_) => ErrorCode::NothingToCommit,
+            Self::HookFailed(_) => ErrorCode::HookFailed,
+            Self::CommitFailed(_) => ErrorCode::CommitFailed,
+            Self::BadPath(_) => ErrorCode::InvalidPath,
+            Self::TargetDirty(_) => ErrorCode::TargetDirty,
+            Self::Uncommitted => ErrorCode::Uncommitted,
+            Self::MergeConflict(_) => ErrorCode::MergeConflict,
+            Self::NothingToMerge(_) => ErrorCode::NothingToMerge,
+            Self::MergeFailed(_) => ErrorCode::MergeFailed,
+            Self::BadTarget(_) => ErrorCode::BadTarget,
+            Self::RebaseInProgress => ErrorCode::RebaseInProgress,
+            Self::NoRebase => ErrorCode::NoRebase,
+            Self::RebaseFailed(_) => ErrorCode::RebaseFailed,
+            Self::PushRejected(_) => ErrorCode::PushRejected,
+            Self::PushFailed(_) => ErrorCode::PushFailed,
+            Self::NoRemote => ErrorCode::NoRemote,
+            Self::CliMissing(code, _) | Self::NotLoggedIn(code, _) => *code,
+            Self::UnknownProvider(_) => ErrorCode::UnknownProvider,
+            Self::PrFailed(_) => ErrorCode::PrFailed,
+            Self::Git(_) => ErrorCode::GitFailed,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use viban_core::ErrorCode;
 
 use serde_json::Value;
 
@@ -140,8 +141,8 @@ impl Branch {
         let out = self.call(&program, &["auth", "status"])?;
         if !out.status.success() {
             let code = match provider {
-                Provider::GitHub => "gh_not_logged_in",
-                Provider::GitLab => "glab_not_logged_in",
+                Provider::GitHub => ErrorCode::GhNotLoggedIn,
+                Provider::GitLab => ErrorCode::GlabNotLoggedIn,
             };
             return Err(LandError::NotLoggedIn(
                 code,
@@ -166,10 +167,10 @@ impl Branch {
         let Some(program) = found else {
             let (code, hint) = match provider {
                 Provider::GitHub => {
-                    ("gh_missing", "install the GitHub CLI (https://cli.github.com, e.g. `apt install gh`)")
+                    (ErrorCode::GhMissing, "install the GitHub CLI (https://cli.github.com, e.g. `apt install gh`)")
                 }
                 Provider::GitLab => (
-                    "glab_missing",
+                    ErrorCode::GlabMissing,
                     "install the GitLab CLI (https://gitlab.com/gitlab-org/cli, e.g. `apt install glab`)",
                 ),
             };

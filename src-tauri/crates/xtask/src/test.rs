@@ -85,6 +85,7 @@ pub fn all(e2e: bool) -> Result<()> {
     });
     let ui = root().join("ui");
     step(&mut results, "ui typecheck", || status(&mut npm(&ui, &["run", "typecheck", "--silent"])));
+    step(&mut results, "ui lint (eslint)", || status(&mut npm(&ui, &["run", "lint", "--silent"])));
     step(&mut results, "ui unit tests (vitest)", || status(&mut npm(&ui, &["test", "--silent"])));
     let ui_built = step(&mut results, "ui build", crate::cmd::build_ui);
     if e2e && built && ui_built {

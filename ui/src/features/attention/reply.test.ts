@@ -10,7 +10,7 @@ describe('toast reply', () => {
   });
 
   it('says plainly that the run ended', () => {
-    expect(replyErrorMessage(new ApiError(409, { code: 'not_running', message: 'run is not running' }))).toBe(
+    expect(replyErrorMessage(new ApiError(409, { code: 'run_not_running', message: 'run is not running' }))).toBe(
       'The run has ended; your answer was not sent.',
     );
     expect(replyErrorMessage(new ApiError(429, { code: 'input_backlog', message: 'too much input' }))).toBe(

@@ -1,4 +1,5 @@
 // Which project is shown: remembered in localStorage, falling back to the first one.
+import type { AnyErrorCode } from '../../api/http';
 import type { Project } from '../../api/generated/types';
 
 const KEY = 'viban.selectedProject';
@@ -44,7 +45,7 @@ export function defaultedName(project: Pick<Project, 'name' | 'repo_path'>, type
 }
 
 /** A short heading for the error codes of POST /api/projects, shown above the server's own message. */
-export function projectErrorHint(code: string): string | null {
+export function projectErrorHint(code: AnyErrorCode): string | null {
   switch (code) {
     case 'not_a_git_repo':
       return 'Not a git repository';
@@ -52,7 +53,7 @@ export function projectErrorHint(code: string): string | null {
       return 'Folder not found';
     case 'invalid_path':
       return 'Invalid path (use an absolute folder path)';
-    case 'project_exists':
+    case 'conflict':
       return 'This repository is already a project';
     case 'validation':
       return 'Check the name and path';

@@ -5,7 +5,7 @@
 // that drops before the `exit` frame is reopened the same way with capped backoff. Each connection first gets a
 // single-use ticket and adds it as `&ticket=` (a browser WebSocket cannot send the Authorization header).
 // Framework-free so it is unit-tested with a fake socket.
-import type { RunStatus } from '../../api/generated/types';
+import type { ErrorCode, RunStatus } from '../../api/generated/types';
 import { withTicket } from '../../api/client';
 import { backoffDelay } from '../connection/liveConnection';
 
@@ -14,7 +14,8 @@ export type PtyState = 'connecting' | 'live' | 'reconnecting' | 'ended';
 /** Redraws the current screen of a live run; the stream continues at `offset`. */
 export type ScreenFrame = { offset: number; cols: number; rows: number; data: string };
 export type ExitFrame = { status: RunStatus; exitCode: number | null };
-export type ErrorFrame = { code: string; message: string };
+/** A terminal error: the server's frame codes, or the socket's own (`unreachable`, `error` for a frame without one). */
+export type ErrorFrame = { code: ErrorCode | 'unreachable' | 'error'; message: string };
 
 export type PtyTextFrame =
   | ({ type: 'screen' } & ScreenFrame)
@@ -49,7 +50,8 @@ export function parseTextFrame(text: string): PtyTextFrame | null {
     case 'error':
       return {
         type: 'error',
-        code: typeof o.code === 'string' ? o.code : 'error',
+        // The server's codes are its ErrorCode enum; the type is its promise, not checked here.
+        code: typeof o.code === 'string' ? (o.code as ErrorCode) : 'error',
         message: typeof o.message === 'string' ? o.message : 'The terminal connection failed',
       };
     default:

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use viban_agents::catalog::{Catalog, CatalogError};
+use viban_core::ErrorCode;
 use viban_core::{AgentConfig, AgentInfo, ApiErrorBody};
 
 use crate::error::ApiJson;
@@ -11,12 +12,14 @@ use crate::{ApiError, ApiState};
 
 fn catalog_error(e: CatalogError) -> ApiError {
     match e {
-        CatalogError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_profile", m.to_string()),
+        CatalogError::Invalid(m) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidProfile, m.to_string())
+        }
         CatalogError::Io(m) => {
             tracing::error!(error = %m, "agent profile file");
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "io",
+                ErrorCode::Io,
                 "the agent profile file could not be read or written; see the server log",
             )
         }
@@ -28,7 +31,7 @@ async fn list_blocking(catalog: Catalog, refresh: bool) -> Result<Vec<AgentInfo>
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "agent detection task");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error; see the server log")
         })?
         .map_err(catalog_error)
 }

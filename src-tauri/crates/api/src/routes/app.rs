@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use viban_core::ApiErrorBody;
+use viban_core::ErrorCode;
 
 use crate::{ApiError, ApiState, ShellCommand};
 
@@ -10,8 +11,10 @@ use crate::{ApiError, ApiState, ShellCommand};
 pub async fn show(State(state): State<ApiState>) -> Result<StatusCode, ApiError> {
     match state.shell.send(ShellCommand::ShowWindow) {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(_) => {
-            Err(ApiError::new(StatusCode::CONFLICT, "no_window", "this viban runs headless: open its URL in a browser"))
-        }
+        Err(_) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::NoWindow,
+            "this viban runs headless: open its URL in a browser",
+        )),
     }
 }

@@ -5,6 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
+use viban_core::ErrorCode;
 use viban_core::{ApiErrorBody, LoginCode, Session, SessionRequest, WsTicket};
 
 use crate::error::ApiJson;
@@ -21,7 +22,7 @@ pub async fn session(
         Some(session) => Ok(Json(Session { session })),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "code_invalid",
+            ErrorCode::CodeInvalid,
             "this sign-in link was already used or has expired: get a new one with `viban-server login-url` \
              (or Open board in the tray)",
         )),
@@ -55,7 +56,7 @@ pub async fn rotate(State(state): State<ApiState>) -> Result<StatusCode, ApiErro
             tracing::error!(error = %e, "could not store the rotated token");
             Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "rotate_failed",
+                ErrorCode::RotateFailed,
                 "the new token could not be saved, so nothing changed; see the server log",
             ))
         }
@@ -73,7 +74,7 @@ pub async fn legacy(RawQuery(q): RawQuery) -> Response {
         }
         _ => ApiError::new(
             StatusCode::BAD_REQUEST,
-            "token_in_url",
+            ErrorCode::TokenInUrl,
             "the token is never accepted in a URL: open the sign-in link viban-server printed, or run \
              `viban-server login-url`",
         )

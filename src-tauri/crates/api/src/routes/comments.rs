@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use viban_core::ErrorCode;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -90,7 +91,7 @@ fn prepare(run: &Run, req: &NewComment) -> Result<(String, String), ApiError> {
                 NoText::TooLarge => "is too large to comment on by line (over 1 MiB)",
                 _ => "is not a file",
             };
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_text", format!("{shown} {why}")));
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NotText, format!("{shown} {why}")));
         }
     };
     let lines = viban_git::split_lines(&text);
@@ -247,7 +248,7 @@ fn pick(all: Vec<ReviewComment>, ids: Option<&[Uuid]>) -> Result<Vec<ReviewComme
             if let Some(missing) = ids.iter().find(|id| !known.contains(id)) {
                 return Err(ApiError::new(
                     StatusCode::NOT_FOUND,
-                    "not_found",
+                    ErrorCode::NotFound,
                     format!("no comment with id '{missing}' on this run's worktree"),
                 ));
             }
@@ -259,7 +260,7 @@ fn pick(all: Vec<ReviewComment>, ids: Option<&[Uuid]>) -> Result<Vec<ReviewComme
     if picked.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "no_comments",
+            ErrorCode::NoComments,
             "there are no comments to send: every comment is resolved or already sent (name them in `ids` to send \
              them again)",
         ));

@@ -72,14 +72,16 @@ pub fn api_router() -> Router<ApiState> {
         .route("/update/settings", axum::routing::put(update::settings))
         .route("/update/dismiss", post(update::dismiss))
         .route("/openapi.json", get(crate::openapi::serve))
-        .fallback(|| async { crate::ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .fallback(|| async {
+            crate::ApiError::new(axum::http::StatusCode::NOT_FOUND, viban_core::ErrorCode::NotFound, "no such route")
+        })
         .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn method_not_allowed() -> crate::ApiError {
     crate::ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        viban_core::ErrorCode::MethodNotAllowed,
         "this route does not take that method (state changes are never GETs)",
     )
 }

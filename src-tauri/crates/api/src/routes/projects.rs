@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use viban_core::ErrorCode;
 use viban_core::{ApiErrorBody, Board, ChangeTable, CreateProject, Project, UpdateProject};
 use viban_db::NewProject;
 
@@ -87,7 +88,7 @@ pub async fn board(
 fn encode<T: serde::Serialize>(value: &T) -> Result<bytes::Bytes, ApiError> {
     serde_json::to_vec(value).map(bytes::Bytes::from).map_err(|e| {
         tracing::error!(error = %e, "encoding a response");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
     })
 }
 

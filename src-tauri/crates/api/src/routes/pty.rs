@@ -82,7 +82,8 @@ async fn serve(socket: WebSocket, state: ApiState, id: Uuid, from: Option<u64>) 
         Ok(Some(a)) => a,
         Ok(None) => return Ok(()),
         Err(e) => {
-            let m = json(serde_json::json!({"type": "error", "code": "attach_failed", "message": e}));
+            let m =
+                json(serde_json::json!({"type": "error", "code": viban_core::ErrorCode::AttachFailed, "message": e}));
             let _ = sink.send(m).await;
             return Err(e);
         }
@@ -105,7 +106,7 @@ async fn serve(socket: WebSocket, state: ApiState, id: Uuid, from: Option<u64>) 
                 }
                 Ok(None) => break finish(&mut sink, &state.runs, id).await,
                 Err(e) => {
-                    let m = json(serde_json::json!({"type": "error", "code": "transcript", "message": e.to_string()}));
+                    let m = json(serde_json::json!({"type": "error", "code": viban_core::ErrorCode::Transcript, "message": e.to_string()}));
                     let _ = sink.send(m).await;
                     break Err(e.to_string());
                 }
@@ -147,7 +148,9 @@ async fn read_input(
                     let _ = runs.resize(id, cols, rows);
                 }
                 Err(e) => {
-                    let m = json(serde_json::json!({"type": "error", "code": "bad_frame", "message": e.to_string()}));
+                    let m = json(
+                        serde_json::json!({"type": "error", "code": viban_core::ErrorCode::BadFrame, "message": e.to_string()}),
+                    );
                     let _ = replies.send(m).await;
                 }
             },

@@ -3,6 +3,7 @@
 //! A headless server is updated by its package manager or deployment and says so.
 
 use std::path::PathBuf;
+use viban_core::ErrorCode;
 
 use axum::Json;
 use axum::extract::State;
@@ -51,14 +52,18 @@ impl UpdateHub {
 fn unsupported(state: &UpdateState) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
-        "updates_unsupported",
+        ErrorCode::UpdatesUnsupported,
         state.why_unsupported.clone().unwrap_or_else(|| "updates are not available here".into()),
     )
 }
 
 fn ask_shell(state: &ApiState, command: ShellCommand) -> Result<(), ApiError> {
     state.shell.send(command).map(|_| ()).map_err(|_| {
-        ApiError::new(StatusCode::CONFLICT, "updates_unsupported", "no desktop shell is attached to run the updater")
+        ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::UpdatesUnsupported,
+            "no desktop shell is attached to run the updater",
+        )
     })
 }
 
@@ -100,13 +105,13 @@ pub async fn install(
         // A failed install keeps its verified download: trying again is allowed.
         || (current.phase == UpdatePhase::Error && current.offer.is_some());
     if !offered {
-        return Err(ApiError::new(StatusCode::CONFLICT, "no_update", "no update is waiting to be installed"));
+        return Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::NoUpdate, "no update is waiting to be installed"));
     }
     let running = state.runs.active().await?.len();
     if running > 0 && !body.stop_agents {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "agents_running",
+            ErrorCode::AgentsRunning,
             format!(
                 "{running} agent(s) are running: restarting to update stops them. Ask the user, then send stop_agents: true"
             ),
@@ -135,7 +140,7 @@ pub async fn settings(
     state.update.updates.save_settings(&body).map_err(|e| {
         ApiError::new(
             StatusCode::INSUFFICIENT_STORAGE,
-            "write_failed",
+            ErrorCode::WriteFailed,
             format!("could not save the update settings: {e}"),
         )
     })?;
