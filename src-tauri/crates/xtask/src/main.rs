@@ -3,6 +3,7 @@
 
 mod bundle;
 mod cmd;
+mod deny;
 mod desktop;
 mod installers;
 mod release;

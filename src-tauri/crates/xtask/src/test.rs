@@ -70,6 +70,7 @@ pub fn all(e2e: bool) -> Result<()> {
     step(&mut results, "check-layering", crate::cmd::check_layering);
     // Called directly: run through the toolchain's cargo (not rustup's proxy), it takes "machete" for a path.
     step(&mut results, "unused dependencies (cargo machete)", || status(Command::new("cargo-machete").arg(root())));
+    step(&mut results, "licences, bans, sources, advisories (cargo deny)", crate::deny::check);
     let built = step(&mut results, "build viban-server and fake-agent", || {
         // The binaries tests run as processes: the server, and the fake agent (a bin of viban-test-support).
         status(cargo().args(["build", "-q", "-p", "viban-server", "-p", "viban-test-support"]))
