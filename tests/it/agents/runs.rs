@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use viban_test_support::wait_until;
 
-use super::Fixture;
+use super::{Fixture, marked_processes};
 
 #[tokio::test]
 async fn a_run_streams_stores_takes_input_edits_files_and_lands_in_review() -> anyhow::Result<()> {
@@ -181,5 +181,49 @@ async fn when_done_cleanup_removes_clean_worktrees_keeps_dirty_ones_and_every_br
     let r = f.app.post(&format!("/api/runs/{cid}/follow-up"), json!({"prompt": "again"})).await?;
     assert_eq!(r.code(), "worktree_removed", "{r:?}");
     assert!(f.app.stop().await);
+    Ok(())
+}
+
+/// The run table under load: twelve runs started at once under a limit of three, each stopped at a different
+/// moment (queued, starting, live) while others start, a task deleted in the middle. Every run ends exactly once,
+/// as stopped, nothing keeps a slot, no process is left.
+#[tokio::test]
+async fn concurrent_starts_stops_and_deletes_leave_no_run_or_process_behind() -> anyhow::Result<()> {
+    let f = std::sync::Arc::new(Fixture::start("[runs]\nmax_concurrent = 3\nmax_per_project = 3\n").await?);
+    let starts: Vec<_> = (0..12)
+        .map(|i| {
+            let f = f.clone();
+            tokio::spawn(async move {
+                let run = f.run("linger", &format!("load {i}")).await?;
+                let id = run["id"].as_str().unwrap_or_default().to_string();
+                // Stops land at every stage: at once (queued or starting), or once it may be live.
+                tokio::time::sleep(Duration::from_millis(40 * (i % 6))).await;
+                let r = f.app.post(&format!("/api/runs/{id}/stop"), json!({})).await?;
+                anyhow::ensure!(r.status == StatusCode::OK || r.code() == "run_not_active", "stopping {id}: {r:?}");
+                Ok::<_, anyhow::Error>((id, run["task_id"].as_str().unwrap_or_default().to_string()))
+            })
+        })
+        .collect();
+    // Meanwhile a task of its own, with a run, is deleted while the others start and stop.
+    let doomed = f.run("linger", "deleted with its task").await?;
+    let doomed_task = doomed["task_id"].as_str().unwrap_or_default().to_string();
+    let r = f.app.delete(&format!("/api/tasks/{doomed_task}")).await?;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{r:?}");
+    let mut ids = Vec::new();
+    for s in starts {
+        ids.push(s.await??.0);
+    }
+    for id in &ids {
+        let run = f.get_run(id).await?;
+        assert_eq!(run["status"], "stopped", "{run}");
+        assert!(marked_processes(id).is_empty(), "processes of {id} are left");
+    }
+    assert!(marked_processes(doomed["id"].as_str().unwrap_or_default()).is_empty());
+    let active = f.app.get("/api/runs").await?.body;
+    assert_eq!(active.as_array().map(Vec::len), Some(0), "{active}");
+    assert!(f.app.app.runs().live_ids().is_empty(), "the table still holds live runs");
+    // Every slot is free again: a new run starts at once.
+    let next = f.run("fail", "after").await?;
+    f.wait_status(next["id"].as_str().unwrap_or_default(), "failed", Duration::from_secs(30)).await?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use viban_db::{CardMove, DbError, RunEnd};
 use crate::live::{LiveRun, RunIds, store_output};
 use crate::procs::{self, Ladder, MARKER_VAR};
 use crate::pty::{Exit, SpawnSpec};
-use crate::service::{Runs, lock};
+use crate::runs::{Runs, lock};
 use crate::terminal::Terminal;
 use crate::transcript::{StoreTrouble, Transcript};
 
@@ -46,12 +46,11 @@ impl Runs {
                 RunEnd { status: RunStatus::Failed, exit_code: None, error: Some(message), output_bytes: 0 }
             }
         };
-        let end =
-            if lock(&self.inner.cancelled).remove(&id) && end.status == RunStatus::Failed && end.exit_code.is_none() {
-                RunEnd { status: RunStatus::Stopped, error: None, ..end }
-            } else {
-                end
-            };
+        let end = if self.stop_requested(id) && end.status == RunStatus::Failed && end.exit_code.is_none() {
+            RunEnd { status: RunStatus::Stopped, error: None, ..end }
+        } else {
+            end
+        };
         self.record_end(id, end).await;
     }
 
@@ -83,11 +82,10 @@ impl Runs {
             }
             backoff = (backoff * 2).min(Duration::from_secs(2));
         }
-        let live = lock(&self.inner.live).remove(&id);
-        if let Some(live) = live {
+        let ended = lock(&self.inner.table).end(id);
+        if let Some(live) = ended.and_then(|e| e.live) {
             live.close();
         }
-        lock(&self.inner.queue).release(id);
         self.bump_active();
         let _ = self.inner.finished.send(id);
         if let Ok(run) = self.inner.db.get_run(id).await {
@@ -162,12 +160,12 @@ impl Runs {
         let ids = RunIds { run: id, task: run.task_id, project: run.project_id };
         let live = Arc::new(LiveRun::new(ids, terminal, transcript));
         live.shell.store(shell, Ordering::SeqCst);
-        lock(&self.inner.live).insert(id, live.clone());
+        lock(&self.inner.table).set_live(live.clone());
         self.bump_active();
         if !follow_up && !shell && !project.setup_script.trim().is_empty() {
             self.run_setup(&live, &project.setup_script, &cwd, &env).await?;
         }
-        if lock(&self.inner.cancelled).contains(&id) {
+        if self.stop_requested(id) {
             return Err("stopped before it started".into());
         }
         // The terminal may have been resized while the setup script ran.
@@ -183,9 +181,8 @@ impl Runs {
             let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder)).await;
             return Err(format!("could not record the run: {e}"));
         }
-        if lock(&self.inner.cancelled).contains(&id) {
+        if self.stop_requested(id) {
             // A stop that came while the process was being started found nothing to signal yet.
-            live.stop_requested.store(true, Ordering::SeqCst);
             let ladder = self.inner.ladder;
             tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder));
         }
@@ -242,7 +239,7 @@ impl Runs {
                 live.stored_bytes()
             }
         };
-        let stopped = live.stop_requested.load(Ordering::SeqCst);
+        let stopped = self.stop_requested(live.id);
         let (status, error) = match (&exit, stopped) {
             (_, true) => (RunStatus::Stopped, None),
             (Exit { code: Some(0), .. }, false) => (RunStatus::Succeeded, None),

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use viban_core::{EditorPreset, Editors, OpenInEditor};
 
 use crate::error::RunError;
-use crate::service::Runs;
+use crate::runs::Runs;
 
 /// `[editor]` of agents.toml.
 #[derive(Debug, Clone, Default, Deserialize)]

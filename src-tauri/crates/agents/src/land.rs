@@ -14,7 +14,7 @@ use viban_db::StoredPr;
 use viban_git::{Branch, BranchState, LandError, PrInfo, Provider, shell_line};
 
 use crate::error::RunError;
-use crate::service::Runs;
+use crate::runs::Runs;
 
 /// Open PRs are checked this often (`[runs] pr_poll_secs`).
 const PR_POLL: Duration = Duration::from_secs(60);

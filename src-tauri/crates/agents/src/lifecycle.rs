@@ -11,7 +11,7 @@ use viban_db::DbError;
 use viban_git::{Touched, WorktreeWatcher};
 
 use crate::procs::{self, Ladder};
-use crate::service::{Runs, RunsConfig, lock};
+use crate::runs::{Runs, RunsConfig, lock};
 
 /// How often cards get the agents' screen tails.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
@@ -35,7 +35,8 @@ impl Runs {
             runs.inner.db.active_runs().await?.into_iter().partition(|r| r.status == viban_core::RunStatus::Queued);
         runs.reap_previous(live.into_iter().map(|r| r.id).collect()).await?;
         for run in queued {
-            lock(&runs.inner.queue).push(run.id, run.project_id);
+            // A fresh table: nothing was stopped yet, so every run is queued (they start at the end of this).
+            let _ = lock(&runs.inner.table).enqueue(run.id, run.project_id);
         }
         if let Some(w) = &runs.inner.watcher {
             for (path, _) in runs.inner.db.live_worktrees().await? {
@@ -126,7 +127,7 @@ impl Runs {
                 let idle_notify = runs.inner.catalog.profiles().map(|p| p.runs.idle_notify_secs()).unwrap_or(60);
                 // Shells are the user's own: no card activity, no "waiting" notification.
                 let live: Vec<_> =
-                    lock(&runs.inner.live).values().filter(|l| !l.shell.load(Ordering::SeqCst)).cloned().collect();
+                    lock(&runs.inner.table).lives().into_iter().filter(|l| !l.shell.load(Ordering::SeqCst)).collect();
                 sent.retain(|id, _| live.iter().any(|l| l.id == *id));
                 notified.retain(|id, _| live.iter().any(|l| l.id == *id));
                 for l in live {
@@ -201,11 +202,7 @@ impl Runs {
     /// Stops every live run (the ladder, in parallel) and waits for them to be recorded. Queued runs stay queued
     /// for the next start.
     pub async fn shutdown(&self) {
-        let live: Vec<_> = lock(&self.inner.live).values().cloned().collect();
-        for l in &live {
-            l.stop_requested.store(true, Ordering::SeqCst);
-            lock(&self.inner.cancelled).insert(l.id);
-        }
+        let live = lock(&self.inner.table).stop_started();
         let ladder = self.inner.ladder;
         let stops: Vec<_> = live
             .iter()
@@ -226,6 +223,6 @@ impl Runs {
 
     /// Runs with a live process right now (Quit asks before stopping them).
     pub fn live_ids(&self) -> Vec<Uuid> {
-        lock(&self.inner.live).keys().copied().collect()
+        lock(&self.inner.table).lives().iter().map(|l| l.id).collect()
     }
 }

@@ -47,7 +47,6 @@ pub struct LiveRun {
     control: OnceLock<PtyControl>,
     pub terminal: Arc<Mutex<Terminal>>,
     pub started: Instant,
-    pub stop_requested: AtomicBool,
     /// A shell the user opened, not an agent: no card activity, no "waiting" notification.
     pub shell: AtomicBool,
     /// Every byte of output goes through it.
@@ -71,7 +70,6 @@ impl LiveRun {
             control: OnceLock::new(),
             terminal,
             started: transcript.started(),
-            stop_requested: AtomicBool::new(false),
             shell: AtomicBool::new(false),
             transcript,
         }

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use crate::error::RunError;
-use crate::service::{Runs, lock};
+use crate::runs::{Runs, lock};
 
 /// What is about to be deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl Runs {
             .map(|r| r.id)
             .collect();
         // A run whose row is already gone (deleted under it) is still stopped if its process lives.
-        for live in lock(&self.inner.live).values() {
+        for live in lock(&self.inner.table).lives() {
             if owner.owns(live.task_id, live.project_id) && !ids.contains(&live.id) {
                 ids.push(live.id);
             }

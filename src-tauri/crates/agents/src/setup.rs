@@ -12,7 +12,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::live::LiveRun;
 use crate::procs::{self, Ladder};
-use crate::service::{Runs, lock};
+use crate::runs::Runs;
 
 /// Setup script output kept in the transcript at most (the rest is read and dropped so the script never blocks).
 const MAX_SETUP_OUTPUT: u64 = 1024 * 1024;
@@ -56,7 +56,7 @@ impl Runs {
         let pgid = child.id().map(|p| p as i32);
         live.set_pgid(pgid);
         // A stop that came just before the group was known signalled only the run's marker: stop the group too.
-        if lock(&self.inner.cancelled).contains(&live.id) {
+        if self.stop_requested(live.id) {
             self.stop_group(pgid, live).await;
         }
         let streamed = match child.stdout.take() {
@@ -69,7 +69,7 @@ impl Runs {
         let status = child.wait().await;
         live.set_pgid(None);
         streamed?;
-        if lock(&self.inner.cancelled).contains(&live.id) {
+        if self.stop_requested(live.id) {
             return Err("stopped while the setup script ran".into());
         }
         let status = status.map_err(|e| format!("waiting for the setup script failed: {e}"))?;

@@ -10,7 +10,7 @@ use viban_core::{Run, RunKind, StartShell};
 use viban_db::NewRun;
 
 use crate::error::RunError;
-use crate::service::Runs;
+use crate::runs::Runs;
 
 /// The agent id shell runs carry.
 pub const SHELL_AGENT: &str = "shell";
@@ -53,9 +53,13 @@ impl Runs {
             warnings: vec![],
         };
         let run = self.inner.db.insert_run(&new).await?;
-        let runs = self.clone();
-        self.inner.tasks.spawn(async move { runs.drive(run.id).await });
-        self.bump_active();
+        if crate::runs::lock(&self.inner.table).start_unqueued(run.id, run.project_id) {
+            let runs = self.clone();
+            self.inner.tasks.spawn(async move { runs.drive(run.id).await });
+            self.bump_active();
+        } else {
+            self.finish_unstarted(run.id, viban_core::RunStatus::Stopped, "stopped before it started").await;
+        }
         self.get(run.id).await
     }
 

@@ -18,7 +18,7 @@ use viban_git::{DiskUsage, WalkCaps, WorktreeCheck};
 
 use crate::error::RunError;
 use crate::profile::WorktreeCleanup;
-use crate::service::{Runs, lock};
+use crate::runs::{Runs, lock};
 
 /// A size is recomputed after this even if the watcher saw nothing (it does not watch ignored folders such as
 /// `node_modules`, which change sizes most).

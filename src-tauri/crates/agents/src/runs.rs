@@ -1,7 +1,6 @@
 //! `Runs`: what the API and the shells call. Starting a run creates its worktree at once (so mistakes are
 //! reported to the request) and queues it; the queue starts it when a slot is free (see `driver`).
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -17,7 +16,7 @@ use crate::catalog::Catalog;
 use crate::error::RunError;
 use crate::live::{AttachStart, Attachment, LiveRun};
 use crate::procs::Ladder;
-use crate::queue::Queue;
+use crate::table::{RunTable, StopFound};
 use crate::terminal::Terminal;
 use crate::transcript::TranscriptReader;
 
@@ -48,10 +47,8 @@ pub(crate) struct Inner {
     pub data_dir: PathBuf,
     pub ladder: Ladder,
     pub shutdown: CancellationToken,
-    pub live: Mutex<HashMap<Uuid, Arc<LiveRun>>>,
-    pub queue: Mutex<Queue>,
-    /// Runs asked to stop before their process existed.
-    pub cancelled: Mutex<HashSet<Uuid>>,
+    /// Every run from queued to its recorded end (table.rs).
+    pub table: Mutex<RunTable>,
     /// Each finished run's id (stop waits for it).
     pub finished: broadcast::Sender<Uuid>,
     /// Bumped whenever the set of active runs changes (the tray follows it).
@@ -94,9 +91,7 @@ impl Runs {
                 data_dir: cfg.data_dir,
                 ladder: cfg.ladder,
                 shutdown: cfg.shutdown,
-                live: Default::default(),
-                queue: Default::default(),
-                cancelled: Default::default(),
+                table: Default::default(),
                 finished: broadcast::channel(256).0,
                 active_changed: watch::channel(0).0,
                 watcher,
@@ -119,8 +114,13 @@ impl Runs {
         self.inner.active_changed.send_modify(|n| *n += 1);
     }
 
+    /// Whether a stop was asked for this started run (its end is not recorded yet).
+    pub(crate) fn stop_requested(&self, id: Uuid) -> bool {
+        lock(&self.inner.table).stop_requested(id)
+    }
+
     pub(crate) fn live(&self, id: Uuid) -> Option<Arc<LiveRun>> {
-        lock(&self.inner.live).get(&id).cloned()
+        lock(&self.inner.table).live(id)
     }
 
     fn worktree_root(&self) -> PathBuf {
@@ -135,7 +135,7 @@ impl Runs {
     /// Fills in what only memory knows: queue place and live output size.
     pub(crate) fn decorate(&self, mut run: Run) -> Run {
         if run.status == RunStatus::Queued {
-            run.queue_position = lock(&self.inner.queue).position(run.id).map(|p| p as i32);
+            run.queue_position = lock(&self.inner.table).position(run.id).map(|p| p as i32);
         }
         if let Some(live) = self.live(run.id) {
             run.output_bytes = live.stored_bytes() as i64;
@@ -239,7 +239,7 @@ impl Runs {
         }
         self.move_task(task_id, &[TaskStatus::Todo, TaskStatus::InReview, TaskStatus::Done], TaskStatus::InProgress)
             .await;
-        self.enqueue(run.id, run.project_id);
+        self.enqueue(run.id, run.project_id).await;
         self.get(run.id).await
     }
 
@@ -278,7 +278,7 @@ impl Runs {
             TaskStatus::InProgress,
         )
         .await;
-        self.enqueue(run.id, run.project_id);
+        self.enqueue(run.id, run.project_id).await;
         self.get(run.id).await
     }
 
@@ -293,8 +293,12 @@ impl Runs {
         }
     }
 
-    pub(crate) fn enqueue(&self, run: Uuid, project: Uuid) {
-        lock(&self.inner.queue).push(run, project);
+    /// Queues a run whose row is written; one stopped meanwhile is recorded as stopped instead.
+    pub(crate) async fn enqueue(&self, run: Uuid, project: Uuid) {
+        if !lock(&self.inner.table).enqueue(run, project) {
+            self.finish_unstarted(run, RunStatus::Stopped, "stopped before it started").await;
+            return;
+        }
         self.bump_active();
         self.pump();
     }
@@ -305,7 +309,7 @@ impl Runs {
             return;
         }
         let settings = self.inner.catalog.profiles().map(|p| p.runs).unwrap_or_default();
-        let startable = lock(&self.inner.queue).take_startable(settings.max_concurrent(), settings.max_per_project());
+        let startable = lock(&self.inner.table).take_startable(settings.max_concurrent(), settings.max_per_project());
         for id in startable {
             let runs = self.clone();
             self.inner.tasks.spawn(async move { runs.drive(id).await });
@@ -329,21 +333,26 @@ impl Runs {
     /// it ended in time; a run whose row is gone counts as ended once the ladder is on its way.
     pub(crate) async fn stop_and_wait(&self, id: Uuid) -> bool {
         let mut finished = self.inner.finished.subscribe();
-        if lock(&self.inner.queue).remove(id) {
-            self.finish_unstarted(id, RunStatus::Stopped, "stopped before it started").await;
-            return true;
-        }
-        lock(&self.inner.cancelled).insert(id);
-        let live = self.live(id);
-        if let Some(live) = &live {
-            live.stop_requested.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
+        let found = lock(&self.inner.table).stop(id);
+        let live = match found {
+            StopFound::Dropped => {
+                self.finish_unstarted(id, RunStatus::Stopped, "stopped before it started").await;
+                return true;
+            }
+            StopFound::Marked(live) => live,
+            // Not in the table yet (it is refused when it arrives) or any more: the marker still finds whatever
+            // carries it.
+            StopFound::Absent => None,
+        };
         let (pgid, ladder) = (live.and_then(|l| l.pgid()), self.inner.ladder);
         tokio::task::spawn_blocking(move || crate::procs::stop_ladder(pgid, &id.to_string(), ladder));
         // Subscribed above, so an end recorded from here on is seen; one recorded before shows in the row.
         match self.inner.db.get_run(id).await {
             Ok(run) if run.status.is_active() => {}
-            _ => return true,
+            _ => {
+                lock(&self.inner.table).forget(id);
+                return true;
+            }
         }
         let wait = async {
             loop {
