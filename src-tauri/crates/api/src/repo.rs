@@ -22,24 +22,18 @@ fn expand_home(raw: &str) -> PathBuf {
     }
 }
 
-async fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, ApiError> {
-    tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorCode::GitMissing,
-                format!("could not run git: {e}; install git"),
-            )
-        })
+/// Runs blocking git work (viban_git's runner) off the async threads; a git that cannot run says so.
+async fn git<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, viban_git::GitError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let missing = |e: String| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::GitMissing,
+            format!("could not run git: {e}; install git"),
+        )
+    };
+    tokio::task::spawn_blocking(f).await.map_err(|e| missing(e.to_string()))?.map_err(|e| missing(e.to_string()))
 }
 
 pub struct Repo {
@@ -72,38 +66,29 @@ pub async fn validate(raw: &str, roots: &[PathBuf], data_dir: &Path) -> Result<R
             format!("'{}' is outside the folders viban may use for projects", canon.display()),
         ));
     }
-    let top = git(&canon, &["rev-parse", "--show-toplevel"]).await?;
-    if !top.status.success() {
-        let err = String::from_utf8_lossy(&top.stderr);
-        let message = if err.contains("dubious ownership") {
-            format!(
-                "git refuses '{}': it belongs to another user (see `git config --global safe.directory`)",
-                canon.display()
-            )
-        } else {
-            format!("'{}' is not a git repository (run `git init` there first)", canon.display())
-        };
-        return Err(invalid(ErrorCode::NotAGitRepo, message));
-    }
-    let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
-    let top = std::fs::canonicalize(&top).unwrap_or(top);
-    Ok(Repo { default_branch: default_branch(&top).await, path: top.to_string_lossy().into_owned() })
-}
-
-/// `origin/HEAD` if the clone knows it, else the branch checked out now (even before the first commit).
-async fn default_branch(repo: &Path) -> Option<String> {
-    for args in [&["symbolic-ref", "--short", "refs/remotes/origin/HEAD"][..], &["symbolic-ref", "--short", "HEAD"]] {
-        if let Ok(out) = git(repo, args).await
-            && out.status.success()
-        {
-            let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            let name = name.strip_prefix("origin/").unwrap_or(&name).to_string();
-            if !name.is_empty() {
-                return Some(name);
-            }
+    let dir = canon.clone();
+    let top = match git(move || viban_git::runner::toplevel(&dir)).await? {
+        viban_git::runner::Toplevel::Repository(top) => top,
+        viban_git::runner::Toplevel::OtherOwner => {
+            return Err(invalid(
+                ErrorCode::NotAGitRepo,
+                format!(
+                    "git refuses '{}': it belongs to another user (see `git config --global safe.directory`)",
+                    canon.display()
+                ),
+            ));
         }
-    }
-    None
+        viban_git::runner::Toplevel::NotARepository => {
+            return Err(invalid(
+                ErrorCode::NotAGitRepo,
+                format!("'{}' is not a git repository (run `git init` there first)", canon.display()),
+            ));
+        }
+    };
+    let top = std::fs::canonicalize(&top).unwrap_or(top);
+    let dir = top.clone();
+    let default_branch = git(move || Ok(viban_git::runner::default_branch(&dir))).await?;
+    Ok(Repo { default_branch, path: top.to_string_lossy().into_owned() })
 }
 
 #[cfg(test)]

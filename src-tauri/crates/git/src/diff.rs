@@ -6,7 +6,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 /// git's own binary test: a NUL in the first 8000 bytes (`buffer_is_binary`).
 pub const BINARY_SNIFF: usize = 8000;
@@ -78,37 +78,22 @@ pub struct DiffStats {
     pub files: Vec<DiffEntry>,
 }
 
-/// `git -C dir --no-optional-locks …` with viban's secrets scrubbed from the environment (hooks and textconv
-/// drivers are the user's code). `--no-optional-locks`: reads never take `index.lock`, so they work while the agent
-/// runs git in the same tree and when a crashed git left the lock behind.
+/// The runner's git (runner.rs), with its errors as diff errors.
 pub(crate) fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    for (name, _) in std::env::vars_os() {
-        let n = name.as_encoded_bytes();
-        if n.starts_with(b"VIBAN_") || n == b"PGPASSWORD" {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.arg("-C").arg(dir).arg("--no-optional-locks").env("GIT_TERMINAL_PROMPT", "0").stdin(Stdio::null());
-    cmd
+    crate::runner::command(dir)
 }
 
 pub(crate) fn run<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Result<Output, DiffError> {
-    command(dir).args(args).output().map_err(|e| DiffError::Git(crate::GitError::Spawn(e)))
+    Ok(crate::runner::run(dir, args)?)
 }
 
 pub(crate) fn failed<S: AsRef<OsStr>>(args: &[S], out: &Output) -> DiffError {
-    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
-    DiffError::Git(crate::GitError::Failed {
-        args: args.join(" "),
-        stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-    })
+    DiffError::Git(crate::runner::failed(args, out))
 }
 
 /// stdout of a git command that must succeed.
 pub(crate) fn run_ok<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Result<Vec<u8>, DiffError> {
-    let out = run(dir, args)?;
-    if out.status.success() { Ok(out.stdout) } else { Err(failed(args, &out)) }
+    Ok(crate::runner::run_ok(dir, args)?)
 }
 
 fn trimmed(bytes: Vec<u8>) -> String {

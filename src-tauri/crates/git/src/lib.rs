@@ -11,6 +11,7 @@ mod disk;
 mod land;
 mod land_pr;
 mod retire;
+pub mod runner;
 mod watch;
 mod worktree;
 

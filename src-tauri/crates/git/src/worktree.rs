@@ -2,7 +2,7 @@
 //! Blocking: call from a blocking thread.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -30,34 +30,13 @@ pub enum GitError {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Output, GitError> {
-    command(dir).args(args).env("GIT_TERMINAL_PROMPT", "0").output().map_err(GitError::Spawn)
+    crate::runner::run(dir, args)
 }
 
-/// `git -C <dir> --no-optional-locks` without viban's secrets in its environment.
-pub(crate) fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    // git runs the user's hooks (e.g. post-checkout on `worktree add`): they get no more of viban's secrets than
-    // an agent does.
-    for (name, _) in std::env::vars_os() {
-        let n = name.as_encoded_bytes();
-        if n.starts_with(b"VIBAN_") || n == b"PGPASSWORD" {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.arg("-C")
-        .arg(dir)
-        // Never take the index lock for reads: we run while the agent works in the same tree.
-        .arg("--no-optional-locks");
-    cmd
-}
+pub(crate) use crate::runner::command;
 
 pub(crate) fn git_ok(dir: &Path, args: &[&str]) -> Result<String, GitError> {
-    let out = git(dir, args)?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
-    } else {
-        Err(GitError::Failed { args: args.join(" "), stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() })
-    }
+    crate::runner::text_ok(dir, args)
 }
 
 /// Refuses a repository in the middle of a rebase, merge, cherry-pick or bisect.
