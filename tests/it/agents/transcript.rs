@@ -225,3 +225,47 @@ async fn the_setup_scripts_output_survives_a_failed_write_with_no_hole() -> anyh
     assert_eq!(again, bytes);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_viewer_is_told_while_the_store_refuses_output_and_gets_every_byte_after() -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let f = Fixture::start("").await?;
+    let run = f.run("ask", "go").await?;
+    let id = run["id"].as_str().unwrap_or_default().to_string();
+    f.wait_screen(&id, "Proceed?").await?;
+    let mut ws = f.viewer(&id, Some(0)).await?;
+    fail_next_inserts(f.app.app.db(), 3).await?;
+    let r = f.app.post(&format!("/api/runs/{id}/input"), json!({"data": "yes\r"})).await?;
+    assert!(r.status.is_success(), "{r:?}");
+    let (mut notices, mut bytes) = (Vec::new(), Vec::new());
+    let read = async {
+        while let Some(msg) = ws.next().await {
+            match msg? {
+                Message::Text(t) => {
+                    let v: serde_json::Value = serde_json::from_str(&t)?;
+                    match v["type"].as_str() {
+                        Some("store") => {
+                            notices.push((v["paused"].as_bool(), v["message"].as_str().map(str::to_string)))
+                        }
+                        Some("exit") => return Ok(()),
+                        _ => {}
+                    }
+                }
+                Message::Binary(b) => bytes.extend_from_slice(super::split_frame(&b)?.1),
+                _ => {}
+            }
+        }
+        anyhow::bail!("the socket closed without an exit frame")
+    };
+    tokio::time::timeout(Duration::from_secs(60), read).await??;
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert_eq!(notices[0].0, Some(true));
+    assert!(
+        notices[0].1.as_deref().is_some_and(|m| m.contains("disk is full") && m.contains("nothing is lost")),
+        "{notices:?}"
+    );
+    assert_eq!(notices[1], (Some(false), None));
+    assert!(String::from_utf8_lossy(&bytes).contains("you said: yes"));
+    Ok(())
+}

@@ -35,6 +35,8 @@ pub enum AttachStart {
 pub struct Attachment {
     pub start: AttachStart,
     pub reader: TranscriptReader,
+    /// Whether storing is paused, and why, while the run is live.
+    pub store: Option<tokio::sync::watch::Receiver<Option<String>>>,
 }
 
 pub struct LiveRun {
@@ -134,9 +136,10 @@ impl LiveRun {
             let (cols, rows) = t.size();
             let start = AttachStart::Screen { offset: t.offset(), cols, rows, data: t.redraw() };
             reader.start_at(t.offset());
-            return Ok(Attachment { start, reader });
+            return Ok(Attachment { start, reader, store: Some(self.transcript.store_state()) });
         };
-        Ok(Attachment { start: AttachStart::From(from), reader: self.transcript.follow(from, emulated)? })
+        let reader = self.transcript.follow(from, emulated)?;
+        Ok(Attachment { start: AttachStart::From(from), reader, store: Some(self.transcript.store_state()) })
     }
 
     /// No more output: viewers read what is stored and end.

@@ -390,7 +390,7 @@ impl Runs {
             return Ok(live.attach(from)?);
         }
         let from = from.unwrap_or(0);
-        Ok(Attachment { start: AttachStart::From(from), reader: self.stored_output(id, from).await? })
+        Ok(Attachment { start: AttachStart::From(from), reader: self.stored_output(id, from).await?, store: None })
     }
 
     /// What is stored of a run's output now, from `from` (the `.cast` export, replays).

@@ -90,6 +90,8 @@ pub struct Transcript {
     ring: Mutex<Option<broadcast::Sender<StoredChunk>>>,
     /// Milliseconds after `started` of the last output.
     last_output_ms: AtomicU64,
+    /// Why writes are failing right now (None while they work): viewers are told.
+    paused: watch::Sender<Option<String>>,
 }
 
 impl std::fmt::Debug for Transcript {
@@ -116,7 +118,13 @@ impl Transcript {
             stored: watch::channel(0).0,
             ring: Mutex::new(Some(broadcast::channel(RING).0)),
             last_output_ms: AtomicU64::new(0),
+            paused: watch::channel(None).0,
         }
+    }
+
+    /// Follows whether storing is paused, and why (the viewers' notice).
+    pub fn store_state(&self) -> watch::Receiver<Option<String>> {
+        self.paused.subscribe()
     }
 
     pub fn started(&self) -> Instant {
@@ -145,6 +153,7 @@ impl Transcript {
                 Err(e) => {
                     if !failing {
                         self.trouble.paused(self.run, &e);
+                        self.paused.send_replace(Some(pause_reason(&e)));
                         failing = true;
                     }
                     tokio::select! {
@@ -160,6 +169,7 @@ impl Transcript {
         }
         if failing {
             self.trouble.resumed(self.run);
+            self.paused.send_replace(None);
         }
         self.publish(StoredChunk { offset, at_ms, data });
         Ok(())
@@ -196,6 +206,16 @@ impl Transcript {
     pub fn snapshot(&self, from: u64) -> Result<TranscriptReader, ReadError> {
         TranscriptReader::snapshot(self.store.clone(), self.run, from, self.end())
     }
+}
+
+/// What a viewer is told while output cannot be stored (no internals: the log has the error).
+fn pause_reason(e: &DbError) -> String {
+    let why = match e {
+        DbError::DiskFull(_) => "the disk is full",
+        DbError::Unavailable(_) => "the database is restarting",
+        _ => "the database refuses the write",
+    };
+    format!("output is paused: viban cannot store it ({why}); the agent waits, nothing is lost, it resumes on its own")
 }
 
 /// Output from an offset on, contiguous, each piece yielded once. See the module's documentation.

@@ -55,6 +55,7 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded, pa
   const [state, setState] = useState<PtyState>('connecting');
   const [exit, setExit] = useState<ExitFrame | null>(null);
   const [failure, setFailure] = useState<ErrorFrame | null>(null);
+  const [storePaused, setStorePaused] = useState<string | null>(null);
 
   // Read inside long-lived callbacks, so a re-render never tears the connection down.
   const activeRef = useRef(active);
@@ -182,6 +183,7 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded, pa
         setFailure(frame);
         onEndedRef.current?.();
       },
+      onStore: (frame) => setStorePaused(frame.paused),
     });
 
     let settleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -290,6 +292,10 @@ export function Terminal({ runId, status, queuePosition, cols, rows, onEnded, pa
         ) : status === 'starting' && state === 'live' ? (
           <span className="run-terminal-state" role="status" data-testid="run-terminal-preparing">
             <span className="spinner" aria-hidden="true" /> Preparing: the project's setup script runs, then the agent starts.
+          </span>
+        ) : storePaused !== null && state === 'live' ? (
+          <span className="run-terminal-state run-terminal-paused" role="alert" data-testid="run-terminal-store-paused">
+            {storePaused.charAt(0).toUpperCase() + storePaused.slice(1)}.
           </span>
         ) : (
           <TerminalState state={state} exit={exit} failure={failure} />

@@ -131,6 +131,12 @@ describe('frame parsing', () => {
       code: 'not_found',
       message: 'no run',
     });
+    expect(parseTextFrame('{"type":"store","paused":true,"message":"output is paused: the disk is full"}')).toEqual({
+      type: 'store',
+      paused: 'output is paused: the disk is full',
+    });
+    expect(parseTextFrame('{"type":"store","paused":false,"message":null}')).toEqual({ type: 'store', paused: null });
+    expect(parseTextFrame('{"type":"store"}')).toBeNull();
     expect(parseTextFrame('{"type":"exit","status":"exploded"}')).toBeNull();
     expect(parseTextFrame('{"type":"screen","offset":-1,"cols":80,"rows":24,"data":""}')).toBeNull();
     expect(parseTextFrame('{"type":"hello"}')).toBeNull();

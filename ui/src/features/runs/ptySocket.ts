@@ -17,10 +17,14 @@ export type ExitFrame = { status: RunStatus; exitCode: number | null };
 /** A terminal error: the server's frame codes, or the socket's own (`unreachable`, `error` for a frame without one). */
 export type ErrorFrame = { code: ErrorCode | 'unreachable' | 'error'; message: string };
 
+/** Storing the run's output paused (the agent waits; nothing is lost) with why, or resumed (`paused: null`). */
+export type StoreFrame = { paused: string | null };
+
 export type PtyTextFrame =
   | ({ type: 'screen' } & ScreenFrame)
   | ({ type: 'exit' } & ExitFrame)
-  | ({ type: 'error' } & ErrorFrame);
+  | ({ type: 'error' } & ErrorFrame)
+  | ({ type: 'store' } & StoreFrame);
 
 export type OutputFrame = { offset: number; bytes: Uint8Array };
 
@@ -47,6 +51,9 @@ export function parseTextFrame(text: string): PtyTextFrame | null {
       const exitCode = typeof o.exit_code === 'number' && Number.isInteger(o.exit_code) ? o.exit_code : null;
       return { type: 'exit', status: o.status, exitCode };
     }
+    case 'store':
+      if (typeof o.paused !== 'boolean') return null;
+      return { type: 'store', paused: o.paused ? (typeof o.message === 'string' ? o.message : 'output is paused') : null };
     case 'error':
       return {
         type: 'error',
@@ -135,6 +142,8 @@ export type PtyClientOptions = {
   onOutput: (bytes: Uint8Array) => void;
   onExit: (exit: ExitFrame) => void;
   onError: (error: ErrorFrame) => void;
+  /** Storing output paused or resumed (optional: a viewer may ignore it). */
+  onStore?: (frame: StoreFrame) => void;
   /**
    * Consecutive failed attempts after which the client gives up with an `unreachable` error (asked each time:
    * a live run is worth waiting for, a finished one that cannot be fetched is not). Unlimited by default.
@@ -343,6 +352,9 @@ export class PtyClient {
       case 'error':
         this.finish();
         this.options.onError({ code: frame.code, message: frame.message });
+        return;
+      case 'store':
+        this.options.onStore?.({ paused: frame.paused });
         return;
     }
   }

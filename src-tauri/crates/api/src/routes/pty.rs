@@ -96,8 +96,24 @@ async fn serve(socket: WebSocket, state: ApiState, id: Uuid, from: Option<u64>) 
     let (replies, mut to_send) = tokio::sync::mpsc::channel::<Message>(4);
     let input = tokio::spawn(read_input(stream, state.runs.clone(), id, replies));
     let mut reader = attachment.reader;
+    // A finished run's never changes; nor does a live one's once its transcript is gone (the reader then ends the
+    // stream). A sender kept here means `changed` waits instead of failing at once.
+    let (idle_tx, idle_rx) = tokio::sync::watch::channel(None);
+    let mut store = attachment.store.unwrap_or(idle_rx);
+    let paused = store.borrow_and_update().clone();
+    if let Some(why) = paused {
+        let _ = sink.send(store_frame(Some(&why))).await;
+    }
     let result = loop {
         tokio::select! {
+            changed = store.changed() => {
+                if changed.is_err() {
+                    store = idle_tx.subscribe();
+                    continue;
+                }
+                let why = store.borrow_and_update().clone();
+                let _ = sink.send(store_frame(why.as_deref())).await;
+            }
             piece = reader.next() => match piece {
                 Ok(Some(c)) => {
                     if let Err(e) = sink.send(output_frame(c.offset, &c.data)).await {
@@ -124,6 +140,11 @@ async fn serve(socket: WebSocket, state: ApiState, id: Uuid, from: Option<u64>) 
     };
     input.abort();
     result
+}
+
+/// Storing output paused (with why) or resumed.
+fn store_frame(paused: Option<&str>) -> Message {
+    json(serde_json::json!({"type": "store", "paused": paused.is_some(), "message": paused}))
 }
 
 /// The viewer's frames: input and resizes to the run; a malformed frame is answered with an error frame.
