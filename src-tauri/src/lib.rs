@@ -70,10 +70,7 @@ fn run(
     failure: Option<String>,
     notifier: Arc<TauriNotifier<tauri::Wry>>,
 ) -> ExitCode {
-    let built = tauri::Builder::default()
-        .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_updater::Builder::new().build())
+    let built = with_plugins(tauri::Builder::default())
         .setup(move |app| {
             let handle = app.handle().clone();
             notifier.attach(handle.clone());
@@ -141,6 +138,14 @@ fn run(
     ExitCode::SUCCESS
 }
 
+/// The shell's plugins (the smoke test builds them, with the shell's own config, on the mock runtime).
+fn with_plugins<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+}
+
 fn on_event(app: &tauri::AppHandle, event: RunEvent) {
     // Events can arrive before `setup` has put the shell state in place.
     let Some(shell) = app.try_state::<Shell>() else { return };
@@ -171,5 +176,43 @@ fn on_event(app: &tauri::AppHandle, event: RunEvent) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tauri::Manager;
+    use viban_core::Notifier;
+
+    use super::*;
+
+    /// The shell without a display: its config (tauri.conf.json, with the updater's key and endpoints), its plugins,
+    /// the notifier, the tray menu, the board window and the start-error window, on Tauri's mock runtime.
+    #[test]
+    fn the_shell_builds_on_the_mock_runtime_with_its_config_plugins_menu_and_windows() -> anyhow::Result<()> {
+        let notifier = Arc::new(TauriNotifier::<tauri::test::MockRuntime>::default());
+        let n = notifier.clone();
+        let app = with_plugins(tauri::test::mock_builder())
+            .setup(move |app| {
+                n.attach(app.handle().clone());
+                let menu = menu::build(app.handle(), false)?;
+                assert!(menu.menu.get(menu::MenuId::Quit.id()).is_some());
+                Ok(())
+            })
+            .build(tauri::generate_context!(test = true))?;
+        assert_eq!(app.package_info().version.to_string(), env!("CARGO_PKG_VERSION"));
+        // Windows made during setup appear once the event loop runs (which the mock runtime has not): made here.
+        window::show(app.handle(), || "http://127.0.0.1:9/#code=smoke".into())?;
+        let main = app.get_webview_window(window::MAIN).ok_or_else(|| anyhow::anyhow!("no board window"))?;
+        assert_eq!(main.url()?.as_str(), "http://127.0.0.1:9/#code=smoke");
+        // Showing it again re-signs the same window instead of opening a second one.
+        window::show(app.handle(), || "http://127.0.0.1:9/#code=again".into())?;
+        assert_eq!(app.webview_windows().len(), 1);
+        window::start_error(app.handle(), "PostgreSQL could not start: disk full")?;
+        let error = app.get_webview_window("error").ok_or_else(|| anyhow::anyhow!("no error window"))?;
+        assert!(error.url()?.as_str().ends_with("error.html#PostgreSQL%20could%20not%20start%3A%20disk%20full"));
+        // A notification without a notification daemon is logged, never a panic.
+        notifier.notify("smoke", "test");
+        Ok(())
     }
 }
