@@ -16,6 +16,8 @@ pub struct DesktopFigures {
     pub painted_ms: f64,
     pub pss_mb: f64,
     pub processes: usize,
+    /// PSS by process name (MB, how many), largest first.
+    pub by_name: Vec<(String, f64, usize)>,
     pub cpu_percent: f64,
     pub idle_secs: u64,
 }
@@ -118,6 +120,7 @@ pub async fn measure(
     let pid = child.id().context("no pid")?;
     let pids = descendants(pid);
     let pss_kib: u64 = pids.iter().map(|p| crate::process::pss_of(*p)).sum();
+    let by_name = by_name(&pids);
     let before: u64 = pids.iter().map(|p| crate::process::ticks_of(*p)).sum();
     tokio::time::sleep(idle).await;
     let after: u64 = descendants(pid).iter().map(|p| crate::process::ticks_of(*p)).sum();
@@ -126,7 +129,55 @@ pub async fn measure(
         painted_ms: median(&painted),
         pss_mb: pss_kib as f64 / 1024.0,
         processes: pids.len(),
+        by_name,
         cpu_percent: after.saturating_sub(before) as f64 / 100.0 / idle.as_secs_f64() * 100.0,
         idle_secs: idle.as_secs(),
     })
+}
+
+/// PSS grouped by process name (`/proc/<pid>/comm`): (name, MB, count), largest first.
+fn by_name(pids: &[u32]) -> Vec<(String, f64, usize)> {
+    let mut groups: std::collections::BTreeMap<String, (u64, usize)> = Default::default();
+    for p in pids {
+        let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default().trim().to_string();
+        let e = groups.entry(name).or_default();
+        e.0 += crate::process::pss_of(*p);
+        e.1 += 1;
+    }
+    let mut out: Vec<_> = groups.into_iter().map(|(n, (kib, c))| (n, kib as f64 / 1024.0, c)).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
+/// "name 12.3 MB (×2), …"
+pub fn describe(groups: &[(String, f64, usize)]) -> String {
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(n, mb, c)| if *c > 1 { format!("{n} {mb:.1} MB (×{c})") } else { format!("{n} {mb:.1} MB") })
+        .collect();
+    parts.join(", ")
+}
+
+/// The minimal Tauri window (`src-tauri/examples/webkit-floor.rs`) at rest, measured as viban is: (PSS MB, by name).
+pub async fn floor(bin: &Path, settle: Duration) -> Result<(f64, Vec<(String, f64, usize)>)> {
+    let home = tempfile::tempdir()?;
+    let mut child = spawn(bin, home.path())?;
+    let stderr = child.stderr.take();
+    tokio::spawn(async move {
+        if let Some(s) = stderr {
+            let mut l = BufReader::new(s).lines();
+            while let Ok(Some(_)) = l.next_line().await {}
+        }
+    });
+    let pid = child.id().context("no pid")?;
+    // As long as viban is given after its board is served: the web process is up and has painted.
+    tokio::time::sleep(settle).await;
+    if let Ok(Some(st)) = child.try_wait() {
+        bail!("the webkit floor exited: {st}");
+    }
+    let pids = descendants(pid);
+    let total: u64 = pids.iter().map(|p| crate::process::pss_of(*p)).sum();
+    let groups = by_name(&pids);
+    stop(child).await?;
+    Ok((total as f64 / 1024.0, groups))
 }

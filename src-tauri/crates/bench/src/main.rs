@@ -30,6 +30,9 @@ struct Args {
     /// Only the agent benchmarks (PTY streaming, stalled viewer, echo, 32 agents).
     #[arg(long)]
     agents_only: bool,
+    /// Only the desktop benchmarks (launch, idle memory next to the WebKitGTK floor, idle CPU).
+    #[arg(long)]
+    desktop_only: bool,
     /// Only the review benchmarks (diff stats and one file of a 5,000-file, 20 MB change).
     #[arg(long)]
     review_only: bool,
@@ -57,13 +60,18 @@ async fn main() -> Result<()> {
 
     // Review (issue 9) first, on a quiet disk; its rows go in a section of their own at the end.
     let mut review_rows = Vec::new();
-    if !args.agents_only {
+    if args.desktop_only {
+        for (what, result, target) in desktop_rows(&args, runs).await? {
+            row(&what, result, &target);
+        }
+    }
+    if !args.agents_only && !args.desktop_only {
         for (what, result, target) in review::measure(runs).await? {
             println!("{what}: {result} (target {target})");
             review_rows.push(format!("| {what} | {result} | {target} |"));
         }
     }
-    let only_review = args.review_only;
+    let only_review = args.review_only || args.desktop_only;
 
     if !args.agents_only && !only_review {
         for (what, result, target) in server_rows(&args, runs).await? {
@@ -215,8 +223,21 @@ async fn desktop_rows(args: &Args, runs: usize) -> Result<Vec<Row>> {
                 format!("{:.0} ms", d.painted_ms),
                 "≤ 1000 ms",
             );
-            let mem = format!("{:.1} MB over {} processes", d.pss_mb, d.processes);
+            let mem = format!("{:.1} MB over {} processes: {}", d.pss_mb, d.processes, desktop::describe(&d.by_name));
             row("desktop idle memory: app + webview + PostgreSQL (PSS)", mem, "≤ 250 MB");
+            match std::env::var_os("VIBAN_FLOOR_BIN") {
+                Some(floor_bin) => {
+                    let (floor, groups) =
+                        desktop::floor(std::path::Path::new(&floor_bin), Duration::from_secs(12)).await?;
+                    row(
+                        "the WebKitGTK floor: a minimal Tauri window on a 272-byte page (PSS)",
+                        format!("{floor:.1} MB: {}", desktop::describe(&groups)),
+                        "—",
+                    );
+                    row("viban's desktop above that floor", format!("+{:.1} MB", d.pss_mb - floor), "≤ +40 MB");
+                }
+                None => println!("desktop floor: not measured (VIBAN_FLOOR_BIN unset; `cargo xtask bench` sets it)"),
+            }
             row(&format!("desktop idle CPU over {}s", d.idle_secs), format!("{:.2} %", d.cpu_percent), "≤ 1 %");
         }
         _ => println!("desktop: not measured (needs DISPLAY and VIBAN_DESKTOP_BIN; `cargo xtask bench` sets both)"),

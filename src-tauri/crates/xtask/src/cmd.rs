@@ -145,6 +145,9 @@ pub fn bench(quick: bool) -> Result<()> {
         "viban",
         "--bin",
         "fake-agent",
+        // The WebKitGTK floor the desktop's idle memory is compared with.
+        "--example",
+        "webkit-floor",
         // What the packages ship (`cargo xtask bundle` builds the same), so the bundle below reuses this build.
         "--features",
         "viban-desktop/custom-protocol",
@@ -157,6 +160,7 @@ pub fn bench(quick: bool) -> Result<()> {
         .env("VIBAN_PG_BIN", &ready.pg_bin)
         .env("VIBAN_SERVER_BIN", root().join("target/release/viban-server"))
         .env("VIBAN_FAKE_AGENT", root().join("target/release/fake-agent"))
+        .env("VIBAN_FLOOR_BIN", root().join("target/release/examples/webkit-floor"))
         .arg("--out")
         .arg(root().join("bench-results/latest.md"));
     if quick {
