@@ -13,6 +13,7 @@ mod fake_agent;
 mod harden;
 mod land;
 mod lifecycle;
+mod managed_pg;
 mod postgres_recovery;
 mod review;
 mod worktrees;

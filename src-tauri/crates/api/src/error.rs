@@ -68,7 +68,7 @@ impl From<DbError> for ApiError {
                     "the disk holding viban's data is full: nothing was saved; free some space and try again",
                 )
             }
-            e @ (DbError::Other(_) | DbError::Migrate(_)) => {
+            e @ (DbError::Other(_) | DbError::Migrate(_) | DbError::SchemaNewer { .. }) => {
                 tracing::error!(error = %e, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error; see the server log")
             }

@@ -14,6 +14,12 @@ pub enum DbError {
     DiskFull(String),
     #[error("applying migrations failed: {0}")]
     Migrate(String),
+    /// The database was migrated by a newer viban: starting would run old code on a newer schema.
+    #[error(
+        "the database's schema is newer than this viban-server: it has migration {found}, this binary knows up to \
+         {known}. Run the newer viban-server (or restore a backup taken before the upgrade)"
+    )]
+    SchemaNewer { found: i64, known: i64 },
     #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
 }

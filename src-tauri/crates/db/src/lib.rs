@@ -27,6 +27,16 @@ pub use worktrees::StoredWorktree;
 /// Migrations compiled into the binary; applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../../migrations");
 
+/// The newest migration this binary carries.
+pub fn latest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// The migrations this binary carries, in order.
+pub fn known_migrations() -> Vec<i64> {
+    MIGRATOR.iter().map(|m| m.version).collect()
+}
+
 /// The pool plus the queries viban runs. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -64,8 +74,30 @@ impl Db {
         &self.pool
     }
 
+    /// Applies what is pending, under sqlx's advisory lock (two instances migrating at once take turns; the
+    /// second finds nothing to do). Refuses a schema a newer viban migrated.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| DbError::Migrate(e.to_string()))
+        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::VersionMissing(found) => {
+                DbError::SchemaNewer { found, known: latest_migration() }
+            }
+            e => DbError::Migrate(e.to_string()),
+        })
+    }
+
+    /// The migrations this database has applied (successfully), in order; empty before the first `migrate`.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, DbError> {
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(DbError::from_sqlx)?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(DbError::from_sqlx)
     }
 
     /// `SELECT 1` — the Supervisor's probe.

@@ -25,6 +25,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Use this PostgreSQL instead of the embedded one.
     pub database_url: Option<String>,
+    /// Connections the API's pool may open (the transcript store has 4 of its own).
+    pub db_pool_size: u32,
     /// Required when binding a non-loopback address; else the per-install token.
     pub token: Option<String>,
     /// Origins besides the server's own that may write and open WebSockets (e.g. the Vite dev server).
@@ -48,6 +50,7 @@ impl Default for Config {
             home: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: None,
+            db_pool_size: 10,
             token: None,
             allow_origins: Vec::new(),
             ui_dir: None,
@@ -211,7 +214,7 @@ impl App {
         options: PgConnectOptions,
         t0: Instant,
     ) -> Result<Serving, StartError> {
-        let db = Db::connect(options.clone()).await?;
+        let db = Db::connect_sized(options.clone(), config.db_pool_size.max(2)).await?;
         if let Err(e) = db.migrate().await {
             db.close().await;
             return Err(e.into());

@@ -6,6 +6,7 @@ mod app;
 pub mod client;
 pub mod doctor;
 pub mod logging;
+pub mod managed;
 mod server_file;
 pub mod token;
 pub mod watch_status;

@@ -34,6 +34,11 @@ enum Command {
         /// Use this PostgreSQL server instead of the embedded one (postgres://user:pass@host:port/db).
         #[arg(long, env = "VIBAN_DATABASE_URL", value_name = "URL", hide_env_values = true)]
         database_url: Option<String>,
+        /// Connections the API may open to PostgreSQL (the transcript store keeps 4 of its own). A managed
+        /// database's connection limit must allow this + 4 + 1 (the change feed) per instance.
+        #[arg(long, env = "VIBAN_DB_POOL_SIZE", default_value_t = 10, value_name = "N",
+            value_parser = clap::value_parser!(u32).range(2..=200))]
+        db_pool_size: u32,
         /// API token to require (default: the per-install token kept in the data dir). Visible to every local
         /// user in the process list: prefer --token-file or VIBAN_TOKEN.
         #[arg(long, env = "VIBAN_TOKEN", hide_env_values = true, conflicts_with = "token_file")]
@@ -67,6 +72,25 @@ enum Command {
     RotateToken {
         #[arg(long, env = "VIBAN_HOME", value_name = "DIR")]
         home: Option<PathBuf>,
+    },
+    /// Apply the database migrations this binary carries (a release step on a managed PostgreSQL). Idempotent and
+    /// safe from two instances at once (an advisory lock); refuses a schema a newer viban migrated.
+    Migrate {
+        /// postgres://user:pass@host:port/db (`?sslmode=require` for TLS).
+        #[arg(long, env = "VIBAN_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+        database_url: String,
+    },
+    /// Readiness, for a platform's health probe: exit 0 when ready, 1 (with why) when not. With --database-url:
+    /// the database answers and its schema is this binary's. Otherwise: the running server (its server.json, or
+    /// --url) answers /api/health with its database ready.
+    Check {
+        #[arg(long, env = "VIBAN_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+        database_url: Option<String>,
+        #[arg(long, env = "VIBAN_HOME", value_name = "DIR")]
+        home: Option<PathBuf>,
+        /// The server's base URL (default: the one in server.json).
+        #[arg(long, value_name = "URL", conflicts_with = "database_url")]
+        url: Option<String>,
     },
     /// Check PostgreSQL binaries, git, data dir and free disk; print what is missing and how to fix it.
     Doctor {
@@ -232,6 +256,28 @@ async fn update_guard(pending: PathBuf, deadline_secs: Option<u64>, log_file: Op
     }
 }
 
+async fn check(database_url: Option<String>, home: Option<PathBuf>, url: Option<String>) -> ExitCode {
+    let result = match database_url {
+        Some(db) => viban_server::managed::check_database(&db)
+            .await
+            .map(|v| format!("database ready: the schema is at version {v}, as this binary expects")),
+        None => match resolve_paths(home) {
+            Ok(paths) => viban_server::managed::check_server(&paths, url).await,
+            Err(code) => return code,
+        },
+    };
+    match result {
+        Ok(line) => {
+            println!("viban-server check: {line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("viban-server check: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -242,7 +288,18 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Serve { home, bind, database_url, token, token_file, allow_origins, open, ui_dir, repo_roots } => {
+        Command::Serve {
+            home,
+            bind,
+            database_url,
+            db_pool_size,
+            token,
+            token_file,
+            allow_origins,
+            open,
+            ui_dir,
+            repo_roots,
+        } => {
             let paths = AppPaths::resolve(home.as_deref()).ok();
             let _guard = viban_server::logging::init(paths.as_ref(), "viban-server");
             let token = match explicit_token(token, token_file) {
@@ -252,8 +309,17 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            let config =
-                Config { home, bind, database_url, token, allow_origins, ui_dir, repo_roots, ..Config::default() };
+            let config = Config {
+                home,
+                bind,
+                database_url,
+                db_pool_size,
+                token,
+                allow_origins,
+                ui_dir,
+                repo_roots,
+                ..Config::default()
+            };
             runtime.block_on(serve(config, open))
         }
         Command::UpdateGuard { pending, deadline_secs, log_file } => {
@@ -263,6 +329,19 @@ fn main() -> ExitCode {
             runtime.block_on(update_guard(pending, deadline_secs, log_file))
         }
         Command::LoginUrl { home, open } => runtime.block_on(login_url(home, open)),
+        Command::Migrate { database_url } => runtime.block_on(async {
+            match viban_server::managed::migrate(&database_url).await {
+                Ok((n, version)) => {
+                    println!("viban-server migrate: {n} migration(s) applied; the schema is at version {version}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("viban-server migrate: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }),
+        Command::Check { database_url, home, url } => runtime.block_on(check(database_url, home, url)),
         Command::RotateToken { home } => runtime.block_on(rotate_token(home)),
         Command::Doctor { home, clean } => {
             let paths = match AppPaths::resolve(home.as_deref()) {
