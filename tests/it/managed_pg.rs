@@ -2,7 +2,6 @@
 //! readiness probe, a schema a newer viban migrated, the pool size setting, and TLS to the database with `sslmode`
 //! honoured (the server refuses connections without TLS).
 
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -10,47 +9,14 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use reqwest::Method;
 use serde_json::json;
-use viban_core::AppPaths;
-use viban_runtime::{EmbeddedPostgres, RestartPolicy, Supervisor, SupervisorHandle};
+use viban_runtime::SupervisorHandle;
 use viban_test_support::{ServerProcess, git_repo};
 
 /// A separate PostgreSQL cluster to stand in for a managed one; with `tls`, it accepts only TLS connections.
 async fn external(dir: &Path, tls: bool) -> anyhow::Result<(SupervisorHandle, String)> {
-    let pg = EmbeddedPostgres::prepare(&AppPaths::under(dir))?;
-    pg.ensure_cluster().await?;
-    if tls {
-        require_tls(&pg.data_dir)?;
-    }
-    let c = pg.connection();
-    let url = format!("postgres://{}:{}@{}:{}/{}", c.user, c.password, c.host, c.port, c.database);
-    Ok((Supervisor::start(pg, RestartPolicy::default()).await?, url))
-}
-
-/// A self-signed certificate, `ssl = on`, and pg_hba allowing only `hostssl`.
-fn require_tls(data: &Path) -> anyhow::Result<()> {
-    let out = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
-        .arg("-keyout")
-        .arg(data.join("server.key"))
-        .arg("-out")
-        .arg(data.join("server.crt"))
-        .output()?;
-    anyhow::ensure!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
-    let owner = std::fs::metadata(data)?;
-    for f in ["server.key", "server.crt"] {
-        std::os::unix::fs::chown(data.join(f), Some(owner.uid()), Some(owner.gid()))?;
-        std::fs::set_permissions(data.join(f), std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    }
-    let conf = std::fs::read_to_string(data.join("postgresql.conf"))?;
-    std::fs::write(data.join("postgresql.conf"), format!("{conf}\nssl = on\n"))?;
-    let hba = std::fs::read_to_string(data.join("pg_hba.conf"))?;
-    let hba: String = hba
-        .lines()
-        .map(|l| if l.starts_with("host ") { l.replacen("host ", "hostssl ", 1) } else { l.to_string() })
-        .map(|l| l + "\n")
-        .collect();
-    std::fs::write(data.join("pg_hba.conf"), hba)?;
-    Ok(())
+    let (pg, url) = viban_test_support::external_pg::start(dir, tls).await?;
+    // The tests add sslmode themselves.
+    Ok((pg, url.trim_end_matches("?sslmode=require").to_string()))
 }
 
 fn server(args: &[&str]) -> anyhow::Result<std::process::Command> {

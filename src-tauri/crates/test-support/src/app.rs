@@ -36,6 +36,12 @@ impl TestApp {
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
         let home = tempfile::Builder::new().prefix("viban-test-").tempdir()?;
         let mut config = Config { home: Some(home.path().to_path_buf()), ..Config::default() };
+        if let Ok(url) = std::env::var(crate::external_pg::DATABASE_URL_VAR) {
+            // The integration suite against an external server: a database of its own, a small pool (the test
+            // cluster allows 24 connections and two tests run at once).
+            config.database_url = Some(crate::external_pg::fresh_database(&url).await?);
+            config.db_pool_size = 4;
+        }
         tune(&mut config);
         config.home = Some(home.path().to_path_buf());
         let app = App::start(config).await?;

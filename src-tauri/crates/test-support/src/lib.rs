@@ -2,6 +2,7 @@
 //! user's data, and waits poll against deadlines instead of sleeping.
 
 mod app;
+pub mod external_pg;
 mod process;
 
 use std::future::Future;

@@ -5,6 +5,7 @@ mod bundle;
 mod cmd;
 mod deny;
 mod desktop;
+mod external;
 mod installers;
 mod release;
 mod setup;

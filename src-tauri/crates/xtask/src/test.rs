@@ -84,6 +84,11 @@ pub fn all(e2e: bool) -> Result<()> {
                 .env("VIBAN_SERVER_BIN", root().join("target/debug/viban-server")),
         )
     });
+    if built {
+        step(&mut results, "rust integration tests on an external PostgreSQL (TLS only)", || {
+            crate::external::run(&pg_bin)
+        });
+    }
     let ui = root().join("ui");
     step(&mut results, "ui typecheck", || status(&mut npm(&ui, &["run", "typecheck", "--silent"])));
     step(&mut results, "ui lint (eslint)", || status(&mut npm(&ui, &["run", "lint", "--silent"])));
