@@ -117,3 +117,34 @@ fn a_pool_size_out_of_range_is_refused_with_its_range() -> anyhow::Result<()> {
     assert!(text(&out).contains("2..=200") || text(&out).contains("not in 2..=200"), "{}", text(&out));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_unreachable_database_is_retried_until_its_deadline_and_a_wrong_password_fails_at_once() -> anyhow::Result<()>
+{
+    // A port nothing listens on (bound, then let go).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let home = tempfile::tempdir()?;
+    let url = format!("postgres://viban:secret@127.0.0.1:{port}/postgres");
+    let (status, stderr) =
+        ServerProcess::expect_failure(home.path(), &["--database-url", &url], &[("VIBAN_DB_CONNECT_SECS", "3")])
+            .await?;
+    assert!(!status.success());
+    assert!(stderr.contains("retrying"), "no retry: {stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port} could not be reached within 3 s")), "{stderr}");
+    assert!(!stderr.contains("secret"), "the password must not be printed: {stderr}");
+
+    let pg_home = tempfile::tempdir()?;
+    let (pg, url) = external(pg_home.path(), false).await?;
+    let wrong = {
+        let (head, tail) = url.split_once('@').unwrap_or((&url, ""));
+        let user = head.rsplit_once(':').map_or(head, |(u, _)| u);
+        format!("{user}:wrong-password@{tail}")
+    };
+    let (status, stderr) =
+        ServerProcess::expect_failure(home.path(), &["--database-url", &wrong], &[("VIBAN_DB_CONNECT_SECS", "30")])
+            .await?;
+    assert!(!status.success());
+    assert!(stderr.contains("password authentication failed") && !stderr.contains("retrying"), "{stderr}");
+    pg.shutdown(Duration::from_secs(10)).await;
+    Ok(())
+}

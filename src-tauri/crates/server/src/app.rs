@@ -75,6 +75,8 @@ pub enum StartError {
     Database(#[from] DbError),
     #[error("invalid --database-url: {0}")]
     DatabaseUrl(String),
+    #[error("{0}")]
+    DatabaseUnreachable(String),
     #[error("could not listen on {addr}: {source}. Choose another --bind address or port")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("{0}")]
@@ -214,7 +216,11 @@ impl App {
         options: PgConnectOptions,
         t0: Instant,
     ) -> Result<Serving, StartError> {
-        let db = Db::connect_sized(options.clone(), config.db_pool_size.max(2)).await?;
+        let db = if config.database_url.is_some() {
+            connect_external(&options, config.db_pool_size.max(2)).await?
+        } else {
+            Db::connect_sized(options.clone(), config.db_pool_size.max(2)).await?
+        };
         if let Err(e) = db.migrate().await {
             db.close().await;
             return Err(e.into());
@@ -380,5 +386,45 @@ impl RunningApp {
         let _ = std::fs::remove_file(self.paths.server_json());
         tracing::info!(clean, "viban stopped");
         clean
+    }
+}
+
+/// How long `serve` keeps trying an external database that does not answer (`VIBAN_DB_CONNECT_SECS`, default 60).
+fn external_deadline() -> Duration {
+    let secs = std::env::var("VIBAN_DB_CONNECT_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    Duration::from_secs(secs)
+}
+
+/// Connects to an external database, retrying with backoff while it cannot be reached (a managed database that
+/// restarts, a network not up yet) instead of exiting at once into a platform's crash loop; a refusal (wrong
+/// password, no such database) fails at once.
+async fn connect_external(options: &PgConnectOptions, size: u32) -> Result<Db, StartError> {
+    let (deadline, t0) = (external_deadline(), Instant::now());
+    let mut wait = Duration::from_millis(500);
+    let where_ = format!("{}:{}", options.get_host(), options.get_port());
+    loop {
+        // One connection first: refused at once when nothing listens (a pool would wait out its acquire timeout).
+        let probe = async {
+            use sqlx::Connection;
+            let conn = sqlx::PgConnection::connect_with(options).await.map_err(viban_db::DbError::from_sqlx)?;
+            let _ = conn.close().await;
+            Db::connect_sized(options.clone(), size).await
+        };
+        match probe.await {
+            Ok(db) => return Ok(db),
+            Err(viban_db::DbError::Unavailable(why)) if t0.elapsed() + wait < deadline => {
+                tracing::warn!(database = %where_, %why, retry_in_ms = wait.as_millis() as u64, "the database cannot be reached yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(8));
+            }
+            Err(viban_db::DbError::Unavailable(why)) => {
+                return Err(StartError::DatabaseUnreachable(format!(
+                    "the database at {where_} could not be reached within {} s ({why}); check the URL, the network and \
+                     that the database is up",
+                    deadline.as_secs()
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
