@@ -154,3 +154,40 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() -> anyhow::Result<()> 
     app.stop().await;
     Ok(())
 }
+
+/// Behind a reverse proxy (`--public-url`): the public host is accepted in `Host` and its origin for writes and
+/// WebSockets, sign-in links point at it, and any other Host or Origin is still refused.
+#[tokio::test]
+async fn a_public_url_is_accepted_as_host_and_origin_and_nothing_else_is() -> anyhow::Result<()> {
+    let app = TestApp::start_with(|c| c.public_url = Some("https://viban.example.test".into())).await?;
+    let addr = app.app.addr;
+    for host in ["viban.example.test", "viban.example.test:443", &format!("localhost:{}", addr.port())] {
+        let r = raw_get(addr, host, "/api/health").await?;
+        assert!(r.starts_with("HTTP/1.1 200"), "{host}: {r}");
+    }
+    for host in ["evil.example", "viban.example.test:8443", "viban.example.test.evil.example"] {
+        let r = raw_get(addr, host, "/api/health").await?;
+        assert!(r.starts_with("HTTP/1.1 403") && r.contains("forbidden_host"), "{host}: {r}");
+    }
+    assert_eq!(ws_status(&app, Some("https://viban.example.test"), Some(&app.app.token)).await?, 101);
+    assert_eq!(ws_status(&app, Some("http://viban.example.test"), Some(&app.app.token)).await?, 403, "scheme matters");
+    assert_eq!(ws_status(&app, Some("https://evil.example"), Some(&app.app.token)).await?, 403);
+    assert!(app.app.login_url().starts_with("https://viban.example.test/#code="), "{}", app.app.login_url());
+    assert!(app.stop().await);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_malformed_public_url_stops_the_start_with_the_reason() -> anyhow::Result<()> {
+    for bad in ["viban.example.test", "https://viban.example.test/board", "ftp://viban.example.test"] {
+        let err = match TestApp::start_with(|c| c.public_url = Some(bad.into())).await {
+            Ok(app) => {
+                app.stop().await;
+                anyhow::bail!("{bad} was accepted")
+            }
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("--public-url"), "{bad}: {err}");
+    }
+    Ok(())
+}

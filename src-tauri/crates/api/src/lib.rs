@@ -29,7 +29,7 @@ pub use diff_cache::DiffCache;
 pub use error::ApiError;
 pub use response_cache::{CacheKey, ResponseCache};
 pub use routes::update::UpdateHub;
-pub use security::Guard;
+pub use security::{Guard, PublicUrl};
 
 /// Largest request body accepted (a task description is at most 100,000 characters).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

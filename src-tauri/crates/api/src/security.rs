@@ -29,23 +29,72 @@ pub struct Guard {
     base_url: String,
 }
 
+/// Where users reach viban through a reverse proxy (`--public-url https://viban.example.com`): its host is accepted
+/// in `Host`, its origin for writes and WebSockets, and sign-in links point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    origin: String,
+    hosts: Vec<String>,
+}
+
+impl PublicUrl {
+    /// `http(s)://host[:port]` (a trailing `/` allowed; no path, query or credentials).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let bad = |why: &str| format!("--public-url {raw:?}: {why}; give it as https://host[:port]");
+        let uri: axum::http::Uri = raw.trim().parse().map_err(|_| bad("not a URL"))?;
+        let scheme = uri.scheme_str().map(str::to_ascii_lowercase).ok_or_else(|| bad("no scheme"))?;
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return Err(bad("the scheme must be http or https")),
+        };
+        let authority = uri.authority().ok_or_else(|| bad("no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(bad("credentials do not belong in it"));
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(bad("viban is served from the root of its host, without a path"));
+        }
+        let host = authority.host().to_ascii_lowercase();
+        let port = authority.port_u16().unwrap_or(default_port);
+        let (origin, hosts) = if port == default_port {
+            (format!("{scheme}://{host}"), vec![host.clone(), format!("{host}:{port}")])
+        } else {
+            (format!("{scheme}://{host}:{port}"), vec![format!("{host}:{port}")])
+        };
+        Ok(Self { origin, hosts })
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
 impl Guard {
-    /// For a server bound to `addr`: loopback binds accept only their own names in `Host`. `extra_origins`
-    /// (`--allow-origin`, e.g. the Vite dev server) may also send writes and open WebSockets.
-    pub fn new(credentials: Arc<Credentials>, addr: std::net::SocketAddr, extra_origins: &[String]) -> Self {
+    /// For a server bound to `addr`: loopback binds accept only their own names in `Host` (and the public URL's, if
+    /// any: then any bind does). `extra_origins` (`--allow-origin`, e.g. the Vite dev server) may also send writes
+    /// and open WebSockets.
+    pub fn new(
+        credentials: Arc<Credentials>,
+        addr: std::net::SocketAddr,
+        extra_origins: &[String],
+        public: Option<&PublicUrl>,
+    ) -> Self {
         let port = addr.port();
         let mut names = vec![format!("localhost:{port}")];
         match addr.ip() {
             std::net::IpAddr::V4(ip) => names.push(format!("{ip}:{port}")),
             std::net::IpAddr::V6(ip) => names.push(format!("[{ip}]:{port}")),
         }
-        let base_url = format!("http://{}", names[1]);
+        let base_url = public.map_or_else(|| format!("http://{}", names[1]), |p| p.origin.clone());
         let origins: HashSet<String> = names
             .iter()
             .map(|h| format!("http://{h}"))
             .chain(extra_origins.iter().map(|o| o.trim_end_matches('/').to_ascii_lowercase()))
+            .chain(public.map(|p| p.origin.clone()))
             .collect();
-        let hosts = addr.ip().is_loopback().then(|| names.into_iter().collect());
+        let hosts = (addr.ip().is_loopback() || public.is_some())
+            .then(|| names.into_iter().chain(public.into_iter().flat_map(|p| p.hosts.clone())).collect());
         Self { credentials, hosts, origins, base_url }
     }
 
@@ -176,6 +225,23 @@ pub async fn log_request(req: Request, next: Next) -> Response {
 }
 
 #[cfg(test)]
+mod public_url_tests {
+    use super::PublicUrl;
+
+    #[test]
+    fn a_public_url_gives_its_origin_and_the_host_forms_a_proxy_sends() {
+        let p = PublicUrl::parse("https://Viban.Example.com/").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.origin(), "https://viban.example.com");
+        assert_eq!(p.hosts, ["viban.example.com", "viban.example.com:443"]);
+        let p = PublicUrl::parse("http://10.0.0.5:8443").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((p.origin(), p.hosts.as_slice()), ("http://10.0.0.5:8443", &["10.0.0.5:8443".to_string()][..]));
+        for bad in ["viban.example.com", "ftp://x", "https://u:p@x", "https://x/viban", "https://x/?a=1"] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::Secrets;
@@ -183,7 +249,12 @@ mod tests {
     #[test]
     fn origins_and_hosts() {
         let creds = Arc::new(Credentials::new(Secrets { token: "t".into(), session_key: "k".into() }, false, None));
-        let g = Guard::new(creds, std::net::SocketAddr::from(([127, 0, 0, 1], 9)), &["http://LOCALHOST:5173/".into()]);
+        let g = Guard::new(
+            creds,
+            std::net::SocketAddr::from(([127, 0, 0, 1], 9)),
+            &["http://LOCALHOST:5173/".into()],
+            None,
+        );
         assert!(g.origin_allowed("http://127.0.0.1:9") && g.origin_allowed("http://localhost:5173"));
         assert!(!g.origin_allowed("http://127.0.0.1:10"));
         assert!(g.host_allowed(Some("localhost:9")) && !g.host_allowed(Some("evil.example:9")));

@@ -31,6 +31,9 @@ pub struct Config {
     pub token: Option<String>,
     /// Origins besides the server's own that may write and open WebSockets (e.g. the Vite dev server).
     pub allow_origins: Vec<String>,
+    /// Where users reach viban through a reverse proxy (`--public-url`): accepted in `Host` and `Origin`, and where
+    /// sign-in links point.
+    pub public_url: Option<String>,
     pub ui_dir: Option<PathBuf>,
     /// Folders projects must live in (empty: anywhere but system folders).
     pub repo_roots: Vec<PathBuf>,
@@ -53,6 +56,7 @@ impl Default for Config {
             db_pool_size: 10,
             token: None,
             allow_origins: Vec::new(),
+            public_url: None,
             ui_dir: None,
             repo_roots: Vec::new(),
             restart_policy: RestartPolicy::default(),
@@ -260,7 +264,11 @@ impl App {
             .map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
         let token = credentials.token();
-        let guard = Arc::new(Guard::new(credentials, addr, &config.allow_origins));
+        let public = match config.public_url.as_deref().map(viban_api::PublicUrl::parse).transpose() {
+            Ok(p) => p,
+            Err(why) => return Err(StartError::Insecure(why)),
+        };
+        let guard = Arc::new(Guard::new(credentials, addr, &config.allow_origins, public.as_ref()));
         let (shell, _) = tokio::sync::broadcast::channel(8);
         let runs_cancel = CancellationToken::new();
         let runs = Runs::start(RunsConfig {

@@ -50,6 +50,10 @@ enum Command {
         /// server). Repeatable.
         #[arg(long = "allow-origin", env = "VIBAN_ALLOW_ORIGIN", value_delimiter = ',', value_name = "ORIGIN")]
         allow_origins: Vec<String>,
+        /// Where users reach viban through a TLS reverse proxy (https://host[:port]): its host is accepted in
+        /// `Host`, its origin for writes and WebSockets, and sign-in links point at it.
+        #[arg(long, env = "VIBAN_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
         /// Open the board in the browser, signed in (a single-use link).
         #[arg(long)]
         open: bool,
@@ -296,6 +300,7 @@ fn main() -> ExitCode {
             token,
             token_file,
             allow_origins,
+            public_url,
             open,
             ui_dir,
             repo_roots,
@@ -316,6 +321,7 @@ fn main() -> ExitCode {
                 db_pool_size,
                 token,
                 allow_origins,
+                public_url,
                 ui_dir,
                 repo_roots,
                 ..Config::default()
