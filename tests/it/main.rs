@@ -15,5 +15,6 @@ mod land;
 mod lifecycle;
 mod managed_pg;
 mod postgres_recovery;
+mod proxy;
 mod review;
 mod worktrees;

@@ -41,6 +41,10 @@ const APT: &[&str] = &[
     "runc",
     "debootstrap",
     "rpm",
+    // viban behind a reverse proxy (tests/it/proxy.rs); the package starts no service without systemd.
+    "caddy",
+    // TLS for the external PostgreSQL the integration suite also runs against.
+    "openssl",
 ];
 
 pub struct Ready {
