@@ -17,4 +17,5 @@ mod managed_pg;
 mod postgres_recovery;
 mod proxy;
 mod review;
+mod server_files;
 mod worktrees;

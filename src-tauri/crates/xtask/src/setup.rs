@@ -45,6 +45,8 @@ const APT: &[&str] = &[
     "caddy",
     // TLS for the external PostgreSQL the integration suite also runs against.
     "openssl",
+    // `systemd-analyze verify` on installers/server/viban-server.service.
+    "systemd",
 ];
 
 pub struct Ready {
