@@ -4,6 +4,7 @@
 
 mod app;
 pub mod client;
+pub mod deploy;
 pub mod doctor;
 pub mod logging;
 pub mod managed;

@@ -96,6 +96,20 @@ enum Command {
         #[arg(long, value_name = "URL", conflicts_with = "database_url")]
         url: Option<String>,
     },
+    /// Install a new viban-server beside the current one, switch to it, restart, and keep it only if it reports
+    /// healthy in time; otherwise switch back and restart the previous one. Exit 0: switched; 1: refused or rolled
+    /// back (the reason is printed).
+    Deploy {
+        /// The new viban-server binary.
+        binary: PathBuf,
+        #[command(flatten)]
+        target: DeployTarget,
+    },
+    /// Switch back to the previous binary and restart (after a deploy that got healthy but misbehaves).
+    Rollback {
+        #[command(flatten)]
+        target: DeployTarget,
+    },
     /// Check PostgreSQL binaries, git, data dir and free disk; print what is missing and how to fix it.
     Doctor {
         #[arg(long, env = "VIBAN_HOME", value_name = "DIR")]
@@ -118,6 +132,50 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         log_file: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args)]
+struct DeployTarget {
+    /// Where releases live: `releases/`, and the `current` and `previous` links the service runs from.
+    #[arg(long, default_value = "/opt/viban", value_name = "DIR")]
+    dir: PathBuf,
+    /// How to restart the service after a switch (run with `sh -c`).
+    #[arg(long, default_value = "systemctl restart viban-server", value_name = "COMMAND")]
+    restart_command: String,
+    /// Where the restarted server answers /api/health.
+    #[arg(long, default_value = "http://127.0.0.1:7777", value_name = "URL")]
+    health_url: String,
+    /// Seconds the new version has to report healthy.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    deadline_secs: u64,
+    /// The server's home: the process serving must then also be the binary switched to.
+    #[arg(long, value_name = "DIR")]
+    home: Option<PathBuf>,
+}
+
+impl DeployTarget {
+    fn options(self) -> viban_server::deploy::DeployOptions {
+        viban_server::deploy::DeployOptions {
+            dir: self.dir,
+            restart: self.restart_command,
+            health_url: self.health_url,
+            deadline: std::time::Duration::from_secs(self.deadline_secs),
+            home: self.home,
+        }
+    }
+}
+
+fn deployed(what: &str, result: Result<String, viban_server::deploy::DeployError>) -> ExitCode {
+    match result {
+        Ok(line) => {
+            println!("viban-server {what}: {line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("viban-server {what}: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 async fn serve(config: Config, open: bool) -> ExitCode {
@@ -348,6 +406,14 @@ fn main() -> ExitCode {
             }
         }),
         Command::Check { database_url, home, url } => runtime.block_on(check(database_url, home, url)),
+        Command::Deploy { binary, target } => {
+            let opts = target.options();
+            deployed("deploy", runtime.block_on(viban_server::deploy::deploy(&binary, &opts)))
+        }
+        Command::Rollback { target } => {
+            let opts = target.options();
+            deployed("rollback", runtime.block_on(viban_server::deploy::rollback(&opts)))
+        }
         Command::RotateToken { home } => runtime.block_on(rotate_token(home)),
         Command::Doctor { home, clean } => {
             let paths = match AppPaths::resolve(home.as_deref()) {
