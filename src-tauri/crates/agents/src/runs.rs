@@ -207,6 +207,8 @@ impl Runs {
         let repo = PathBuf::from(&project.repo_path);
         let base = req.base.clone().filter(|b| !b.trim().is_empty()).or(project.default_branch.clone());
         let (base_ref, base_commit, warnings) = {
+            let adding = self.inner.worktrees.adding_in(&repo);
+            let _one_at_a_time = adding.lock().await;
             let (repo, path, branch, copy) = (repo.clone(), path.clone(), branch.clone(), project.copy_files.clone());
             blocking(move || create_worktree(&repo, &path, &branch, base, &copy)).await??
         };
@@ -229,6 +231,8 @@ impl Runs {
         let run = match self.inner.db.insert_run(&new).await {
             Ok(r) => r,
             Err(e) => {
+                let adding = self.inner.worktrees.adding_in(&repo);
+                let _one_at_a_time = adding.lock().await;
                 let (repo, path) = (repo.clone(), path.clone());
                 let _ = blocking(move || viban_git::discard_worktree(&repo, &path, &branch)).await;
                 return Err(e.into());
@@ -442,6 +446,8 @@ impl Runs {
             w.unwatch(&path);
         }
         let repo = PathBuf::from(project.repo_path);
+        let adding = self.inner.worktrees.adding_in(&repo);
+        let _one_at_a_time = adding.lock().await;
         let p = path.clone();
         blocking(move || viban_git::remove_worktree(&repo, &p, force)).await??;
         self.inner.db.set_worktree_removed(&run.worktree_path).await?;

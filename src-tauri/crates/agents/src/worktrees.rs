@@ -44,6 +44,10 @@ pub(crate) struct WorktreeState {
     walks: Arc<tokio::sync::Semaphore>,
     /// The policy, the sweep and the API may decide about one path at once: checks and removal happen under it.
     cleaning: tokio::sync::Mutex<()>,
+    /// One worktree added or removed at a time per repository: twelve starts at once in one repository, with a
+    /// worktree removed meanwhile, once gave `git_failed` (git's `worktree add`/`remove`/`prune` share the
+    /// repository's worktree admin area); each takes a fraction of a second.
+    adding: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Default for WorktreeState {
@@ -52,11 +56,18 @@ impl Default for WorktreeState {
             sizes: Default::default(),
             walks: Arc::new(tokio::sync::Semaphore::new(1)),
             cleaning: Default::default(),
+            adding: Default::default(),
         }
     }
 }
 
 impl WorktreeState {
+    /// The lock worktree creation and removal in `repo` take.
+    pub(crate) fn adding_in(&self, repo: &Path) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.adding.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(repo.to_path_buf()).or_default().clone()
+    }
+
     /// Something in the worktree changed (the watcher): its size is computed again when next asked.
     pub(crate) fn invalidate(&self, path: &str) {
         if let Some(e) = lock(&self.sizes).get_mut(path) {
