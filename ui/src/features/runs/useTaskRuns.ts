@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { AgentInfo, Run } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
 import { useLiveSubscription } from '../connection/useLiveEvents';
 import { listAgents } from '../../api/agents';
 import { listTaskRuns } from '../../api/runs';
 import { sortNewestFirst, upsertRun } from './runFormat';
+import { useCoalescedLoad } from '../../lib/useCoalescedLoad';
 
 /** Run changes arriving closer together than this (status flips, output counters) cause one refetch. */
 const RELOAD_COALESCE_MS = 150;
@@ -22,39 +23,14 @@ export type TaskRuns = {
 export function useTaskRuns(taskId: string, projectId: string): TaskRuns {
   const [runs, setRuns] = useState<Run[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  // Every load and local change bumps this; an answer that comes back after a newer one started is stale.
-  const generation = useRef(0);
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-
-  const load = useCallback(async () => {
-    const mine = ++generation.current;
-    try {
-      const list = await listTaskRuns(taskId);
-      if (mine !== generation.current) return;
-      setRuns(sortNewestFirst(list));
-      setError(null);
-    } catch (e) {
-      if (mine === generation.current) setError(errorMessage(e));
-    }
-  }, [taskId]);
-
-  // Not a trailing debounce: a steady stream of changes must not postpone the refetch forever.
-  const scheduleReload = useCallback(() => {
-    if (timer.current !== null) return;
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      void load();
-    }, RELOAD_COALESCE_MS);
-  }, [load]);
-
-  useEffect(() => {
-    void load();
-    return () => {
-      generation.current += 1;
-      if (timer.current !== null) clearTimeout(timer.current);
-      timer.current = null;
-    };
-  }, [load]);
+  const fetchRuns = useCallback(() => listTaskRuns(taskId), [taskId]);
+  const apply = useCallback((list: Run[]) => {
+    setRuns(sortNewestFirst(list));
+    setError(null);
+  }, []);
+  const fail = useCallback((e: unknown) => setError(errorMessage(e)), []);
+  // A local change (upsert) makes an answer still on its way stale.
+  const { reload: scheduleReload, invalidate } = useCoalescedLoad(fetchRuns, apply, fail, RELOAD_COALESCE_MS);
 
   useLiveSubscription({
     onEvent: (event) => {
@@ -67,11 +43,11 @@ export function useTaskRuns(taskId: string, projectId: string): TaskRuns {
 
   const upsert = useCallback(
     (run: Run) => {
-      generation.current += 1;
+      invalidate();
       setRuns((current) => upsertRun(current ?? [], run));
       scheduleReload();
     },
-    [scheduleReload],
+    [invalidate, scheduleReload],
   );
 
   return { runs, error, upsert, scheduleReload };
