@@ -37,13 +37,11 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let id = parse_id("run", &id)?;
-    state.runs.get(id).await?;
-    if q.from.is_some() {
-        // An offset the run has not reached is refused here, with a status the client can read.
-        state.runs.attach(id, q.from).await?;
-    }
+    // Attached before the upgrade: an unknown run or an offset the run has not reached is refused with a status
+    // the client can read, and the socket starts from this attachment.
+    let first = state.runs.attach(id, q.from).await?;
     Ok(ws.on_upgrade(move |socket| async move {
-        if let Err(e) = serve(socket, state, id, q.from).await {
+        if let Err(e) = serve(socket, state, id, q.from, first).await {
             tracing::debug!(run = %id, error = %e, "terminal viewer ended");
         }
     }))
@@ -60,14 +58,28 @@ fn json(v: serde_json::Value) -> Message {
     Message::Text(v.to_string().into())
 }
 
-/// Waits until a queued run has a terminal (or ends without one), then attaches.
-async fn attach(state: &ApiState, id: Uuid, from: Option<u64>) -> Result<Option<Attachment>, String> {
+/// `first`, or — while the run is queued and has no terminal yet — a new attachment once it starts (or ends
+/// without starting).
+async fn attach(
+    state: &ApiState,
+    id: Uuid,
+    from: Option<u64>,
+    first: Attachment,
+) -> Result<Option<Attachment>, String> {
     let runs = &state.runs;
     let mut changes = runs.active_changes();
+    let mut first = Some(first);
     loop {
-        let a = runs.attach(id, from).await.map_err(|e| e.to_string())?;
+        let (a, was_first) = match first.take() {
+            Some(a) => (a, true),
+            None => (runs.attach(id, from).await.map_err(|e| e.to_string())?, false),
+        };
         if a.reader.is_live() || !runs.get(id).await.map_err(|e| e.to_string())?.status.is_active() {
             return Ok(Some(a));
+        }
+        if was_first {
+            // Taken before `changes` was subscribed: a start in between would not wake us, so look again now.
+            continue;
         }
         tokio::select! {
             r = changes.changed() => r.map_err(|e| e.to_string())?,
@@ -76,9 +88,15 @@ async fn attach(state: &ApiState, id: Uuid, from: Option<u64>) -> Result<Option<
     }
 }
 
-async fn serve(socket: WebSocket, state: ApiState, id: Uuid, from: Option<u64>) -> Result<(), String> {
+async fn serve(
+    socket: WebSocket,
+    state: ApiState,
+    id: Uuid,
+    from: Option<u64>,
+    first: Attachment,
+) -> Result<(), String> {
     let (mut sink, stream) = socket.split();
-    let attachment = match attach(&state, id, from).await {
+    let attachment = match attach(&state, id, from, first).await {
         Ok(Some(a)) => a,
         Ok(None) => return Ok(()),
         Err(e) => {
