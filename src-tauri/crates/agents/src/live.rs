@@ -48,7 +48,6 @@ pub struct LiveRun {
     /// Input and resize, once the agent's PTY exists (None while the setup script runs).
     control: OnceLock<PtyControl>,
     pub terminal: Arc<Mutex<Terminal>>,
-    pub started: Instant,
     /// A shell the user opened, not an agent: no card activity, no "waiting" notification.
     pub shell: AtomicBool,
     /// Every byte of output goes through it.
@@ -71,7 +70,6 @@ impl LiveRun {
             pgid: AtomicI32::new(0),
             control: OnceLock::new(),
             terminal,
-            started: transcript.started(),
             shell: AtomicBool::new(false),
             transcript,
         }

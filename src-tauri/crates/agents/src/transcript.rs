@@ -127,10 +127,6 @@ impl Transcript {
         self.paused.subscribe()
     }
 
-    pub fn started(&self) -> Instant {
-        self.started
-    }
-
     /// End offset of what is stored.
     pub fn end(&self) -> u64 {
         *self.stored.borrow()
