@@ -112,8 +112,14 @@ fn serves(home: Option<&Path>, bin: &Path) -> bool {
 pub async fn deploy(new: &Path, opts: &DeployOptions) -> Result<String, DeployError> {
     let version = version_of(new)?;
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let release = opts.dir.join("releases").join(format!("{version}-{secs}"));
-    std::fs::create_dir_all(&release).map_err(io(format!("create {}", release.display())))?;
+    // A release folder of its own, never the running one's: two deploys of one version can fall in one second
+    // (copying over the running binary fails with "text file busy").
+    let releases = opts.dir.join("releases");
+    std::fs::create_dir_all(&releases).map_err(io(format!("create {}", releases.display())))?;
+    let release = (0..100)
+        .map(|n| releases.join(if n == 0 { format!("{version}-{secs}") } else { format!("{version}-{secs}-{n}") }))
+        .find(|p| std::fs::create_dir(p).is_ok())
+        .ok_or_else(|| DeployError::Refused(format!("no free release folder in {}", releases.display())))?;
     let bin = release.join("viban-server");
     std::fs::copy(new, &bin).map_err(io(format!("copy {} to {}", new.display(), bin.display())))?;
     std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
