@@ -18,5 +18,6 @@ mod managed_pg;
 mod postgres_recovery;
 mod proxy;
 mod review;
+mod self_contained;
 mod server_files;
 mod worktrees;

@@ -12,6 +12,11 @@ pub enum PathsError {
     NoHome,
     #[error("could not create {path}: {source}. Check permissions and free space, or set {HOME_ENV} elsewhere")]
     Create { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{path} is not writable by this user (the folder belongs to uid {owner}, mode {mode:o}). Give this user write \
+         access (for a container volume: owned by the container's user), or set {HOME_ENV} elsewhere"
+    )]
+    NotWritable { path: PathBuf, owner: u32, mode: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +64,8 @@ impl AppPaths {
     /// Creates every directory, private (0700): config may hold API keys, logs hold task titles and screens.
     pub fn create_all(&self) -> Result<(), PathsError> {
         for dir in [&self.data_dir, &self.config_dir, &self.log_dir, &self.cache_dir] {
-            create_private_dir(dir).map_err(|source| PathsError::Create { path: dir.clone(), source })?;
+            create_private_dir(dir)
+                .map_err(|source| not_writable(dir).unwrap_or(PathsError::Create { path: dir.clone(), source }))?;
         }
         Ok(())
     }
@@ -120,7 +126,36 @@ fn absolute(p: &Path) -> PathBuf {
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    restrict(dir, 0o700)
+    match restrict(dir, 0o700) {
+        // Another owner's folder we may write in (e.g. a container volume made for any uid): usable, and
+        // `tighten_modes` warns that it could not be made private.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && writable(dir) => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(unix)]
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".viban-write-check-{}", std::process::id()));
+    let ok = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+/// The clearer error for a folder that exists but that we cannot write in.
+#[cfg(unix)]
+fn not_writable(dir: &Path) -> Option<PathsError> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir).ok().filter(|m| m.is_dir())?;
+    (!writable(dir)).then(|| PathsError::NotWritable {
+        path: dir.to_path_buf(),
+        owner: meta.uid(),
+        mode: meta.mode() & 0o7777,
+    })
+}
+#[cfg(not(unix))]
+fn not_writable(_dir: &Path) -> Option<PathsError> {
+    None
 }
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

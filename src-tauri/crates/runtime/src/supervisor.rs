@@ -62,7 +62,7 @@ impl Supervisor {
         let process = pg.start().await?;
         let (tx, rx) = watch::channel(Status {
             database: ServiceState::Ready,
-            database_address: format!("127.0.0.1:{}", pg.port()),
+            database_address: pg.address(),
             database_pid: Some(process.pid()),
         });
         let (cmd_tx, cmd_rx) = mpsc::channel(4);
@@ -189,7 +189,7 @@ async fn restart(
         match pg.start().await {
             Ok(p) => {
                 tracing::info!(pid = p.pid(), "PostgreSQL restarted");
-                tx.send_modify(|s| s.database_address = format!("127.0.0.1:{}", pg.port()));
+                tx.send_modify(|s| s.database_address = pg.address());
                 publish(tx, ServiceState::Ready, Some(p.pid()));
                 return Some(p);
             }

@@ -43,6 +43,8 @@ pub struct Config {
     pub notifier: Arc<dyn Notifier>,
     /// Waits of the SIGINT → SIGTERM → SIGKILL ladder that stops agents.
     pub ladder: Ladder,
+    /// The embedded PostgreSQL listens on its unix socket only (no TCP port).
+    pub pg_socket_only: bool,
     /// The version `server.json` reports: the desktop's package version (what its update guard waits for).
     pub version: String,
 }
@@ -59,6 +61,7 @@ impl Default for Config {
             public_url: None,
             ui_dir: None,
             repo_roots: Vec::new(),
+            pg_socket_only: false,
             restart_policy: RestartPolicy::default(),
             notifier: Arc::new(LogNotifier),
             ladder: Ladder::default(),
@@ -87,6 +90,8 @@ pub enum StartError {
     Insecure(String),
     #[error("could not write {path}: {source}. Check permissions and free disk space")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Payload(#[from] crate::payload::PayloadError),
 }
 
 pub struct App;
@@ -116,11 +121,12 @@ fn step(name: &str, started: Instant) {
     tracing::debug!(step = name, ms = started.elapsed().as_secs_f64() * 1000.0, "startup");
 }
 
-fn ui_dir(configured: Option<PathBuf>) -> Option<PathBuf> {
+fn ui_dir(configured: Option<PathBuf>, packed: Option<PathBuf>) -> Option<PathBuf> {
     let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from));
     configured
         .into_iter()
         .chain(std::env::var_os("VIBAN_UI_DIR").map(PathBuf::from))
+        .chain(packed)
         .chain(exe_dir.iter().flat_map(|d| [d.join("ui"), d.join("../share/viban/ui")]))
         .chain(source_checkout_ui())
         .find(|d| d.join("index.html").is_file())
@@ -145,6 +151,8 @@ impl App {
         }
         let lock = DataDirLock::acquire(&paths.lock_file())?;
         step("paths+lock", t0);
+        crate::payload::unpack_own(&paths.cache_dir)?;
+        step("payload", t0);
 
         let loopback = config.bind.ip().is_loopback();
         if !loopback && config.token.is_none() {
@@ -164,12 +172,14 @@ impl App {
                 (Supervisor::external(), opts)
             }
             None => {
-                let pg = EmbeddedPostgres::prepare(&paths)?;
+                let mut pg = EmbeddedPostgres::prepare(&paths)?;
+                pg.listen_tcp = !config.pg_socket_only;
                 let created = pg.ensure_cluster().await?;
                 step("cluster", t0);
                 let c = pg.connection();
-                let opts = PgConnectOptions::new()
-                    .host(&c.host)
+                let opts = PgConnectOptions::new();
+                let opts = if pg.listen_tcp { opts.host(&c.host) } else { opts.socket(&pg.socket_dir) };
+                let opts = opts
                     .port(c.port)
                     .username(&c.user)
                     .password(&c.password)
@@ -294,7 +304,7 @@ impl App {
             diffs: Arc::new(viban_api::DiffCache::default()),
             repo_roots: Arc::new(config.repo_roots.clone()),
             data_dir: paths.data_dir.clone(),
-            ui_dir: ui_dir(config.ui_dir.clone()),
+            ui_dir: ui_dir(config.ui_dir.clone(), crate::payload::packed_ui_dir()),
             shutdown: cancel.clone(),
             update: update.clone(),
             version: Arc::from(config.version.as_str()),

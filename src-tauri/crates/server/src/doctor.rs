@@ -15,6 +15,9 @@ pub fn report(paths: &AppPaths) -> (String, bool) {
         let _ = writeln!(out, "{} {what:<12} {detail}", if good { "ok     " } else { "MISSING" });
         good
     };
+    if let Err(e) = crate::payload::unpack_own(&paths.cache_dir) {
+        ok &= line(false, "payload", e.to_string());
+    }
     ok &= match binaries::resolve(&paths.cache_dir) {
         Ok(b) => line(true, "postgresql", format!("{} in {} ({})", b.version, b.bin_dir.display(), b.source)),
         Err(e) => line(false, "postgresql", e.to_string()),

@@ -32,7 +32,11 @@ pub fn server_bin() -> anyhow::Result<PathBuf> {
 }
 
 fn command(home: &Path, args: &[&str]) -> anyhow::Result<Command> {
-    let mut cmd = Command::new(server_bin()?);
+    command_of(&server_bin()?, home, args)
+}
+
+fn command_of(bin: &Path, home: &Path, args: &[&str]) -> anyhow::Result<Command> {
+    let mut cmd = Command::new(bin);
     cmd.arg("serve").arg("--home").arg(home).args(args);
     cmd.env_remove("VIBAN_HOME").env_remove("VIBAN_DATABASE_URL").env_remove("VIBAN_TOKEN");
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(false);
@@ -57,9 +61,22 @@ impl ServerProcess {
         Self::start(home, args, &[]).await
     }
 
+    /// Starts another binary (e.g. a self-contained copy) as a machine with nothing else would: an empty
+    /// environment but `PATH=/usr/bin:/bin` and `HOME`, which is the home.
+    pub async fn spawn_alone(bin: &Path, home: &Path, args: &[&str]) -> anyhow::Result<Self> {
+        crate::open_temp_parents(home)?;
+        let mut cmd = command_of(bin, home, args)?;
+        cmd.env_clear().env("PATH", "/usr/bin:/bin").env("HOME", home);
+        Self::start_command(cmd, home).await
+    }
+
     async fn start(home: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let mut cmd = command(home, args)?;
         cmd.envs(env.iter().copied());
+        Self::start_command(cmd, home).await
+    }
+
+    async fn start_command(mut cmd: Command, home: &Path) -> anyhow::Result<Self> {
         let mut child = cmd.spawn()?;
         let pid = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
         let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;

@@ -5,6 +5,7 @@ mod bundle;
 mod cmd;
 mod deny;
 mod desktop;
+mod dist;
 mod external;
 mod installers;
 mod release;
@@ -72,6 +73,13 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Build the self-contained viban-server (release, stripped; PostgreSQL and the UI packed in) into
+    /// target/dist/viban-server and print its size.
+    Dist {
+        /// Pack the debug build instead (no release build).
+        #[arg(long)]
+        debug: bool,
+    },
     /// Sign the bundle output of one version and write latest.json (keys from TAURI_SIGNING_PRIVATE_KEY[_PASSWORD]).
     Release {
         #[arg(long)]
@@ -123,6 +131,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::GenTypes { check } => cmd::gen_types(check),
         Command::CheckLayering => cmd::check_layering(),
         Command::Bench { quick } => cmd::bench(quick),
+        Command::Dist { debug } => dist::dist(debug).map(|_| ()),
         Command::Release { version, bundle_dir, base_url, notes, out } => {
             let notes = notes.map(std::fs::read_to_string).transpose()?;
             release::release(&release::Release {

@@ -1,8 +1,10 @@
-//! Finding PostgreSQL's binaries, in order: `VIBAN_PG_BIN`, binaries shipped beside the app, a cached copy in the
-//! cache dir, the system's PostgreSQL. Nothing is ever downloaded at run time.
+//! Finding PostgreSQL's binaries, in order: `VIBAN_PG_BIN`, binaries packed into the running executable (the
+//! self-contained `viban-server`), binaries shipped beside the app, a cached copy in the cache dir, the system's
+//! PostgreSQL. Nothing is ever downloaded at run time.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use super::PgError;
 
@@ -11,6 +13,7 @@ pub const BIN_ENV: &str = "VIBAN_PG_BIN";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinSource {
     Env,
+    Embedded,
     Bundled,
     Cached,
     System,
@@ -20,6 +23,7 @@ impl std::fmt::Display for BinSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Env => "VIBAN_PG_BIN",
+            Self::Embedded => "packed into viban-server",
             Self::Bundled => "shipped with viban",
             Self::Cached => "cached copy",
             Self::System => "system PostgreSQL",
@@ -40,6 +44,13 @@ impl PgBinaries {
     pub fn tool(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
     }
+}
+
+static EMBEDDED: OnceLock<PathBuf> = OnceLock::new();
+
+/// The bin dir of the PostgreSQL this executable carries (unpacked at start): a fact about the process, set once.
+pub fn use_embedded(bin_dir: PathBuf) {
+    let _ = EMBEDDED.set(bin_dir);
 }
 
 /// Where a bundle or package puts PostgreSQL relative to the viban executable.
@@ -122,9 +133,11 @@ pub fn resolve(cache_dir: &Path) -> Result<PgBinaries, PgError> {
         }
         return probe(&dir, BinSource::Env);
     }
-    let ordered = bundled_candidates()
+    let ordered = EMBEDDED
+        .get()
+        .map(|d| (d.clone(), BinSource::Embedded))
         .into_iter()
-        .map(|d| (d, BinSource::Bundled))
+        .chain(bundled_candidates().into_iter().map(|d| (d, BinSource::Bundled)))
         .chain(std::iter::once((cache_dir.join("postgresql/bin"), BinSource::Cached)))
         .chain(system_candidates().into_iter().map(|d| (d, BinSource::System)));
     let mut last_err = None;

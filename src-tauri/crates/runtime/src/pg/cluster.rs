@@ -106,6 +106,7 @@ impl EmbeddedPostgres {
             root,
             socket_dir,
             log_file: paths.log_dir.join("postgresql.log"),
+            listen_tcp: true,
             port,
             password,
         })

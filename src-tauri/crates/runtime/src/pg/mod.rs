@@ -54,6 +54,8 @@ pub struct EmbeddedPostgres {
     pub data_dir: PathBuf,
     pub socket_dir: PathBuf,
     pub log_file: PathBuf,
+    /// Listen on 127.0.0.1 as well as the unix socket (the default). Off: the socket only, no TCP port at all.
+    pub listen_tcp: bool,
     port: u16,
     password: String,
 }
@@ -74,6 +76,15 @@ const DB_NAME: &str = "postgres";
 impl EmbeddedPostgres {
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where clients reach it, as the status line shows it.
+    pub fn address(&self) -> String {
+        if self.listen_tcp {
+            format!("127.0.0.1:{}", self.port)
+        } else {
+            format!("{}/.s.PGSQL.{}", self.socket_dir.display(), self.port)
+        }
     }
 
     pub fn account(&self) -> Option<&Account> {

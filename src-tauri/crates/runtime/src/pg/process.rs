@@ -11,9 +11,9 @@ use nix::unistd::Pid;
 
 use super::{EmbeddedPostgres, PgError};
 
-/// Settings for a desktop-sized server: little shared memory, few connections, loopback only.
+/// Settings for a desktop-sized server: little shared memory, few connections, loopback only (`listen_addresses`
+/// is set apart: 127.0.0.1, or nothing for the socket only).
 const SETTINGS: &[(&str, &str)] = &[
-    ("listen_addresses", "127.0.0.1"),
     ("unix_socket_permissions", "0700"),
     ("shared_buffers", "16MB"),
     ("max_connections", "24"),
@@ -178,6 +178,8 @@ impl EmbeddedPostgres {
         let log_start = std::fs::metadata(&self.log_file).map(|m| m.len()).unwrap_or(0);
         let mut cmd = self.command("postgres");
         cmd.arg("-D").arg(&self.data_dir).arg("-p").arg(self.port.to_string()).arg("-k").arg(&self.socket_dir);
+        let listen = if self.listen_tcp { "127.0.0.1" } else { "" };
+        cmd.arg("-c").arg(format!("listen_addresses={listen}"));
         for (k, v) in SETTINGS {
             cmd.arg("-c").arg(format!("{k}={v}"));
         }

@@ -61,8 +61,25 @@ enum Command {
         #[arg(long, env = "VIBAN_UI_DIR", value_name = "DIR")]
         ui_dir: Option<PathBuf>,
         /// Only accept projects inside this folder (repeatable).
-        #[arg(long = "repo-root", value_name = "DIR")]
+        #[arg(long = "repo-root", env = "VIBAN_REPO_ROOTS", value_delimiter = ',', value_name = "DIR")]
         repo_roots: Vec<PathBuf>,
+        /// The embedded PostgreSQL listens on its unix socket only, with no TCP port at all (what the container
+        /// image does).
+        #[arg(long, env = "VIBAN_PG_SOCKET_ONLY")]
+        pg_socket_only: bool,
+    },
+    /// Write a self-contained copy of this binary: PostgreSQL's portable binaries and the built UI packed into it,
+    /// unpacked once into the cache dir at its first start (`cargo xtask dist` runs this).
+    Pack {
+        /// The portable PostgreSQL's folder holding bin/, lib/ and share/ (`@embedded-postgres/<platform>/native`).
+        #[arg(long, value_name = "DIR")]
+        postgres: PathBuf,
+        /// The built UI (ui/dist).
+        #[arg(long, value_name = "DIR")]
+        ui: PathBuf,
+        /// Where to write the self-contained binary.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Print a new single-use sign-in link (valid 5 minutes) for the running viban.
     LoginUrl {
@@ -340,6 +357,29 @@ async fn check(database_url: Option<String>, home: Option<PathBuf>, url: Option<
     }
 }
 
+fn pack(postgres: &std::path::Path, ui: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    let packed = std::env::current_exe()
+        .map_err(|e| viban_server::payload::PayloadError::Input(format!("cannot find my own binary: {e}")))
+        .and_then(|exe| viban_server::payload::pack(&exe, postgres, ui, out));
+    match packed {
+        Ok(p) => {
+            let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+            println!(
+                "viban-server pack: wrote {} ({:.1} MiB: program {:.1} MiB + PostgreSQL and UI {:.1} MiB)",
+                out.display(),
+                mib(p.total_bytes),
+                mib(p.binary_bytes),
+                mib(p.archive_bytes)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("viban-server pack: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -362,6 +402,7 @@ fn main() -> ExitCode {
             open,
             ui_dir,
             repo_roots,
+            pg_socket_only,
         } => {
             let paths = AppPaths::resolve(home.as_deref()).ok();
             let _guard = viban_server::logging::init(paths.as_ref(), "viban-server");
@@ -382,6 +423,7 @@ fn main() -> ExitCode {
                 public_url,
                 ui_dir,
                 repo_roots,
+                pg_socket_only,
                 ..Config::default()
             };
             runtime.block_on(serve(config, open))
@@ -392,6 +434,7 @@ fn main() -> ExitCode {
             let _guard = viban_server::logging::init(None, "update-guard");
             runtime.block_on(update_guard(pending, deadline_secs, log_file))
         }
+        Command::Pack { postgres, ui, out } => pack(&postgres, &ui, &out),
         Command::LoginUrl { home, open } => runtime.block_on(login_url(home, open)),
         Command::Migrate { database_url } => runtime.block_on(async {
             match viban_server::managed::migrate(&database_url).await {
