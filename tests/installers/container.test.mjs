@@ -12,17 +12,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import { ensureBase, phase, podman } from './root.mjs';
+import { buildImage, imageSize } from './image.mjs';
+import { phase, podman } from './root.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '../..');
 const ENABLED = process.env.VIBAN_CONTAINER_TEST === '1';
 const IMAGE = `localhost/viban-server:test-${randomBytes(3).toString('hex')}`;
 const UID = 10001; // the image's user
@@ -67,32 +65,6 @@ async function until(what, fn, ms = 60_000) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-/** The Containerfile's global ARGs and its runtime stage, after an `artifacts` stage holding this build. */
-function testContainerfile() {
-  const text = readFileSync(join(REPO, 'installers/server/Containerfile'), 'utf8');
-  const firstFrom = text.search(/^FROM /m);
-  const runtime = text.indexOf('# ---- runtime ----');
-  assert.ok(firstFrom > 0 && runtime > firstFrom, 'the Containerfile keeps its runtime stage last, marked');
-  const args = text.slice(0, firstFrom).split('\n').filter((l) => l.startsWith('ARG ')).join('\n');
-  return `${args}\nFROM scratch AS artifacts\nCOPY artifacts/ /\n\n${text.slice(runtime)}`;
-}
-
-function stageArtifacts(dir) {
-  const a = join(dir, 'artifacts');
-  mkdirSync(join(a, 'usr/local/bin'), { recursive: true });
-  mkdirSync(join(a, 'usr/local/share/viban'), { recursive: true });
-  mkdirSync(join(a, 'usr/local/lib/viban'), { recursive: true });
-  const server = join(a, 'usr/local/bin/viban-server');
-  cpSync(process.env.VIBAN_SERVER_BIN, server);
-  sh('strip', ['--strip-all', server], 'strip');
-  cpSync(process.env.VIBAN_UI_DIR, join(a, 'usr/local/share/viban/ui'), { recursive: true });
-  const native = dirname(resolve(process.env.VIBAN_PG_BIN));
-  // cp -a keeps the libraries' symlinks; static archives are not shipped.
-  sh('cp', ['-a', native, join(a, 'usr/local/lib/viban/postgresql')], 'copying PostgreSQL');
-  sh('sh', ['-c', `rm -rf "${a}"/usr/local/lib/viban/postgresql/lib/*.a "${a}"/usr/local/lib/viban/postgresql/lib/pkgconfig`], 'rm');
-  writeFileSync(join(dir, 'Containerfile'), testContainerfile());
-}
-
 if (!ENABLED) {
   test('the container image runs viban with PostgreSQL inside', {
     skip: 'VIBAN_CONTAINER_TEST is not 1 (cargo xtask test sets it, with the binaries to put in the image)',
@@ -131,11 +103,12 @@ if (!ENABLED) {
   };
 
   /** `podman run -d` of the image with the usual mounts; returns the container's name. */
-  const runContainer = async ({ dataDir = data, env = { VIBAN_TOKEN: TOKEN }, publish = true } = {}) => {
+  const runContainer = async ({ dataDir = data, env = { VIBAN_TOKEN: TOKEN }, publish = true, user } = {}) => {
     const name = `viban-ctr-${randomBytes(4).toString('hex')}`;
     names.add(name);
     const args = ['run', '-d', '--name', name, '--security-opt', 'label=disable'];
     if (publish) args.push('-p', `127.0.0.1:${port}:7777`);
+    if (user) args.push('--user', user);
     args.push('-v', `${dataDir}:/data`, '-v', `${repos}:/repos`, '-v', `${process.env.VIBAN_FAKE_AGENT_BIN}:/opt/fake-agent:ro`);
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     const r = await podman([...args, IMAGE]);
@@ -170,19 +143,15 @@ if (!ENABLED) {
     for (const v of ['VIBAN_SERVER_BIN', 'VIBAN_PG_BIN', 'VIBAN_UI_DIR', 'VIBAN_FAKE_AGENT_BIN']) {
       assert.ok(process.env[v], `${v} must be set`);
     }
-    const base = await ensureBase();
     work = mkdtempSync(join(tmpdir(), 'viban-container-'));
     sh('chmod', ['755', work], 'chmod');
-    stageArtifacts(join(work, 'ctx'));
-    let start = Date.now();
-    const built = await podman(
-      ['build', '--format', 'docker', '--network', 'host', '--pull=never', '--build-arg', `DEBIAN_IMAGE=${base}`, '-t', IMAGE, '-f', join(work, 'ctx/Containerfile'), join(work, 'ctx')],
-      { timeout: 15 * 60_000 },
-    );
-    assert.equal(built.code, 0, `podman build failed:\n${built.stdout.slice(-4000)}\n${built.stderr.slice(-4000)}`);
-    note('image build (runtime stage)', Date.now() - start);
-    const size = await podman(['image', 'inspect', '--format', '{{.Size}}', IMAGE]);
-    console.log(`[container] image ${IMAGE}: ${(Number(size.stdout.trim()) / 1048576).toFixed(1)} MiB (debug viban-server)`);
+    const ms = await buildImage(join(work, 'ctx'), IMAGE, {
+      serverBin: process.env.VIBAN_SERVER_BIN,
+      pgBin: process.env.VIBAN_PG_BIN,
+      uiDir: process.env.VIBAN_UI_DIR,
+    });
+    note('image build (runtime stage)', ms);
+    console.log(`[container] image ${IMAGE}: ${((await imageSize(IMAGE)) / 1048576).toFixed(1)} MiB (debug viban-server)`);
     port = await freePort();
     // The user's volume and code: owned by the image's user, as `--user`/a named volume would give.
     data = join(work, 'data');
@@ -199,7 +168,6 @@ if (!ENABLED) {
     sh('sh', ['-c', `set -e; git init -q -b main "${repo}"; cd "${repo}"; echo hi > README.md; git add .; ` +
       'git -c user.name=t -c user.email=t@example.com commit -qm init'], 'git repo');
     sh('chown', ['-R', `${UID}:${UID}`, data, repos], 'chown');
-    start = Date.now();
   });
 
   after(async () => {
@@ -229,6 +197,12 @@ if (!ENABLED) {
     const tcp = await podman(['exec', first, 'sh', '-c', 'cat /proc/net/tcp /proc/net/tcp6 | awk \'$4 == "0A" {print $2}\'']);
     const listening = tcp.stdout.trim().split('\n').filter(Boolean).map((a) => parseInt(a.split(':')[1], 16));
     assert.deepEqual([...new Set(listening)], [7777], `only 7777 listens: ${listening}`);
+    const link = await podman(['exec', first, 'viban-server', 'login-url']);
+    assert.equal(link.code, 0, link.stderr);
+    const code = /#code=([0-9a-f]+)/.exec(link.stdout)?.[1];
+    assert.ok(code, `a sign-in link: ${link.stdout}`);
+    assert.match(link.stdout, /^http:\/\/127\.0\.0\.1:7777\/#code=/, 'a link a browser opens (not 0.0.0.0)');
+    console.log(`[container] login-url printed ${link.stdout.trim().replace(/#code=.*/, '#code=…')}`);
     const noAuth = await fetch(`http://127.0.0.1:${port}/api/projects`);
     assert.equal(noAuth.status, 401, 'the API needs the token');
   });
@@ -297,6 +271,22 @@ if (!ENABLED) {
     const after = await api(`/api/runs/${r.json.id}`);
     assert.notEqual(after.json?.status, 'running', after.text);
     await podman(['stop', '-t', String(GRACE_S), first]);
+  });
+
+  step('run as another uid (--user, as for repositories owned by the host user): it starts and writes as that uid', async () => {
+    const own = join(work, 'uid-4242');
+    mkdirSync(own);
+    sh('chown', ['4242:4242', own], 'chown');
+    const name = await runContainer({ dataDir: own, user: '4242:4242' });
+    try {
+      await healthy();
+      const ps = await podman(['exec', name, 'sh', '-c', 'ps -eo uid,args --no-headers | grep -E "postgres -D|viban-server serve" | grep -v grep']);
+      assert.ok(ps.stdout.trim().split('\n').every((l) => l.trim().startsWith('4242 ')), ps.stdout);
+      assert.equal(statSync(join(own, 'pg/data/PG_VERSION')).uid, 4242);
+    } finally {
+      await podman(['stop', '-t', String(GRACE_S), name]);
+    }
+    assert.equal(await exited(name), 0, await logs(name));
   });
 
   step('bad configurations: no token, a missing token secret, a volume the user cannot write', async () => {

@@ -82,7 +82,10 @@ impl Guard {
     ) -> Self {
         let port = addr.port();
         let mut names = vec![format!("localhost:{port}")];
+        // An all-interfaces bind (e.g. in a container) is opened as 127.0.0.1 on this machine.
         match addr.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => names.push(format!("127.0.0.1:{port}")),
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => names.push(format!("[::1]:{port}")),
             std::net::IpAddr::V4(ip) => names.push(format!("{ip}:{port}")),
             std::net::IpAddr::V6(ip) => names.push(format!("[{ip}]:{port}")),
         }

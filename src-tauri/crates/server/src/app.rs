@@ -141,6 +141,17 @@ fn source_checkout_ui() -> Option<PathBuf> {
     root.join("Cargo.toml").is_file().then(|| root.join("ui/dist"))
 }
 
+/// Where this machine reaches the server: an all-interfaces bind (0.0.0.0, e.g. in a container) is reached on
+/// loopback, which browsers open and `check`/`login-url` connect to.
+fn local_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
 impl App {
     pub async fn start(config: Config) -> Result<RunningApp, StartError> {
         let t0 = Instant::now();
@@ -314,7 +325,7 @@ impl App {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
         });
-        let url = format!("http://{addr}");
+        let url = local_url(addr);
         let file = ServerFile { url: url.clone(), token, pid: std::process::id(), version: config.version.clone() };
         if let Err(source) = file.write(&paths.server_json()) {
             runs.shutdown().await;

@@ -106,6 +106,20 @@ pub fn all(e2e: bool) -> Result<()> {
             )
         });
     }
+    if built && ui_built {
+        step(&mut results, "container image (podman: the Containerfile's runtime stage on a debootstrap base)", || {
+            status(
+                Command::new("node")
+                    .args(["--test", "tests/installers/container.test.mjs"])
+                    .current_dir(root())
+                    .env("VIBAN_CONTAINER_TEST", "1")
+                    .env("VIBAN_PG_BIN", &pg_bin)
+                    .env("VIBAN_SERVER_BIN", root().join("target/debug/viban-server"))
+                    .env("VIBAN_FAKE_AGENT_BIN", root().join("target/debug/fake-agent"))
+                    .env("VIBAN_UI_DIR", root().join("ui/dist")),
+            )
+        });
+    }
     if built {
         step(&mut results, "desktop e2e (Xvfb, tray, WebDriver)", || crate::desktop::tests(&pg_bin));
         // Last: it stamps other versions into the debug desktop binary (only that crate recompiles).
