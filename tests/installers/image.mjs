@@ -1,10 +1,11 @@
 // The viban-server image as the tests and the benchmark build it: the Containerfile's global ARGs and its runtime
 // stage (from `# ---- runtime ----` on), after an `artifacts` stage holding a build of this checkout, on the
-// debootstrap base (root.mjs). The `ui` and `build` stages need the public node and rust images, which no registry
+// debootstrap base (root.mjs) slimmed as debian:bookworm-slim is. The `ui` and `build` stages need the public node and rust images, which no registry
 // here provides.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,9 +44,42 @@ function stage(dir, { serverBin, pgBin, uiDir }) {
   writeFileSync(join(dir, 'Containerfile'), testContainerfile());
 }
 
+const SLIM = 'localhost/viban-test/bookworm:slim';
+const SLIM_RECIPE = 'slim-1';
+
+/**
+ * A stand-in for debian:bookworm-slim made from the debootstrap base the way Debian's slim images are: no manuals,
+ * docs (but copyrights) or translations, and dpkg told not to install them again; squashed into one layer so the
+ * removed files take no space.
+ */
+async function ensureSlim() {
+  const base = await ensureBase();
+  const label = await podman(['image', 'inspect', '--format', '{{ index .Labels "viban-test-recipe" }}', SLIM]);
+  if (label.code === 0 && label.stdout.trim() === SLIM_RECIPE) return SLIM;
+  const dir = mkdtempSync(join(tmpdir(), 'viban-slim-'));
+  try {
+    writeFileSync(
+      join(dir, 'Containerfile'),
+      `FROM ${base}\nLABEL viban-test-recipe=${SLIM_RECIPE}\n` +
+        "RUN printf '%s\\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' " +
+        "'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' " +
+        "'path-include /usr/share/locale/locale.alias' >/etc/dpkg/dpkg.cfg.d/docker-slim " +
+        "&& find /usr/share/doc -mindepth 1 ! -name copyright ! -type d -delete " +
+        '&& find /usr/share/doc -mindepth 1 -type d -empty -delete ' +
+        '&& rm -rf /usr/share/man/* /usr/share/info/* /var/cache/debconf/*-old /var/lib/apt/lists/* ' +
+        '&& find /usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +\n',
+    );
+    const r = await podman(['build', '--squash-all', '--pull=never', '--network', 'host', '-t', SLIM, dir]);
+    assert.equal(r.code, 0, `making the slim base failed:\n${r.stderr.slice(-3000)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return SLIM;
+}
+
 /** Builds `tag` in `dir` (a fresh folder); returns the build's wall time in ms. */
 export async function buildImage(dir, tag, bins) {
-  const base = await ensureBase();
+  const base = await ensureSlim();
   stage(dir, bins);
   const start = Date.now();
   const built = await podman(

@@ -47,8 +47,11 @@ fn site() -> anyhow::Result<Site> {
         &restart,
         format!(
             "#!/bin/sh\n# The restart double: what `systemctl restart viban-server` does to the unit.\nD='{d}'\n\
-             if [ -f \"$D/pid\" ]; then kill \"$(cat \"$D/pid\")\" 2>/dev/null; \
-             for i in $(seq 1 200); do kill -0 \"$(cat \"$D/pid\")\" 2>/dev/null || break; sleep 0.1; done; fi\n\
+             # Gone once it exited: a zombie counts as gone (systemd reaps its service at once; here the reaper \
+             may take seconds).\n\
+             alive() {{ s=$(sed 's/.*) //' \"/proc/$1/stat\" 2>/dev/null | cut -c1); [ -n \"$s\" ] && [ \"$s\" != Z ]; }}\n\
+             if [ -f \"$D/pid\" ]; then p=$(cat \"$D/pid\"); kill \"$p\" 2>/dev/null; \
+             for i in $(seq 1 2000); do alive \"$p\" || break; sleep 0.01; done; fi\n\
              setsid \"$D/current/viban-server\" serve --home '{h}' --bind 127.0.0.1:{port} >>\"$D/serve.log\" 2>&1 </dev/null &\n\
              echo $! > \"$D/pid\"\n",
             d = dir.display(),

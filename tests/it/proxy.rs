@@ -84,9 +84,15 @@ async fn through_caddy_the_api_the_change_feed_and_a_terminal_work_and_forgeries
     })
     .await?;
 
+    through_proxy(port, &public, &server).await
+}
+
+/// What must work through any proxy on `port`, which forwards to `server` (started with `--public-url public`).
+async fn through_proxy(port: u16, public: &str, server: &ServerProcess) -> anyhow::Result<()> {
     // The API through the proxy, with the public address as Host.
     let client = reqwest::Client::new();
     let health = client.get(format!("{public}/api/health")).send().await?;
+    let public = public.to_string();
     assert_eq!(health.status(), StatusCode::OK);
     let repos = tempfile::tempdir()?;
     let repo = git_repo(repos.path(), "proxied")?;
@@ -146,4 +152,114 @@ async fn through_caddy_the_api_the_change_feed_and_a_terminal_work_and_forgeries
     assert!(forged.starts_with("HTTP/1.1 403") && forged.contains("forbidden_host"), "{forged}");
     assert_eq!(ws(port, "/api/events", "http://evil.example", &server.token).await?.err(), Some(403));
     Ok(())
+}
+
+struct Nginx(tokio::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.start_kill();
+    }
+}
+
+/// `VIBAN_NGINX_BIN` (Debian's nginx, unpacked by `cargo xtask setup`), else `nginx` on PATH.
+fn nginx_bin() -> std::path::PathBuf {
+    std::env::var_os("VIBAN_NGINX_BIN").map_or_else(|| "nginx".into(), std::path::PathBuf::from)
+}
+
+/// A main config around `site`, with every path nginx writes inside `dir` (never /var/log/nginx or /run).
+fn nginx_conf(dir: &Path, site: &str) -> anyhow::Result<std::path::PathBuf> {
+    let d = dir.display();
+    for t in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+        std::fs::create_dir_all(dir.join(t))?;
+    }
+    std::fs::write(dir.join("site.conf"), site)?;
+    let conf = dir.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr warn;\nevents {{}}\nhttp {{\n\
+             access_log off;\nclient_body_temp_path {d}/body;\nproxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
+             include {d}/site.conf;\n}}\n"
+        ),
+    )?;
+    Ok(conf)
+}
+
+/// The shipped nginx site passes `nginx -t` (with a throwaway certificate in place of the real one), and its proxy
+/// part, served over plain HTTP on loopback, carries the API, the change feed and a terminal, with forgeries still
+/// refused.
+#[tokio::test]
+async fn through_the_shipped_nginx_site_everything_works_and_forgeries_are_still_refused() -> anyhow::Result<()> {
+    let site = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../installers/server/nginx.conf"))?;
+    let dir = tempfile::tempdir()?;
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=viban.example.com"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()?;
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let shipped = site
+        .replace("/etc/letsencrypt/live/viban.example.com/fullchain.pem", &cert.display().to_string())
+        .replace("/etc/letsencrypt/live/viban.example.com/privkey.pem", &key.display().to_string());
+    let check_dir = dir.path().join("check");
+    std::fs::create_dir_all(&check_dir)?;
+    let conf = nginx_conf(&check_dir, &shipped)?;
+    let tested = tokio::process::Command::new(nginx_bin())
+        .arg("-t")
+        .arg("-e")
+        .arg("stderr")
+        .arg("-p")
+        .arg(&check_dir)
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .await
+        .map_err(|e| anyhow::anyhow!("nginx is not available ({e}): run `cargo xtask setup`"))?;
+    let said = String::from_utf8_lossy(&tested.stderr);
+    assert!(tested.status.success() && said.contains("test is successful"), "{said}");
+
+    // The proxy part of the site exactly as shipped, in a plain-HTTP server on a free loopback port.
+    let home = tempfile::tempdir()?;
+    std::fs::create_dir_all(home.path().join("config"))?;
+    std::fs::write(home.path().join("config/agents.toml"), super::agents::profiles(""))?;
+    let port = free_port()?;
+    let public = format!("http://127.0.0.1:{port}");
+    let server = ServerProcess::spawn(home.path(), &["--public-url", &public]).await?;
+    let upstream = server.url.trim_start_matches("http://").to_string();
+    let part = |from: &str, to: &str| -> anyhow::Result<String> {
+        let a = site.find(from).ok_or_else(|| anyhow::anyhow!("the site has no {from}"))?;
+        let b = site[a..].find(to).ok_or_else(|| anyhow::anyhow!("the site has no {to}"))? + a;
+        Ok(site[a..b].to_string())
+    };
+    let map = part("map $http_upgrade", "upstream viban")?;
+    let proxy = part("# BEGIN viban proxy", "# END viban proxy")?;
+    let live = format!(
+        "{map}upstream viban {{\n    server {upstream};\n    keepalive 16;\n}}\n\
+         server {{\n    listen 127.0.0.1:{port};\n    {proxy}\n}}\n"
+    );
+    let run_dir = dir.path().join("run");
+    std::fs::create_dir_all(&run_dir)?;
+    let conf = nginx_conf(&run_dir, &live)?;
+    let child = tokio::process::Command::new(nginx_bin())
+        .arg("-e")
+        .arg("stderr")
+        .arg("-p")
+        .arg(&run_dir)
+        .arg("-c")
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let _proxy = Nginx(child);
+    wait_until("nginx to listen", Duration::from_secs(20), || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(|_| ())
+    })
+    .await?;
+    through_proxy(port, &public, &server).await
 }

@@ -153,12 +153,83 @@ fn make_dir(dir: &Path) -> Result<(), PayloadError> {
     std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir).map_err(io("create", dir))
 }
 
+/// Written without the tar crate's `unpack`, which resolves every entry's folder with `canonicalize` (~15
+/// `readlink`s per file) and sets mtimes: 29k syscalls for ~1,900 files. Here the paths are checked directly
+/// (relative, no `..`; the archive's checksum was verified, this guards against a packing bug), and a few threads
+/// write the files while the archive is read (measured: ~8% faster than one on this CI's disk, where creating a
+/// file costs 0.2–0.9 ms).
+const WRITERS: usize = 4;
+
+type FileJob = (PathBuf, u32, Vec<u8>);
+
 fn unpack_into(archive: &[u8], dir: &Path) -> Result<(), PayloadError> {
     make_dir(dir)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<FileJob>(64);
+    let rx = std::sync::Mutex::new(rx);
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS).map(|_| scope.spawn(|| write_files(&rx))).collect();
+        let read = read_entries(archive, dir, &tx);
+        drop(tx);
+        let written = writers.into_iter().try_for_each(|w| {
+            w.join().unwrap_or_else(|_| Err(PayloadError::Input("an unpacking thread panicked".into())))
+        });
+        read.and(written)
+    })
+}
+
+fn write_files(rx: &std::sync::Mutex<std::sync::mpsc::Receiver<FileJob>>) -> Result<(), PayloadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    loop {
+        let job = match rx.lock() {
+            Ok(r) => r.recv(),
+            Err(_) => return Err(PayloadError::Input("an unpacking thread panicked".into())),
+        };
+        let Ok((path, mode, data)) = job else { return Ok(()) };
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode & 0o755)
+            .open(&path)
+            .map_err(io("write", &path))?;
+        f.write_all(&data).map_err(io("write", &path))?;
+    }
+}
+
+fn read_entries(archive: &[u8], dir: &Path, tx: &std::sync::mpsc::SyncSender<FileJob>) -> Result<(), PayloadError> {
     let mut tar = tar::Archive::new(GzDecoder::new(archive));
-    tar.set_preserve_permissions(false);
-    tar.set_overwrite(true);
-    tar.unpack(dir).map_err(io("unpack into", dir))
+    let corrupt = |e: std::io::Error| PayloadError::Input(format!("the packed archive cannot be read: {e}"));
+    let mut made = std::collections::HashSet::new();
+    for entry in tar.entries().map_err(corrupt)? {
+        let mut entry = entry.map_err(corrupt)?;
+        let rel = entry.path().map_err(corrupt)?.into_owned();
+        if !rel.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) {
+            return Err(PayloadError::Input(format!("the packed archive holds an unsafe path: {}", rel.display())));
+        }
+        let target = dir.join(&rel);
+        let kind = entry.header().entry_type();
+        // Every folder exists before anything is written into it (not every one has an entry of its own).
+        let folder = if kind.is_dir() { Some(target.as_path()) } else { target.parent() };
+        if let Some(folder) = folder.filter(|f| !made.contains(*f)) {
+            make_dir(folder)?;
+            made.insert(folder.to_path_buf());
+        }
+        if kind.is_dir() {
+            continue;
+        } else if kind.is_symlink() {
+            let link =
+                entry.link_name().map_err(corrupt)?.ok_or_else(|| corrupt(std::io::ErrorKind::InvalidData.into()))?;
+            std::os::unix::fs::symlink(&link, &target).map_err(io("link", &target))?;
+        } else if kind.is_file() {
+            let mode = entry.header().mode().map_err(corrupt)?;
+            let mut data = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+            entry.read_to_end(&mut data).map_err(corrupt)?;
+            if tx.send((target, mode, data)).is_err() {
+                // A writer stopped on an error: it is reported by the join.
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Each start touches its payload's mark, so the age of the mark is the time since a binary last used it.

@@ -167,7 +167,26 @@ pub fn bench(quick: bool) -> Result<()> {
         c.arg("--quick");
     }
     status(&mut c)?;
+    server_bench(quick)?;
     installers_bench()
+}
+
+/// The server shapes (bench-results/server.md): the self-contained binary, the image, deploy and rollback.
+pub fn server_bench(quick: bool) -> Result<()> {
+    let dist = crate::dist::dist(false)?;
+    let ready = crate::setup::all()?;
+    status(
+        Command::new("node")
+            .arg("tests/installers/bench-server.mjs")
+            .arg("--out")
+            .arg(root().join("bench-results/server.md"))
+            .current_dir(root())
+            .env("VIBAN_BENCH_ROUNDS", if quick { "3" } else { "5" })
+            .env("VIBAN_DIST_BIN", dist)
+            .env("VIBAN_SERVER_BIN", root().join("target/release/viban-server"))
+            .env("VIBAN_PG_BIN", &ready.pg_bin)
+            .env("VIBAN_UI_DIR", root().join("ui/dist")),
+    )
 }
 
 /// The release .deb's size and installed size, and the first launch on a clean Debian root

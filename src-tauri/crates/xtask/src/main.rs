@@ -97,11 +97,14 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Run the benchmarks (release build) and write bench-results/latest.md.
+    /// Run the benchmarks (release build) and write bench-results/latest.md (and server.md, installers.md).
     Bench {
         /// Fewer repetitions, for a quick look.
         #[arg(long)]
         quick: bool,
+        /// Only the server shapes (self-contained binary, image, deploy): bench-results/server.md.
+        #[arg(long)]
+        server_only: bool,
     },
 }
 
@@ -130,7 +133,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::TestDesktop => setup::all().and_then(|r| desktop::tests(&r.pg_bin)),
         Command::GenTypes { check } => cmd::gen_types(check),
         Command::CheckLayering => cmd::check_layering(),
-        Command::Bench { quick } => cmd::bench(quick),
+        Command::Bench { quick, server_only: true } => cmd::server_bench(quick),
+        Command::Bench { quick, server_only: false } => cmd::bench(quick),
         Command::Dist { debug } => dist::dist(debug).map(|_| ()),
         Command::Release { version, bundle_dir, base_url, notes, out } => {
             let notes = notes.map(std::fs::read_to_string).transpose()?;

@@ -51,6 +51,8 @@ const APT: &[&str] = &[
 
 pub struct Ready {
     pub pg_bin: PathBuf,
+    /// Debian's nginx binary, unpacked (never installed: installing it starts a web server), for the proxy test.
+    pub nginx: PathBuf,
 }
 
 pub fn all() -> Result<Ready> {
@@ -63,7 +65,36 @@ pub fn all() -> Result<Ready> {
     tauri_driver()?;
     cargo_tool("cargo-machete", "0.9.2")?;
     cargo_tool("cargo-deny", "0.20.2")?;
-    Ok(Ready { pg_bin })
+    let nginx = nginx()?;
+    Ok(Ready { pg_bin, nginx })
+}
+
+/// `apt-get download nginx` unpacked into the cache: the binary the nginx site is tested with. Installing the package
+/// would start (and enable) a web server on port 80 of the developer's machine.
+fn nginx() -> Result<PathBuf> {
+    let dir = pg_cache().with_file_name("nginx");
+    let bin = dir.join("usr/sbin/nginx");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    let download = dir.with_file_name("nginx.download");
+    let _ = std::fs::remove_dir_all(&download);
+    std::fs::create_dir_all(&download)?;
+    status(Command::new("apt-get").args(["download", "-q", "nginx"]).current_dir(&download))
+        .context("apt-get download nginx (for the nginx site's test)")?;
+    let deb = std::fs::read_dir(&download)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .context("apt-get download nginx left no .deb")?;
+    let unpacked = dir.with_file_name("nginx.tmp");
+    let _ = std::fs::remove_dir_all(&unpacked);
+    status(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&unpacked, &dir)?;
+    let _ = std::fs::remove_dir_all(&download);
+    println!("setup: nginx (unpacked, not installed) in {}", dir.display());
+    Ok(bin)
 }
 
 fn have(cmd: &str) -> bool {

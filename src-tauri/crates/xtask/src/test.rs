@@ -53,8 +53,10 @@ fn machine_entries() -> BTreeSet<String> {
 pub fn all(e2e: bool) -> Result<()> {
     let mut results = Vec::new();
     let mut pg_bin = PathBuf::new();
+    let mut nginx = PathBuf::new();
     let set_up = step(&mut results, "setup", || {
-        pg_bin = crate::setup::all()?.pg_bin;
+        let ready = crate::setup::all()?;
+        (pg_bin, nginx) = (ready.pg_bin, ready.nginx);
         Ok(())
     });
     if !set_up {
@@ -81,6 +83,7 @@ pub fn all(e2e: bool) -> Result<()> {
             cargo()
                 .args(["test", "--workspace", "--no-fail-fast"])
                 .env("VIBAN_PG_BIN", &pg_bin)
+                .env("VIBAN_NGINX_BIN", &nginx)
                 .env("VIBAN_SERVER_BIN", root().join("target/debug/viban-server")),
         )
     });
