@@ -55,6 +55,12 @@ async fn kill_9_of_postgres_while_serving_recovers_without_restarting_viban() ->
     let project = seed(&server, repos.path()).await?;
     let old_pg = postmaster_pid(home.path()).ok_or_else(|| anyhow::anyhow!("no postmaster.pid"))?;
     kill(Pid::from_raw(old_pg), Signal::SIGKILL)?;
+    // First the restart itself: until the orphaned backends notice their postmaster died, a pooled connection can
+    // still answer (a fresh-clone run once created the task below before anything had restarted).
+    wait_until("the supervisor to start a new postmaster", Duration::from_secs(60), || async {
+        postmaster_pid(home.path()).filter(|&p| p != old_pg && viban_test_support::pid_alive(p))
+    })
+    .await?;
     let recovered = wait_until("a task to be created again", Duration::from_secs(60), || async {
         let r = server
             .call(Method::POST, &format!("/api/projects/{project}/tasks"), Some(json!({"title": "after crash"})))

@@ -2,6 +2,7 @@
 
 mod agent_env;
 mod bad_input;
+mod container;
 mod copy_files;
 mod crash;
 mod dash_prompt;

@@ -81,6 +81,19 @@ pub fn detect(profile: &Profile, path: &str) -> Detected {
     if let Some(problem) = &profile.problem {
         return Detected { problem: Some(problem.clone()), ..Default::default() };
     }
+    if profile.runtime == viban_core::RuntimeKind::Container {
+        // The command is the image's: what must be here is a container engine.
+        let image = profile.container.image.clone().unwrap_or_default();
+        return match ["podman", "docker"].iter().find_map(|e| which(e, path)) {
+            Some(engine) => {
+                Detected { path: Some(engine), version: Some(format!("in a container: {image}")), problem: None }
+            }
+            None => Detected {
+                problem: Some("runs in a container, and no podman or docker was found: install podman".into()),
+                ..Default::default()
+            },
+        };
+    }
     let Some(program) = profile.program() else { return Detected::default() };
     let Some(found) = which(program, path) else {
         let hint = profile.install_hint.as_deref().map(|h| format!(" Install it with: {h}")).unwrap_or_default();

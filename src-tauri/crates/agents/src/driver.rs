@@ -7,15 +7,23 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
-use viban_core::{Run, RunKind, RunStatus, TaskStatus};
+use viban_core::{Run, RunKind, RunStatus, RuntimeKind, TaskStatus};
 use viban_db::{CardMove, DbError, RunEnd};
 
+use crate::container::{ContainerSpec, Engine, WrapIds};
 use crate::live::{LiveRun, RunIds, store_output};
 use crate::procs::{self, Ladder, MARKER_VAR};
 use crate::pty::{Exit, SpawnSpec};
 use crate::runs::{Runs, lock};
 use crate::terminal::Terminal;
 use crate::transcript::{StoreTrouble, Transcript};
+
+/// What a run starts: the argv and environment, and the container engine and limits when it runs in one.
+struct Launched {
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    container: Option<(Engine, ContainerSpec)>,
+}
 
 /// After the agent exited, how long its output may still take to reach the store (grandchildren can hold the PTY;
 /// a full disk or a restarting database pauses the store).
@@ -144,7 +152,7 @@ impl Runs {
         db.set_run_starting(id).await.map_err(|e| e.to_string())?;
         let project = db.get_project(run.project_id).await.map_err(|e| e.to_string())?;
         let (follow_up, shell) = (run.follow_up_of.is_some(), run.kind == RunKind::Shell);
-        let (argv, mut env) = self.command_for(&run).await?;
+        let Launched { argv, mut env, container } = self.command_for(&run).await?;
         env.push((MARKER_VAR.into(), id.to_string()));
         env.push(("VIBAN_TASK_ID".into(), run.task_id.to_string()));
         let cwd = PathBuf::from(&run.worktree_path);
@@ -170,9 +178,32 @@ impl Runs {
         }
         // The terminal may have been resized while the setup script ran.
         let (cols, rows) = live.terminal.lock().unwrap_or_else(PoisonError::into_inner).size();
+        let argv = match container {
+            Some((engine, limits)) => {
+                let ids = WrapIds { run: id, home: crate::container::home_label(&self.inner.data_dir) };
+                let wrapped = engine.wrap(&limits, &ids, &cwd, &env, &argv);
+                db.set_run_runtime(
+                    id,
+                    RuntimeKind::Container.as_str(),
+                    &format!("{} · {}", limits.image, limits.limits()),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                crate::container::register(id, engine);
+                wrapped
+            }
+            None => argv,
+        };
         let spec = SpawnSpec { argv, cwd, env, cols, rows };
-        let (control, output, exit, pid) =
-            crate::pty::spawn(&spec, live.terminal.clone()).map_err(|e| e.to_string())?.control();
+        let (control, output, exit, pid) = match crate::pty::spawn(&spec, live.terminal.clone()) {
+            Ok(p) => p.control(),
+            Err(e) => {
+                // No container was made; forget the one it would have been.
+                let run = id.to_string();
+                tokio::task::spawn_blocking(move || crate::container::remove_for(&run));
+                return Err(e.to_string());
+            }
+        };
         let ticks = procs::start_ticks(pid).unwrap_or(0);
         live.set_agent(pid, control);
         if let Err(e) = db.set_run_running(id, pid, ticks, &procs::boot_id()).await {
@@ -190,26 +221,34 @@ impl Runs {
         Ok((live, output, exit))
     }
 
-    /// The agent's (or shell's) argv and environment, from its profile as it is now.
-    async fn command_for(&self, run: &Run) -> Result<(Vec<String>, Vec<(String, String)>), String> {
+    /// The agent's (or shell's) argv and environment, from its profile as it is now, and the container it runs in
+    /// when its profile says so.
+    async fn command_for(&self, run: &Run) -> Result<Launched, String> {
         let catalog = self.inner.catalog.clone();
         let (agent, prompt, follow_up) = (run.agent.clone(), run.prompt.clone(), run.follow_up_of.is_some());
         let shell = run.kind == RunKind::Shell;
         tokio::task::spawn_blocking(move || {
+            let path = catalog.path_var(false);
             if shell {
-                return Ok((crate::shell::argv(), vec![("PATH".into(), catalog.path_var(false))]));
+                return Ok(Launched { argv: crate::shell::argv(), env: vec![("PATH".into(), path)], container: None });
             }
             let profiles = catalog.profiles().map_err(|e| e.to_string())?;
             let profile = profiles.get(&agent).ok_or_else(|| format!("there is no agent profile {agent:?}"))?;
-            let path = catalog.path_var(false);
             let program = profile.program().unwrap_or_default();
+            let mut env: Vec<(String, String)> = profile.env.clone().into_iter().collect();
+            env.push(("PATH".into(), path.clone()));
+            if profile.runtime == RuntimeKind::Container {
+                // The command is the image's, not this machine's.
+                let spec = ContainerSpec::resolve(&profile.id, &profile.container, &profiles.container)?;
+                let engine = Engine::find(&profiles.container, &path)?;
+                let argv = profile.argv(program, &prompt, follow_up)?;
+                return Ok(Launched { argv, env, container: Some((engine, spec)) });
+            }
             let found = crate::detect::which(program, &path)
                 .ok_or_else(|| format!("{}: `{program}` was not found on your login shell's PATH", profile.name))?;
             // The profile may have changed since the run was queued: argv checks the prompt's place again.
             let argv = profile.argv(&found.to_string_lossy(), &prompt, follow_up)?;
-            let mut env: Vec<(String, String)> = profile.env.clone().into_iter().collect();
-            env.push(("PATH".into(), path));
-            Ok::<_, String>((argv, env))
+            Ok::<_, String>(Launched { argv, env, container: None })
         })
         .await
         .map_err(|e| e.to_string())?
@@ -231,6 +270,11 @@ impl Runs {
             after_term: Duration::from_millis(1000),
             after_kill: self.inner.ladder.after_kill,
         };
+        // Asked before the ladder removes the container, which forgets why it ended.
+        let oom = {
+            let (run, code) = (run.clone(), exit.code);
+            tokio::task::spawn_blocking(move || crate::container::out_of_memory(&run, code)).await.ok().flatten()
+        };
         let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(pgid, &run, quick)).await;
         let stored = match tokio::time::timeout(DRAIN, store).await {
             Ok(Ok(end)) => end,
@@ -242,6 +286,7 @@ impl Runs {
         let stopped = self.stop_requested(live.id);
         let (status, error) = match (&exit, stopped) {
             (_, true) => (RunStatus::Stopped, None),
+            (_, false) if oom.is_some() => (RunStatus::Failed, oom),
             (Exit { code: Some(0), .. }, false) => (RunStatus::Succeeded, None),
             (Exit { code: Some(c), .. }, false) => (RunStatus::Failed, Some(format!("the agent exited with code {c}"))),
             (Exit { signal: Some(s), .. }, false) => (RunStatus::Failed, Some(format!("the agent was killed ({s})"))),

@@ -3,6 +3,7 @@
 
 pub mod cast;
 pub mod catalog;
+pub mod container;
 pub mod detect;
 mod driver;
 pub mod editor;

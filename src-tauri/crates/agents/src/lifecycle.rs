@@ -33,7 +33,10 @@ impl Runs {
         let runs = Runs::new(cfg, watcher);
         let (queued, live): (Vec<_>, Vec<_>) =
             runs.inner.db.active_runs().await?.into_iter().partition(|r| r.status == viban_core::RunStatus::Queued);
+        let had_containers = live.iter().any(|r| r.runtime == viban_core::RuntimeKind::Container);
         runs.reap_previous(live.into_iter().map(|r| r.id).collect()).await?;
+        // Before anything new starts (a new run's container must not be taken for a leftover).
+        runs.reap_containers(had_containers).await;
         for run in queued {
             // A fresh table: nothing was stopped yet, so every run is queued (they start at the end of this).
             let _ = lock(&runs.inner.table).enqueue(run.id, run.project_id);
@@ -83,6 +86,29 @@ impl Runs {
         let interrupted = self.inner.db.interrupt_live_runs().await?;
         tracing::warn!(runs = interrupted.len(), reaped, "runs left live by the previous process are interrupted");
         Ok(())
+    }
+
+    /// Containers of this home whose run died with the previous process are removed. Asks the engine only when
+    /// some run or profile uses containers.
+    async fn reap_containers(&self, had_containers: bool) {
+        let catalog = self.inner.catalog.clone();
+        let home = crate::container::home_label(&self.inner.data_dir);
+        let removed = tokio::task::spawn_blocking(move || {
+            let profiles = catalog.profiles().ok()?;
+            let used = profiles.list.iter().any(|p| p.runtime == viban_core::RuntimeKind::Container);
+            if !(used || had_containers) {
+                return None;
+            }
+            let engine = crate::container::Engine::find(&profiles.container, &catalog.path_var(false)).ok()?;
+            Some(engine.reap(&home, &[]))
+        })
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+        if !removed.is_empty() {
+            tracing::warn!(runs = ?removed, "removed containers of runs that died with the previous process");
+        }
     }
 
     fn spawn_recounter(&self, mut changed: tokio::sync::mpsc::UnboundedReceiver<Touched>) {

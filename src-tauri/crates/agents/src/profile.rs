@@ -85,6 +85,9 @@ struct ProfileDef {
     shell: Option<bool>,
     env: Option<BTreeMap<String, String>>,
     install_hint: Option<String>,
+    /// `local` (default: a PTY on this machine) or `container`.
+    runtime: Option<viban_core::RuntimeKind>,
+    container: Option<crate::container::ContainerDef>,
 }
 
 impl ProfileDef {
@@ -100,6 +103,11 @@ impl ProfileDef {
             shell: over.shell.or(self.shell),
             env: over.env.or(self.env),
             install_hint: over.install_hint.or(self.install_hint),
+            runtime: over.runtime.or(self.runtime),
+            container: match (self.container, over.container) {
+                (Some(a), Some(b)) => Some(a.overlay(b)),
+                (a, b) => b.or(a),
+            },
         }
     }
 }
@@ -113,6 +121,8 @@ struct AgentsFile {
     agents: BTreeMap<String, ProfileDef>,
     #[serde(default)]
     editor: crate::editor::EditorSettings,
+    #[serde(default)]
+    container: crate::container::ContainerSettings,
 }
 
 /// How the agent is launched.
@@ -137,6 +147,9 @@ pub struct Profile {
     pub version_args: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub install_hint: Option<String>,
+    pub runtime: viban_core::RuntimeKind,
+    /// The profile's own container settings (the `[container]` defaults apply under them).
+    pub container: crate::container::ContainerDef,
 }
 
 impl Profile {
@@ -258,6 +271,8 @@ fn resolve(id: &str, def: ProfileDef, builtin: bool) -> Profile {
         version_args: def.version_args.unwrap_or_else(|| vec!["--version".into()]),
         env: def.env.unwrap_or_default(),
         install_hint: def.install_hint,
+        runtime: def.runtime.unwrap_or_default(),
+        container: def.container.unwrap_or_default(),
     }
 }
 
@@ -272,6 +287,8 @@ pub struct Profiles {
     pub runs: RunSettings,
     /// "Open in editor" (`[editor]`).
     pub editor: crate::editor::EditorSettings,
+    /// The container engine and default limits (`[container]`).
+    pub container: crate::container::ContainerSettings,
 }
 
 impl Profiles {
@@ -293,7 +310,7 @@ impl Profiles {
         for (id, def) in builtins.into_iter().chain(user.agents) {
             list.push(resolve(&id, def, false));
         }
-        Ok(Self { list, runs: user.runs, editor: user.editor })
+        Ok(Self { list, runs: user.runs, editor: user.editor, container: user.container })
     }
 
     pub fn get(&self, id: &str) -> Option<&Profile> {

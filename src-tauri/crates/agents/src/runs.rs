@@ -179,6 +179,9 @@ impl Runs {
                 return Err(RunError::DashPrompt(problem));
             }
             let program = profile.program().unwrap_or_default().to_string();
+            if profile.runtime == viban_core::RuntimeKind::Container {
+                return container_ready(profile, &profiles.container, &catalog.path_var(false));
+            }
             if crate::detect::which(&program, &catalog.path_var(false)).is_none() {
                 let hint =
                     profile.install_hint.as_deref().map(|h| format!(" Install it with: {h}")).unwrap_or_default();
@@ -496,4 +499,16 @@ fn create_worktree(
         }
     }
     Ok((base, commit, warnings))
+}
+
+/// A container profile can start: its limits make sense, an engine is there and has the image.
+fn container_ready(
+    profile: &crate::profile::Profile,
+    settings: &crate::container::ContainerSettings,
+    path: &str,
+) -> Result<(), RunError> {
+    let spec = crate::container::ContainerSpec::resolve(&profile.id, &profile.container, settings)
+        .map_err(RunError::BadProfile)?;
+    let engine = crate::container::Engine::find(settings, path).map_err(RunError::NotInstalled)?;
+    engine.image_present(&spec.image).map_err(|e| RunError::NotInstalled(format!("{}: {e}", profile.name)))
 }

@@ -74,6 +74,28 @@ impl RunKind {
     }
 }
 
+/// Where a run's agent ran: a PTY on this machine, or a container with limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeKind {
+    #[default]
+    Local,
+    Container,
+}
+
+impl RuntimeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Container => "container",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Local, Self::Container].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Run {
     pub id: Uuid,
@@ -82,6 +104,9 @@ pub struct Run {
     /// Profile id (`claude`, `codex`, `custom`, …); `shell` for a shell.
     pub agent: String,
     pub kind: RunKind,
+    pub runtime: RuntimeKind,
+    /// For a container run: its image and limits ("img · 2 CPUs · 4g · 1024 pids · network on").
+    pub runtime_detail: Option<String>,
     pub prompt: String,
     /// The run this one follows up (same worktree), if any.
     pub follow_up_of: Option<Uuid>,

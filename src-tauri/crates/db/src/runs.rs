@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use viban_core::{Run, RunKind, RunStatus, TaskStatus, UpdateTask};
+use viban_core::{Run, RunKind, RunStatus, RuntimeKind, TaskStatus, UpdateTask};
 
 use crate::{Db, DbError};
 
@@ -65,6 +65,8 @@ struct RunRow {
     project_id: Uuid,
     agent: String,
     kind: String,
+    runtime: String,
+    runtime_detail: Option<String>,
     prompt: String,
     follow_up_of: Option<Uuid>,
     status: String,
@@ -90,12 +92,16 @@ impl TryFrom<RunRow> for Run {
             .ok_or_else(|| DbError::Invalid(format!("run {} has an unknown status {:?}", r.id, r.status)))?;
         let kind = RunKind::parse(&r.kind)
             .ok_or_else(|| DbError::Invalid(format!("run {} has an unknown kind {:?}", r.id, r.kind)))?;
+        let runtime = RuntimeKind::parse(&r.runtime)
+            .ok_or_else(|| DbError::Invalid(format!("run {} has an unknown runtime {:?}", r.id, r.runtime)))?;
         Ok(Run {
             id: r.id,
             task_id: r.task_id,
             project_id: r.project_id,
             agent: r.agent,
             kind,
+            runtime,
+            runtime_detail: r.runtime_detail,
             prompt: r.prompt,
             follow_up_of: r.follow_up_of,
             status,
@@ -117,7 +123,7 @@ impl TryFrom<RunRow> for Run {
     }
 }
 
-const COLUMNS: &str = "id, task_id, project_id, agent, kind, prompt, follow_up_of, status, exit_code, error, \
+const COLUMNS: &str = "id, task_id, project_id, agent, kind, runtime, runtime_detail, prompt, follow_up_of, status, exit_code, error, \
      worktree_path, branch, base_ref, changed_files, output_bytes, cols, rows, warnings, created_at, started_at, finished_at";
 
 fn runs(rows: Vec<RunRow>) -> Result<Vec<Run>, DbError> {
@@ -233,6 +239,18 @@ impl Db {
     pub async fn set_run_starting(&self, id: Uuid) -> Result<(), DbError> {
         sqlx::query("UPDATE runs SET status = 'starting' WHERE id = $1 AND status = 'queued'")
             .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(DbError::from_sqlx)?;
+        Ok(())
+    }
+
+    /// Records where the run's agent runs (before it is spawned).
+    pub async fn set_run_runtime(&self, id: Uuid, runtime: &str, detail: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE runs SET runtime = $2, runtime_detail = $3 WHERE id = $1")
+            .bind(id)
+            .bind(runtime)
+            .bind(detail)
             .execute(self.pool())
             .await
             .map_err(DbError::from_sqlx)?;

@@ -7,6 +7,22 @@ use viban_core::AppPaths;
 use viban_runtime::pg::outside::{self, OnRunning, OutsideCluster, State};
 use viban_runtime::pg::{binaries, running_as_root};
 
+/// Whether a container engine can run agents. Required only when a profile runs in a container.
+fn container_line(paths: &AppPaths, line: &mut impl FnMut(bool, &str, String) -> bool) -> bool {
+    use viban_agents::container::Engine;
+    let text = std::fs::read_to_string(paths.config_dir.join("agents.toml")).unwrap_or_default();
+    let Ok(profiles) = viban_agents::profile::Profiles::load(&text) else { return true };
+    let needed = profiles.list.iter().any(|p| p.runtime == viban_core::RuntimeKind::Container);
+    let path = std::env::var("PATH").unwrap_or_default();
+    match Engine::find(&profiles.container, &path).and_then(|e| e.probe()) {
+        Ok(v) => line(true, "container", v),
+        Err(e) if needed => line(false, "container", e),
+        Err(e) => {
+            line(true, "container", format!("not usable (only needed for profiles with runtime = \"container\"): {e}"))
+        }
+    }
+}
+
 /// One line per check; returns the report and whether everything needed is there.
 pub fn report(paths: &AppPaths) -> (String, bool) {
     let mut out = String::new();
@@ -27,6 +43,7 @@ pub fn report(paths: &AppPaths) -> (String, bool) {
         _ => line(false, "git", "git is not on PATH; install it (e.g. `apt-get install git`)".into()),
     };
     ok &= writable(&paths.data_dir, &mut line);
+    ok &= container_line(paths, &mut line);
     let _ = line(true, "config", paths.config_dir.display().to_string());
     let _ = line(true, "logs", paths.log_dir.display().to_string());
     ok &= match free_bytes(&paths.data_dir) {

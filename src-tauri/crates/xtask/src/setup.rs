@@ -39,6 +39,8 @@ const APT: &[&str] = &[
     // The installer tests: a clean Debian root (debootstrap, podman with runc), the .rpm's contents.
     "podman",
     "runc",
+    // The init process of agent containers (`podman run --init`).
+    "catatonit",
     "debootstrap",
     "rpm",
     // viban behind a reverse proxy (tests/it/proxy.rs); the package starts no service without systemd.

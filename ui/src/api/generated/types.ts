@@ -82,11 +82,17 @@ export type RunStatus = "queued" | "starting" | "running" | "succeeded" | "faile
 
 export type RunKind = "agent" | "shell";
 
+export type RuntimeKind = "local" | "container";
+
 export type Run = { id: string, task_id: string, project_id: string, 
 /**
  * Profile id (`claude`, `codex`, `custom`, …); `shell` for a shell.
  */
-agent: string, kind: RunKind, prompt: string, 
+agent: string, kind: RunKind, runtime: RuntimeKind, 
+/**
+ * For a container run: its image and limits ("img · 2 CPUs · 4g · 1024 pids · network on").
+ */
+runtime_detail: string | null, prompt: string, 
 /**
  * The run this one follows up (same worktree), if any.
  */

@@ -24,6 +24,8 @@ function run(taskId: string, over: Partial<Run> = {}): Run {
     project_id: 'p',
     agent: 'claude',
     kind: 'agent',
+    runtime: 'local',
+    runtime_detail: null,
     prompt: 'do it',
     follow_up_of: null,
     status: 'running',

@@ -64,6 +64,11 @@ function RunRow({ run, agentName, selected, latest, worktreeRemoved, now, onSele
           {runLabel(run, agentName)}
         </span>
         {run.follow_up_of && <span className="muted small">follow-up</span>}
+        {run.runtime === 'container' && (
+          <span className="muted small run-runtime" data-testid="run-runtime" title={run.runtime_detail ?? undefined}>
+            container{run.runtime_detail ? ` · ${run.runtime_detail.split(' · ').slice(1).join(' · ')}` : ''}
+          </span>
+        )}
         <span className="spacer" />
         {run.status === 'queued' && run.queue_position !== null && (
           <span className="small" data-testid="run-queue-position">

@@ -10,6 +10,8 @@ function run(id: string, created_at: string, extra: Partial<Run> = {}): Run {
     project_id: 'p',
     agent: 'fake',
     kind: 'agent',
+    runtime: 'local',
+    runtime_detail: null,
     prompt: 'p',
     follow_up_of: null,
     status: 'succeeded',

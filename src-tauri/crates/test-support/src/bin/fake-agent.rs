@@ -54,6 +54,12 @@ struct Args {
     /// Exit with this code.
     #[arg(long, default_value_t = 0)]
     exit: u8,
+    /// Allocate and touch this many MiB, then say so (a memory limit kills the process before).
+    #[arg(long, value_name = "MIB")]
+    alloc_mib: Option<usize>,
+    /// Try a TCP connection to HOST:PORT and say whether it worked (for network-off checks).
+    #[arg(long, value_name = "HOST:PORT")]
+    connect: Option<String>,
     /// Internal: the grandchild's role.
     #[arg(long, hide = true)]
     sleeper: bool,
@@ -119,6 +125,25 @@ fn run(args: &Args) -> std::io::Result<()> {
             .stderr(std::process::Stdio::null())
             .status()?;
         writeln!(out, "started daemon")?;
+    }
+    if let Some(mib) = args.alloc_mib {
+        let mut held: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..mib {
+            // Every page written, so the memory is really used.
+            held.push(vec![1u8; 1024 * 1024]);
+        }
+        writeln!(out, "allocated {} MiB", held.len())?;
+    }
+    if let Some(addr) = &args.connect {
+        use std::net::ToSocketAddrs;
+        let tried = addr.to_socket_addrs().and_then(|mut a| {
+            let a = a.next().ok_or_else(|| std::io::Error::other("no address"))?;
+            std::net::TcpStream::connect_timeout(&a, Duration::from_secs(3))
+        });
+        match tried {
+            Ok(_) => writeln!(out, "connect {addr}: connected")?,
+            Err(e) => writeln!(out, "connect {addr}: failed ({e})")?,
+        }
     }
     for w in &args.writes {
         let (file, content) = w.split_once('=').unwrap_or((w.as_str(), ""));

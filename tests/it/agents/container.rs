@@ -1,0 +1,213 @@
+//! The container runtime for real, with podman (rootful here, runc as its OCI runtime): an agent image made by the
+//! test from the fake agent and the libraries it links (no image registry is reachable), runs whose profile says
+//! `runtime = "container"`. The whole life of a run, the memory limit, the network switched off, a stop that leaves
+//! no container, and a viban killed with -9 whose next start removes the container.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use reqwest::Method;
+use serde_json::json;
+use tokio::sync::OnceCell;
+use viban_test_support::{ServerProcess, git_repo, wait_until};
+
+use super::{Fixture, fake_agent};
+
+const IMAGE: &str = "localhost/viban-test/fake-agent:it";
+
+/// podman as viban should call it on this machine: runc, and no default ulimits (which this machine refuses).
+/// A wrapper named `podman`, so viban treats it as podman.
+fn engine_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("viban-it-podman-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let conf = dir.join("containers.conf");
+        let _ = std::fs::write(&conf, "[containers]\ndefault_ulimits = []\n");
+        let wrapper = dir.join("podman");
+        let _ = std::fs::write(
+            &wrapper,
+            format!("#!/bin/sh\nCONTAINERS_CONF='{}' exec podman --runtime runc \"$@\"\n", conf.display()),
+        );
+        let _ = std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755));
+        dir
+    })
+}
+
+fn podman(args: &[&str]) -> anyhow::Result<std::process::Output> {
+    Ok(std::process::Command::new(engine_dir().join("podman")).args(args).output()?)
+}
+
+/// The image: the fake agent and the shared libraries `ldd` names, at their paths, and a /tmp.
+async fn image() -> anyhow::Result<&'static str> {
+    static BUILT: OnceCell<()> = OnceCell::const_new();
+    BUILT
+        .get_or_try_init(|| async {
+            let dir = tempfile::tempdir()?;
+            let root = dir.path().join("root");
+            std::fs::create_dir_all(root.join("usr/local/bin"))?;
+            std::fs::create_dir_all(root.join("tmp"))?;
+            std::fs::set_permissions(root.join("tmp"), std::os::unix::fs::PermissionsExt::from_mode(0o1777))?;
+            std::fs::copy(fake_agent(), root.join("usr/local/bin/fake-agent"))?;
+            let ldd = std::process::Command::new("ldd").arg(fake_agent()).output()?;
+            for lib in String::from_utf8_lossy(&ldd.stdout).split_whitespace().filter(|w| w.starts_with('/')) {
+                let to = root.join(lib.trim_start_matches('/'));
+                std::fs::create_dir_all(to.parent().unwrap_or(&root))?;
+                std::fs::copy(lib, &to)?;
+            }
+            let tar = dir.path().join("root.tar");
+            let made = std::process::Command::new("tar").arg("-C").arg(&root).arg("-cf").arg(&tar).arg(".").status()?;
+            anyhow::ensure!(made.success(), "tar failed");
+            let _ = podman(&["rmi", "-f", IMAGE]);
+            let imported = podman(&["import", &tar.to_string_lossy(), IMAGE])
+                .map_err(|e| anyhow::anyhow!("podman is not available ({e}): run `cargo xtask setup`"))?;
+            anyhow::ensure!(imported.status.success(), "podman import: {}", String::from_utf8_lossy(&imported.stderr));
+            anyhow::Ok(())
+        })
+        .await?;
+    Ok(IMAGE)
+}
+
+/// `[container]` and the container profiles.
+async fn config() -> anyhow::Result<String> {
+    let image = image().await?;
+    let engine = engine_dir().join("podman");
+    let profile = |id: &str, args: &str, extra: &str| {
+        format!(
+            "[agents.{id}]\ncommand = \"/usr/local/bin/fake-agent\"\nruntime = \"container\"\nargs = [{args}]\n\
+             [agents.{id}.container]\nimage = {image:?}\n{extra}\n"
+        )
+    };
+    Ok([
+        format!("[container]\nengine = {:?}\nmemory = \"256m\"\ncpus = 1.0\npids = 128\n", engine.display()),
+        profile("boxed", r#""--ask", "Proceed?", "--write", "boxed.txt=done", "--", "{prompt}""#, ""),
+        profile("hog", r#""--alloc-mib", "400", "--", "{prompt}""#, "memory = \"96m\""),
+        profile("offline", r#""--connect", "host.containers.internal:{port}", "--", "{prompt}""#, "network = false"),
+        profile("online", r#""--connect", "host.containers.internal:{port}", "--", "{prompt}""#, ""),
+        profile("boxed-stubborn", r#""--ignore-sigterm", "--linger-ms", "600000", "--", "{prompt}""#, ""),
+    ]
+    .join("\n"))
+}
+
+fn containers_of(run: &str) -> anyhow::Result<String> {
+    let out = podman(&["ps", "-a", "--filter", &format!("label=dev.viban.run={run}"), "--format", "{{.Names}}"])?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[tokio::test]
+async fn podman_a_container_run_streams_takes_input_edits_the_worktree_and_is_removed() -> anyhow::Result<()> {
+    let f = Fixture::start(&config().await?).await?;
+    let run = f.run("boxed", "in a box").await?;
+    let id = run["id"].as_str().unwrap_or_default().to_string();
+    f.wait_screen(&id, "Proceed?").await?;
+    assert_eq!(containers_of(&id)?, format!("viban-run-{id}"), "the container is named after the run");
+    let r = f.app.post(&format!("/api/runs/{id}/input"), json!({"data": "yes\r"})).await?;
+    assert!(r.status.is_success(), "{r:?}");
+    let done = f.wait_status(&id, "succeeded", Duration::from_secs(60)).await?;
+    assert_eq!(done["runtime"], "container", "{done}");
+    assert_eq!(done["exit_code"], 0);
+    let detail = done["runtime_detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(IMAGE) && detail.contains("256m") && detail.contains("128 pids"), "{detail}");
+    let file = Path::new(done["worktree_path"].as_str().unwrap_or_default()).join("boxed.txt");
+    assert_eq!(std::fs::read_to_string(&file)?, "done\n");
+    let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&file)?);
+    let worktree_owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(file.parent().unwrap_or(&file))?);
+    assert_eq!(owner, worktree_owner, "the agent's file belongs to the worktree's owner");
+    let (bytes, _) = f.transcript(&id).await?;
+    assert!(String::from_utf8_lossy(&bytes).contains("you said: yes"), "the transcript holds the session");
+    wait_until("the container to be removed", Duration::from_secs(20), || async {
+        containers_of(&id).ok().filter(String::is_empty)
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn podman_an_agent_over_its_memory_limit_is_killed_and_the_run_says_so() -> anyhow::Result<()> {
+    let f = Fixture::start(&config().await?).await?;
+    let id = f.run("hog", "eat").await?["id"].as_str().unwrap_or_default().to_string();
+    let run = f.wait_status(&id, "failed", Duration::from_secs(60)).await?;
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(error.contains("memory limit (96 MiB)") && error.contains("raise `memory`"), "{run}");
+    assert_eq!(run["exit_code"], 137);
+    let (bytes, _) = f.transcript(&id).await?;
+    assert!(!String::from_utf8_lossy(&bytes).contains("allocated"), "it never got its memory");
+    assert_eq!(containers_of(&id)?, "");
+    Ok(())
+}
+
+#[tokio::test]
+async fn podman_a_network_off_profile_cannot_reach_the_host_and_a_network_on_one_can() -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            drop(s);
+        }
+    });
+    let f = Fixture::start(&config().await?.replace("{port}", &port.to_string())).await?;
+    let off = f.run("offline", "p").await?["id"].as_str().unwrap_or_default().to_string();
+    let on = f.run("online", "p").await?["id"].as_str().unwrap_or_default().to_string();
+    for id in [&off, &on] {
+        f.wait_status(id, "succeeded", Duration::from_secs(60)).await?;
+    }
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    let off_text = text(f.transcript(&off).await?.0);
+    let on_text = text(f.transcript(&on).await?.0);
+    assert!(off_text.contains(&format!("host.containers.internal:{port}: failed")), "{off_text}");
+    assert!(on_text.contains(&format!("host.containers.internal:{port}: connected")), "{on_text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn podman_stopping_an_agent_that_ignores_sigterm_leaves_no_container() -> anyhow::Result<()> {
+    let f = Fixture::start(&config().await?).await?;
+    let id = f.run("boxed-stubborn", "p").await?["id"].as_str().unwrap_or_default().to_string();
+    f.wait_screen(&id, "ready").await?;
+    assert!(!containers_of(&id)?.is_empty());
+    let r = f.app.post(&format!("/api/runs/{id}/stop"), json!({})).await?;
+    assert!(r.status.is_success(), "{r:?}");
+    f.wait_status(&id, "stopped", Duration::from_secs(60)).await?;
+    assert_eq!(containers_of(&id)?, "", "no container is left");
+    Ok(())
+}
+
+#[tokio::test]
+async fn podman_after_viban_is_killed_with_9_the_next_start_removes_the_container_and_keeps_the_transcript()
+-> anyhow::Result<()> {
+    let home = tempfile::tempdir()?;
+    std::fs::create_dir_all(home.path().join("config"))?;
+    std::fs::write(home.path().join("config/agents.toml"), config().await?)?;
+    let repos = tempfile::tempdir()?;
+    let repo = git_repo(repos.path(), "boxed")?;
+    let server = ServerProcess::spawn(home.path(), &[]).await?;
+    let project = server.call(Method::POST, "/api/projects", Some(json!({"name": "b", "repo_path": repo}))).await?;
+    let task = server
+        .call(Method::POST, &format!("/api/projects/{}/tasks", project.str("id")), Some(json!({"title": "t"})))
+        .await?;
+    let body = json!({"agent": "boxed-stubborn", "prompt": "survive"});
+    let id = server.call(Method::POST, &format!("/api/tasks/{}/runs", task.str("id")), Some(body)).await?.str("id");
+    wait_until("the agent's first output", Duration::from_secs(30), || async {
+        let r = server.call(Method::GET, &format!("/api/runs/{id}/screen"), None).await.ok()?;
+        r.body.to_string().contains("survive").then_some(())
+    })
+    .await?;
+    server.signal(Signal::SIGKILL);
+    drop(server);
+    assert!(!containers_of(&id)?.is_empty(), "the container outlived viban");
+
+    let server = ServerProcess::spawn(home.path(), &[]).await?;
+    assert_eq!(containers_of(&id)?, "", "the next start removed it");
+    let run = server.call(Method::GET, &format!("/api/runs/{id}"), None).await?;
+    assert_eq!(run.body["status"], "interrupted", "{run:?}");
+    let cast = reqwest::Client::new()
+        .get(format!("{}/api/runs/{id}/transcript.cast", server.url))
+        .bearer_auth(&server.token)
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(cast.contains("survive"), "the transcript is intact: {cast}");
+    Ok(())
+}
