@@ -211,3 +211,36 @@ async fn podman_after_viban_is_killed_with_9_the_next_start_removes_the_containe
     assert!(cast.contains("survive"), "the transcript is intact: {cast}");
     Ok(())
 }
+
+#[tokio::test]
+async fn podman_bad_container_profiles_say_what_is_wrong_and_leave_nothing() -> anyhow::Result<()> {
+    let image = image().await?;
+    let extra = format!(
+        "[agents.no-image]\ncommand = \"/usr/local/bin/fake-agent\"\nruntime = \"container\"\n\
+         [agents.no-image.container]\nimage = \"localhost/viban-test/never-built:none\"\n\n\
+         [agents.bad-limit]\ncommand = \"/usr/local/bin/fake-agent\"\nruntime = \"container\"\n\
+         [agents.bad-limit.container]\nimage = {image:?}\nmemory = \"lots\"\n\n\
+         [agents.not-in-image]\ncommand = \"/usr/bin/no-such-agent\"\nruntime = \"container\"\n\
+         [agents.not-in-image.container]\nimage = {image:?}\n"
+    );
+    let f = Fixture::start(&format!("{}\n{extra}", config().await?)).await?;
+    let task = f.task("bad").await?;
+    let r = f.app.post(&format!("/api/tasks/{task}/runs"), json!({"agent": "no-image", "prompt": "p"})).await?;
+    assert_eq!(r.body["code"], "agent_not_installed", "{r:?}");
+    let message = r.body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("never-built:none is not there") && message.contains("pull"), "{message}");
+
+    let limit = f.run("bad-limit", "p").await?["id"].as_str().unwrap_or_default().to_string();
+    let run = f.wait_status(&limit, "failed", Duration::from_secs(60)).await?;
+    assert!(run["error"].as_str().unwrap_or_default().contains("refused to start the agent (exit 125)"), "{run}");
+    let missing = f.run("not-in-image", "p").await?["id"].as_str().unwrap_or_default().to_string();
+    let run = f.wait_status(&missing, "failed", Duration::from_secs(60)).await?;
+    // The container's init (catatonit) says why in the terminal; the run has its exit code.
+    assert_eq!(run["exit_code"], 1, "{run}");
+    let (bytes, _) = f.transcript(&missing).await?;
+    assert!(String::from_utf8_lossy(&bytes).contains("failed to exec"), "{}", String::from_utf8_lossy(&bytes));
+    for id in [&limit, &missing] {
+        assert_eq!(containers_of(id)?, "", "nothing is left of {id}");
+    }
+    Ok(())
+}

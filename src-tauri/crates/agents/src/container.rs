@@ -306,12 +306,27 @@ pub fn register(run: Uuid, engine: Engine) {
     LIVE.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert_with(HashMap::new).insert(run, engine);
 }
 
-/// Why a container run died of SIGKILL (exit 137) that viban did not send: the engine's `OOMKilled` when it knows
+/// Why a container run ended badly, when the container tells more than the exit code: the engine's own codes
+/// (125–127), or a SIGKILL (exit 137) that viban did not send: the engine's `OOMKilled` when it knows
 /// (cgroup v2); with cgroup v1 it does not report it (seen with podman + runc here), and the memory limit is then
 /// named as the likely cause. The words the run shows; None for any other end.
-pub fn out_of_memory(run_id: &str, exit_code: Option<i32>) -> Option<String> {
+pub fn end_reason(run_id: &str, exit_code: Option<i32>) -> Option<String> {
     let run = run_id.parse::<Uuid>().ok()?;
+    // Only for a run in a container (a local agent's 127 is its own).
     let engine = LIVE.lock().unwrap_or_else(PoisonError::into_inner).as_ref()?.get(&run).cloned()?;
+    // The engine's own exit codes (podman and docker agree): it could not start the container or the command.
+    match exit_code {
+        Some(125) => {
+            return Some(
+                "the container engine refused to start the agent (exit 125): its message is in the terminal — \
+                 check the profile's image and limits"
+                    .into(),
+            );
+        }
+        Some(126) => return Some("the agent's command in the image cannot be run (exit 126)".into()),
+        Some(127) => return Some("the agent's command was not found in the image (exit 127)".into()),
+        _ => {}
+    }
     let out = engine
         .command()
         .args(["inspect", "--format", "{{.State.OOMKilled}} {{.HostConfig.Memory}}"])

@@ -271,9 +271,9 @@ impl Runs {
             after_kill: self.inner.ladder.after_kill,
         };
         // Asked before the ladder removes the container, which forgets why it ended.
-        let oom = {
+        let container_end = {
             let (run, code) = (run.clone(), exit.code);
-            tokio::task::spawn_blocking(move || crate::container::out_of_memory(&run, code)).await.ok().flatten()
+            tokio::task::spawn_blocking(move || crate::container::end_reason(&run, code)).await.ok().flatten()
         };
         let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(pgid, &run, quick)).await;
         let stored = match tokio::time::timeout(DRAIN, store).await {
@@ -286,7 +286,7 @@ impl Runs {
         let stopped = self.stop_requested(live.id);
         let (status, error) = match (&exit, stopped) {
             (_, true) => (RunStatus::Stopped, None),
-            (_, false) if oom.is_some() => (RunStatus::Failed, oom),
+            (_, false) if container_end.is_some() => (RunStatus::Failed, container_end),
             (Exit { code: Some(0), .. }, false) => (RunStatus::Succeeded, None),
             (Exit { code: Some(c), .. }, false) => (RunStatus::Failed, Some(format!("the agent exited with code {c}"))),
             (Exit { signal: Some(s), .. }, false) => (RunStatus::Failed, Some(format!("the agent was killed ({s})"))),
