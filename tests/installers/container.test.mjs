@@ -289,7 +289,7 @@ if (!ENABLED) {
     assert.equal(await exited(name), 0, await logs(name));
   });
 
-  step('bad configurations: no token, a missing token secret, a volume the user cannot write', async () => {
+  step('bad configurations: no token, a missing or malformed token secret, a volume the user cannot write', async () => {
     const noToken = await runContainer({ env: {}, publish: false });
     assert.notEqual(await exited(noToken), 0);
     assert.match(await logs(noToken), /without an explicit --token/);
@@ -297,6 +297,18 @@ if (!ENABLED) {
     const noSecret = await runContainer({ env: { VIBAN_TOKEN_FILE: '/run/secrets/viban_token' }, publish: false });
     assert.notEqual(await exited(noSecret), 0);
     assert.match(await logs(noSecret), /could not read --token-file \/run\/secrets\/viban_token/);
+
+    // A secret that is there but is not a token (an empty file, a short word).
+    const secret = join(work, 'short-token');
+    writeFileSync(secret, 'hunter2\n');
+    sh('chmod', ['644', secret], 'chmod');
+    const shortName = `viban-ctr-${randomBytes(4).toString('hex')}`;
+    names.add(shortName);
+    const short = await podman(['run', '-d', '--name', shortName, '--security-opt', 'label=disable', '-v', `${data}:/data`,
+      '-v', `${secret}:/run/secrets/viban_token:ro`, '-e', 'VIBAN_TOKEN_FILE=/run/secrets/viban_token', IMAGE]);
+    assert.equal(short.code, 0, short.stderr);
+    assert.notEqual(await exited(shortName), 0);
+    assert.match(await logs(shortName), /the first line must hold a token of at least 16 characters/);
 
     const locked = join(work, 'root-owned');
     mkdirSync(locked);
