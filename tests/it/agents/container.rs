@@ -3,76 +3,35 @@
 //! `runtime = "container"`. The whole life of a run, the memory limit, the network switched off, a stop that leaves
 //! no container, and a viban killed with -9 whose next start removes the container.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use reqwest::Method;
 use serde_json::json;
 use tokio::sync::OnceCell;
+use viban_test_support::podman::Podman;
 use viban_test_support::{ServerProcess, git_repo, wait_until};
 
 use super::{Fixture, fake_agent};
 
 const IMAGE: &str = "localhost/viban-test/fake-agent:it";
 
-/// podman as viban should call it on this machine: runc, and no default ulimits (which this machine refuses).
-/// A wrapper named `podman`, so viban treats it as podman.
-fn engine_dir() -> &'static Path {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("viban-it-podman-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        let conf = dir.join("containers.conf");
-        let _ = std::fs::write(&conf, "[containers]\ndefault_ulimits = []\n");
-        let wrapper = dir.join("podman");
-        let _ = std::fs::write(
-            &wrapper,
-            format!("#!/bin/sh\nCONTAINERS_CONF='{}' exec podman --runtime runc \"$@\"\n", conf.display()),
-        );
-        let _ = std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755));
-        dir
-    })
+fn podman() -> &'static Podman {
+    static PODMAN: std::sync::OnceLock<Podman> = std::sync::OnceLock::new();
+    PODMAN.get_or_init(|| Podman::new().unwrap_or_else(|e| panic!("a temp dir for the podman wrapper: {e}")))
 }
 
-fn podman(args: &[&str]) -> anyhow::Result<std::process::Output> {
-    Ok(std::process::Command::new(engine_dir().join("podman")).args(args).output()?)
-}
-
-/// The image: the fake agent and the shared libraries `ldd` names, at their paths, and a /tmp.
 async fn image() -> anyhow::Result<&'static str> {
     static BUILT: OnceCell<()> = OnceCell::const_new();
-    BUILT
-        .get_or_try_init(|| async {
-            let dir = tempfile::tempdir()?;
-            let root = dir.path().join("root");
-            std::fs::create_dir_all(root.join("usr/local/bin"))?;
-            std::fs::create_dir_all(root.join("tmp"))?;
-            std::fs::set_permissions(root.join("tmp"), std::os::unix::fs::PermissionsExt::from_mode(0o1777))?;
-            std::fs::copy(fake_agent(), root.join("usr/local/bin/fake-agent"))?;
-            let ldd = std::process::Command::new("ldd").arg(fake_agent()).output()?;
-            for lib in String::from_utf8_lossy(&ldd.stdout).split_whitespace().filter(|w| w.starts_with('/')) {
-                let to = root.join(lib.trim_start_matches('/'));
-                std::fs::create_dir_all(to.parent().unwrap_or(&root))?;
-                std::fs::copy(lib, &to)?;
-            }
-            let tar = dir.path().join("root.tar");
-            let made = std::process::Command::new("tar").arg("-C").arg(&root).arg("-cf").arg(&tar).arg(".").status()?;
-            anyhow::ensure!(made.success(), "tar failed");
-            let _ = podman(&["rmi", "-f", IMAGE]);
-            let imported = podman(&["import", &tar.to_string_lossy(), IMAGE])
-                .map_err(|e| anyhow::anyhow!("podman is not available ({e}): run `cargo xtask setup`"))?;
-            anyhow::ensure!(imported.status.success(), "podman import: {}", String::from_utf8_lossy(&imported.stderr));
-            anyhow::Ok(())
-        })
-        .await?;
+    BUILT.get_or_try_init(|| async { podman().agent_image(&fake_agent(), IMAGE) }).await?;
     Ok(IMAGE)
 }
 
 /// `[container]` and the container profiles.
 async fn config() -> anyhow::Result<String> {
     let image = image().await?;
-    let engine = engine_dir().join("podman");
+    let engine = podman().wrapper();
     let profile = |id: &str, args: &str, extra: &str| {
         format!(
             "[agents.{id}]\ncommand = \"/usr/local/bin/fake-agent\"\nruntime = \"container\"\nargs = [{args}]\n\
@@ -91,8 +50,7 @@ async fn config() -> anyhow::Result<String> {
 }
 
 fn containers_of(run: &str) -> anyhow::Result<String> {
-    let out = podman(&["ps", "-a", "--filter", &format!("label=dev.viban.run={run}"), "--format", "{{.Names}}"])?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    podman().containers_of(run)
 }
 
 #[tokio::test]

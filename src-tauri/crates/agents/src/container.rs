@@ -211,6 +211,8 @@ impl Engine {
         let path = |p: &Path| p.to_string_lossy().into_owned();
         // No `--rm`: the container is removed after the stop ladder, once viban asked why it ended (memory).
         out.extend(["run", "-i", "-t", "--init"].map(String::from));
+        // viban stores the transcript; the engine's own log of the TTY would write every byte to disk a second time.
+        out.push("--log-driver=none".into());
         out.extend(["--name".into(), container_name(ids.run)]);
         out.extend(["--label".into(), format!("{RUN_LABEL}={}", ids.run)]);
         out.extend(["--label".into(), format!("{HOME_LABEL}={}", ids.home)]);
@@ -403,7 +405,7 @@ mod tests {
         let env = vec![("PATH".into(), "/host/bin".into()), ("VIBAN_RUN_ID".into(), run.to_string())];
         let argv = engine.wrap(&spec, &ids, &dir, &env, &["agent".into(), "--go".into()]);
         let line = argv.join(" ");
-        assert!(line.starts_with("/usr/bin/podman --runtime runc run -i -t --init --name viban-run-"), "{line}");
+        assert!(line.starts_with("/usr/bin/podman --runtime runc run -i -t --init --log-driver=none --name viban-run-"), "{line}");
         for part in ["--memory 256m", "--cpus 1", "--pids-limit 64", "--network none", "dev.viban.home=abc"] {
             assert!(line.contains(part), "{part} in {line}");
         }

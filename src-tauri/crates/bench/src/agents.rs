@@ -103,7 +103,7 @@ pub(crate) async fn run_json(s: &Server, id: &str) -> Result<Value> {
     Ok(s.client.get(format!("{}/api/runs/{id}", s.url)).bearer_auth(&s.token).send().await?.json().await?)
 }
 
-async fn viewer(s: &Server, id: &str, from: Option<u64>) -> Result<Socket> {
+pub async fn viewer(s: &Server, id: &str, from: Option<u64>) -> Result<Socket> {
     let base = s.url.replacen("http://", "ws://", 1);
     let q = from.map(|f| format!("?from={f}")).unwrap_or_default();
     let mut req = format!("{base}/api/runs/{id}/pty{q}").into_client_request()?;
@@ -256,12 +256,12 @@ fn flood_lines(bytes: &[u8]) -> usize {
     bytes.split(|b| *b == b'\n').filter(|l| *l == line.as_bytes()).count()
 }
 
-/// `n` agents printing 8 MiB each at once while the board is read: (board latencies, every line arrived).
-pub async fn many_agents(s: &Server, project: &str, n: usize) -> Result<(Samples, bool)> {
+/// `n` runs of `agent` (printing 8 MiB each) at once while the board is read: (board latencies, every line arrived).
+pub async fn many_agents(s: &Server, project: &str, n: usize, agent: &str) -> Result<(Samples, bool)> {
     let expected = (8usize * 1024 * 1024).div_ceil(73);
     let mut ids = Vec::new();
     for _ in 0..n {
-        ids.push(start_run(s, project, "burst").await?);
+        ids.push(start_run(s, project, agent).await?);
     }
     let done = std::sync::atomic::AtomicBool::new(false);
     let board = format!("{}/api/projects/{project}/board", s.url);
@@ -397,7 +397,7 @@ pub async fn measure(quick: bool, runs: usize) -> Result<Vec<(String, String, &'
         format!("p50 {:.2} ms, p99 {:.2} ms", echo.p(50.0), echo.p(99.0)),
         "p99 ≤ 5 ms",
     ));
-    let (board, all) = many_agents(&s, &project, 32).await?;
+    let (board, all) = many_agents(&s, &project, 32, "burst").await?;
     rows.push((
         "32 agents printing 8 MiB each at once".into(),
         format!(

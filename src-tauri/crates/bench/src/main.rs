@@ -2,6 +2,7 @@
 //! writes a Markdown report. Medians of repeated runs; this machine is shared and noisy, so read ratios.
 
 mod agents;
+mod containers;
 mod desktop;
 mod load;
 mod process;
@@ -33,6 +34,9 @@ struct Args {
     /// Only the desktop benchmarks (launch, idle memory next to the WebKitGTK floor, idle CPU).
     #[arg(long)]
     desktop_only: bool,
+    /// Only the container runtime against the local one (podman; issue 14).
+    #[arg(long)]
+    containers_only: bool,
     /// Only the review benchmarks (diff stats and one file of a 5,000-file, 20 MB change).
     #[arg(long)]
     review_only: bool,
@@ -65,13 +69,13 @@ async fn main() -> Result<()> {
             row(&what, result, &target);
         }
     }
-    if !args.agents_only && !args.desktop_only {
+    if !args.agents_only && !args.desktop_only && !args.containers_only {
         for (what, result, target) in review::measure(runs).await? {
             println!("{what}: {result} (target {target})");
             review_rows.push(format!("| {what} | {result} | {target} |"));
         }
     }
-    let only_review = args.review_only || args.desktop_only;
+    let only_review = args.review_only || args.desktop_only || args.containers_only;
 
     if !args.agents_only && !only_review {
         for (what, result, target) in server_rows(&args, runs).await? {
@@ -79,6 +83,12 @@ async fn main() -> Result<()> {
         }
         for (what, result, target) in desktop_rows(&args, runs).await? {
             row(&what, result, &target);
+        }
+    }
+
+    if args.containers_only || (!only_review && !args.agents_only) {
+        for (what, result, target) in containers::measure(args.quick, runs).await? {
+            row(&what, result, target);
         }
     }
 

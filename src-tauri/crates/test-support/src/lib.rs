@@ -3,6 +3,7 @@
 
 mod app;
 pub mod external_pg;
+pub mod podman;
 mod process;
 
 use std::future::Future;
