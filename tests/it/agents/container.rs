@@ -39,7 +39,10 @@ async fn config() -> anyhow::Result<String> {
         )
     };
     Ok([
-        format!("[container]\nengine = {:?}\nmemory = \"256m\"\ncpus = 1.0\npids = 128\n", engine.display()),
+        format!(
+            "[container]\nengine = {:?}\nimage = {image:?}\nmemory = \"256m\"\ncpus = 1.0\npids = 128\n",
+            engine.display()
+        ),
         profile("boxed", r#""--ask", "Proceed?", "--write", "boxed.txt=done", "--", "{prompt}""#, ""),
         profile("hog", r#""--alloc-mib", "400", "--", "{prompt}""#, "memory = \"96m\""),
         profile("offline", r#""--connect", "host.containers.internal:{port}", "--", "{prompt}""#, "network = false"),
@@ -200,5 +203,35 @@ async fn podman_bad_container_profiles_say_what_is_wrong_and_leave_nothing() -> 
     for id in [&limit, &missing] {
         assert_eq!(containers_of(id)?, "", "nothing is left of {id}");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn podman_a_run_can_put_a_local_profile_in_a_container_and_its_follow_up_stays_there() -> anyhow::Result<()> {
+    let f = Fixture::start(&config().await?).await?;
+    let task = f.task("override").await?;
+    let body = json!({"agent": "ask", "prompt": "boxed by request", "runtime": "container"});
+    let r = f.app.post(&format!("/api/tasks/{task}/runs"), body).await?;
+    assert!(r.status.is_success(), "{r:?}");
+    let id = r.str("id");
+    assert_eq!(r.body["runtime"], "container", "{r:?}");
+    f.wait_screen(&id, "Proceed?").await?;
+    assert!(!containers_of(&id)?.is_empty(), "it runs in a container");
+    f.app.post(&format!("/api/runs/{id}/input"), json!({"data": "yes\r"})).await?;
+    f.wait_status(&id, "succeeded", Duration::from_secs(60)).await?;
+    let follow = f.app.post(&format!("/api/runs/{id}/follow-up"), json!({"prompt": "again"})).await?;
+    assert!(follow.status.is_success(), "{follow:?}");
+    assert_eq!(follow.body["runtime"], "container", "a follow-up runs where its run ran: {follow:?}");
+    let fid = follow.str("id");
+    f.wait_screen(&fid, "Proceed?").await?;
+    f.app.post(&format!("/api/runs/{fid}/input"), json!({"data": "no\r"})).await?;
+    f.wait_status(&fid, "succeeded", Duration::from_secs(60)).await?;
+
+    // And the other way: a container profile run here is refused, since its command is the image's.
+    let back = f
+        .app
+        .post(&format!("/api/tasks/{task}/runs"), json!({"agent": "boxed", "prompt": "p", "runtime": "local"}))
+        .await?;
+    assert_eq!(back.body["code"], "agent_not_installed", "{back:?}");
     Ok(())
 }

@@ -43,6 +43,7 @@ async fn run_row(f: &Fixture) -> anyhow::Result<(Db, Uuid)> {
         project_id: f.project.parse()?,
         agent: "none".into(),
         kind: RunKind::Agent,
+        runtime: viban_core::RuntimeKind::Local,
         prompt: String::new(),
         follow_up_of: None,
         worktree_path: format!("/nonexistent/viban-test/{id}"),

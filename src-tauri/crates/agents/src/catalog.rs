@@ -140,6 +140,7 @@ fn info(p: &Profile, d: Detected) -> AgentInfo {
         version: d.version,
         install_hint: p.install_hint.clone(),
         problem: d.problem,
+        runtime: p.runtime,
     }
 }
 

@@ -405,7 +405,10 @@ mod tests {
         let env = vec![("PATH".into(), "/host/bin".into()), ("VIBAN_RUN_ID".into(), run.to_string())];
         let argv = engine.wrap(&spec, &ids, &dir, &env, &["agent".into(), "--go".into()]);
         let line = argv.join(" ");
-        assert!(line.starts_with("/usr/bin/podman --runtime runc run -i -t --init --log-driver=none --name viban-run-"), "{line}");
+        assert!(
+            line.starts_with("/usr/bin/podman --runtime runc run -i -t --init --log-driver=none --name viban-run-"),
+            "{line}"
+        );
         for part in ["--memory 256m", "--cpus 1", "--pids-limit 64", "--network none", "dev.viban.home=abc"] {
             assert!(line.contains(part), "{part} in {line}");
         }

@@ -226,7 +226,7 @@ impl Runs {
     async fn command_for(&self, run: &Run) -> Result<Launched, String> {
         let catalog = self.inner.catalog.clone();
         let (agent, prompt, follow_up) = (run.agent.clone(), run.prompt.clone(), run.follow_up_of.is_some());
-        let shell = run.kind == RunKind::Shell;
+        let (shell, runtime) = (run.kind == RunKind::Shell, run.runtime);
         tokio::task::spawn_blocking(move || {
             let path = catalog.path_var(false);
             if shell {
@@ -237,7 +237,7 @@ impl Runs {
             let program = profile.program().unwrap_or_default();
             let mut env: Vec<(String, String)> = profile.env.clone().into_iter().collect();
             env.push(("PATH".into(), path.clone()));
-            if profile.runtime == RuntimeKind::Container {
+            if runtime == RuntimeKind::Container {
                 // The command is the image's, not this machine's.
                 let spec = ContainerSpec::resolve(&profile.id, &profile.container, &profiles.container)?;
                 let engine = Engine::find(&profiles.container, &path)?;

@@ -8,7 +8,9 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
-use viban_core::{FollowUp, Notifier, Run, RunKind, RunScreen, RunStatus, StartRun, TaskStatus, UpdateTask};
+use viban_core::{
+    FollowUp, Notifier, Run, RunKind, RunScreen, RunStatus, RuntimeKind, StartRun, TaskStatus, UpdateTask,
+};
 use viban_db::{ChangeFeed, Db, NewRun};
 use viban_git::WorktreeWatcher;
 
@@ -165,7 +167,13 @@ impl Runs {
 
     /// Checks that the agent can run here and now, with this prompt; the binary is looked up again when the run
     /// starts.
-    async fn check_agent(&self, agent: &str, prompt: &str, follow_up: bool) -> Result<(), RunError> {
+    async fn check_agent(
+        &self,
+        agent: &str,
+        prompt: &str,
+        follow_up: bool,
+        runtime: Option<RuntimeKind>,
+    ) -> Result<RuntimeKind, RunError> {
         let catalog = self.inner.catalog.clone();
         let agent = agent.to_string();
         let dash = prompt.starts_with('-');
@@ -179,8 +187,9 @@ impl Runs {
                 return Err(RunError::DashPrompt(problem));
             }
             let program = profile.program().unwrap_or_default().to_string();
-            if profile.runtime == viban_core::RuntimeKind::Container {
-                return container_ready(profile, &profiles.container, &catalog.path_var(false));
+            let runtime = runtime.unwrap_or(profile.runtime);
+            if runtime == RuntimeKind::Container {
+                return container_ready(profile, &profiles.container, &catalog.path_var(false)).map(|()| runtime);
             }
             if crate::detect::which(&program, &catalog.path_var(false)).is_none() {
                 let hint =
@@ -190,7 +199,7 @@ impl Runs {
                     profile.name
                 )));
             }
-            Ok(())
+            Ok(runtime)
         })
         .await?
     }
@@ -200,7 +209,7 @@ impl Runs {
         check_prompt(&req.prompt)?;
         let task = self.inner.db.get_task(task_id).await?;
         let project = self.inner.db.get_project(task.project_id).await?;
-        self.check_agent(&req.agent, &req.prompt, false).await?;
+        let runtime = self.check_agent(&req.agent, &req.prompt, false, req.runtime).await?;
         let id = Uuid::now_v7();
         let short = id.simple().to_string()[24..].to_string();
         let slug = viban_git::slug(&task.title);
@@ -221,6 +230,7 @@ impl Runs {
             project_id: project.id,
             agent: req.agent,
             kind: RunKind::Agent,
+            runtime,
             prompt: req.prompt,
             follow_up_of: None,
             worktree_path: path.display().to_string(),
@@ -261,13 +271,15 @@ impl Runs {
             return Err(RunError::RunActive);
         }
         let agent = req.agent.unwrap_or_else(|| prev.agent.clone());
-        self.check_agent(&agent, &req.prompt, true).await?;
+        // Same worktree, same place: a follow-up runs where the run it follows ran.
+        let runtime = self.check_agent(&agent, &req.prompt, true, Some(prev.runtime)).await?;
         let new = NewRun {
             id: Uuid::now_v7(),
             task_id: prev.task_id,
             project_id: prev.project_id,
             agent,
             kind: RunKind::Agent,
+            runtime,
             prompt: req.prompt,
             follow_up_of: Some(prev.id),
             worktree_path: prev.worktree_path.clone(),

@@ -42,6 +42,8 @@ impl Runs {
             project_id: prev.project_id,
             agent: SHELL_AGENT.into(),
             kind: RunKind::Shell,
+            // The user's shell is always on this machine, whatever the agent ran in.
+            runtime: viban_core::RuntimeKind::Local,
             prompt: String::new(),
             follow_up_of: None,
             worktree_path: prev.worktree_path.clone(),

@@ -149,6 +149,11 @@ pub struct StartRun {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<u16>,
+    /// Where to run it, overriding the profile's `runtime` (a container needs an image: the profile's, or
+    /// `[container] image` in agents.toml).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeKind>,
 }
 
 /// `POST /api/runs/{id}/follow-up`: another run in the same worktree (the profile's follow-up form).
@@ -255,6 +260,8 @@ pub struct AgentInfo {
     pub install_hint: Option<String>,
     /// Why it cannot run (binary missing, bad profile), in words.
     pub problem: Option<String>,
+    /// Where its profile runs it unless a run says otherwise.
+    pub runtime: RuntimeKind,
 }
 
 /// The user's profile file (`GET`/`PUT /api/agents/config`).

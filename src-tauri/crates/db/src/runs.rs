@@ -22,6 +22,7 @@ pub struct NewRun {
     pub project_id: Uuid,
     pub agent: String,
     pub kind: RunKind,
+    pub runtime: RuntimeKind,
     pub prompt: String,
     pub follow_up_of: Option<Uuid>,
     pub worktree_path: String,
@@ -134,8 +135,8 @@ impl Db {
     pub async fn insert_run(&self, r: &NewRun) -> Result<Run, DbError> {
         let row: RunRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO runs (id, task_id, project_id, agent, prompt, follow_up_of, status, worktree_path, branch, \
-             base_ref, base_commit, cols, rows, warnings, kind) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14) RETURNING {COLUMNS}"
+             base_ref, base_commit, cols, rows, warnings, kind, runtime) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING {COLUMNS}"
         )))
         .bind(r.id)
         .bind(r.task_id)
@@ -151,6 +152,7 @@ impl Db {
         .bind(i32::from(r.rows))
         .bind(&r.warnings)
         .bind(r.kind.as_str())
+        .bind(r.runtime.as_str())
         .fetch_one(self.pool())
         .await
         .map_err(DbError::from_sqlx)?;

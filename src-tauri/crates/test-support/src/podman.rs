@@ -35,7 +35,7 @@ impl Podman {
             .map_err(|e| anyhow::anyhow!("podman is not available ({e}): run `cargo xtask setup`"))
     }
 
-    /// Imports `tag`: `fake_agent` at /usr/local/bin/fake-agent, the libraries `ldd` names at their paths, a /tmp.
+    /// Imports `tag`: `fake_agent` at /usr/local/bin/fake-agent (and at its own path), the libraries `ldd` names at their paths, a /tmp.
     pub fn agent_image(&self, fake_agent: &Path, tag: &str) -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let root = dir.path().join("root");
@@ -43,6 +43,10 @@ impl Podman {
         std::fs::create_dir_all(root.join("tmp"))?;
         std::fs::set_permissions(root.join("tmp"), std::os::unix::fs::PermissionsExt::from_mode(0o1777))?;
         std::fs::copy(fake_agent, root.join("usr/local/bin/fake-agent"))?;
+        // Also at its path on this machine, so that a profile written for the host runs unchanged in the image.
+        let same = root.join(fake_agent.strip_prefix("/").unwrap_or(fake_agent));
+        std::fs::create_dir_all(same.parent().unwrap_or(&root))?;
+        std::fs::copy(fake_agent, &same)?;
         let ldd = Command::new("ldd").arg(fake_agent).output()?;
         for lib in String::from_utf8_lossy(&ldd.stdout).split_whitespace().filter(|w| w.starts_with('/')) {
             let to = root.join(lib.trim_start_matches('/'));

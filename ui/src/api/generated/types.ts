@@ -126,7 +126,12 @@ export type StartRun = { agent: string, prompt: string,
 /**
  * Branch or commit to start from; the project's default branch when absent.
  */
-base?: string, cols?: number, rows?: number, };
+base?: string, cols?: number, rows?: number, 
+/**
+ * Where to run it, overriding the profile's `runtime` (a container needs an image: the profile's, or
+ * `[container] image` in agents.toml).
+ */
+runtime?: RuntimeKind, };
 
 export type FollowUp = { prompt: string, 
 /**
@@ -200,7 +205,11 @@ path: string | null, version: string | null, install_hint: string | null,
 /**
  * Why it cannot run (binary missing, bad profile), in words.
  */
-problem: string | null, };
+problem: string | null, 
+/**
+ * Where its profile runs it unless a run says otherwise.
+ */
+runtime: RuntimeKind, };
 
 export type AgentConfig = { 
 /**

@@ -13,6 +13,7 @@ function agent(id: string, name: string, installed: boolean, version: string | n
     version,
     install_hint: installed ? null : `npm i -g ${id}`,
     problem: installed ? null : 'not found on PATH',
+    runtime: 'local',
   };
 }
 

@@ -1,6 +1,6 @@
 // Starts an agent on the task: which agent, the prompt (prefilled from the task), and optionally the base.
 import { useState, type FormEvent } from 'react';
-import type { AgentInfo, Run, Task } from '../../api/generated/types';
+import type { AgentInfo, Run, RuntimeKind, Task } from '../../api/generated/types';
 import { errorMessage } from '../../api/client';
 import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { startRun } from '../../api/runs';
@@ -18,12 +18,16 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
   const [picked, setPicked] = useState<string | null>(null);
   const [prompt, setPrompt] = useState(() => initialPrompt(task));
   const [base, setBase] = useState('');
+  // Where to run it; null follows the agent's profile.
+  const [where, setWhere] = useState<RuntimeKind | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   const agentId = agents ? pickAgent(agents, picked, lastUsedAgent()) : '';
   const unavailable = agents?.filter((a) => !a.installed) ?? [];
   const noneInstalled = agents !== null && installedAgents(agents).length === 0;
+  const profileRuntime = agents?.find((a) => a.id === agentId)?.runtime ?? 'local';
+  const runtime = where ?? profileRuntime;
 
   const start = async () => {
     if (busy) return;
@@ -39,7 +43,12 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
     setError(null);
     try {
       const trimmedBase = base.trim();
-      const run = await startRun(task.id, { agent: agentId, prompt, ...(trimmedBase ? { base: trimmedBase } : {}) });
+      const run = await startRun(task.id, {
+        agent: agentId,
+        prompt,
+        ...(trimmedBase ? { base: trimmedBase } : {}),
+        ...(runtime !== profileRuntime ? { runtime } : {}),
+      });
       rememberAgent(agentId);
       onStarted(run);
     } catch (e) {
@@ -75,6 +84,13 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
                 {a.installed ? a.name : `${a.name} (not installed)`}
               </option>
             ))}
+          </select>
+        </label>
+        <label className="field run-runtime-field" title="Where the agent runs: here, with your files, or in a container with limits (agents.toml [container])">
+          <span>Runs</span>
+          <select data-testid="run-runtime-select" value={runtime} onChange={(e) => setWhere(e.target.value as RuntimeKind)}>
+            <option value="local">on this machine</option>
+            <option value="container">in a container</option>
           </select>
         </label>
         <label className="field run-base-field">

@@ -98,7 +98,7 @@ describe('runFormat', () => {
 });
 
 function agent(id: string, installed: boolean, extra: Partial<AgentInfo> = {}): AgentInfo {
-  return { id, name: id, builtin: true, command_line: id, installed, path: null, version: null, install_hint: null, problem: null, ...extra };
+  return { id, name: id, builtin: true, command_line: id, installed, path: null, version: null, install_hint: null, problem: null, runtime: 'local', ...extra };
 }
 
 describe('pickAgent', () => {
