@@ -20,6 +20,11 @@ export const CardRun = memo(function CardRun({ run, activity }: Props) {
     <div className="card-run" data-run-status={run.status}>
       <div className="card-run-meta">
         <span className="card-run-agent">{run.agent}</span>
+        {run.runtime === 'container' && (
+          <span className="card-run-runtime" data-testid="card-run-runtime" title={`In a container: ${run.runtime_detail ?? ''}`}>
+            container
+          </span>
+        )}
         <span
           className={`card-run-status run-status-${run.status}`}
           data-testid="card-run-status"
