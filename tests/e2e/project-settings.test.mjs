@@ -51,6 +51,7 @@ test('project settings are saved, validated by the server, and still there after
   await name.fill('Renamed project');
   await setup.fill('npm ci\necho ready');
   await files.fill('.env\n\n  config/local.json  \n');
+  await dialog.locator(byTestId('project-settings-runtime')).selectOption('container');
   await save.click();
   await dialog.waitFor({ state: 'detached' });
   await page.locator(`${byTestId('project-switcher')} option`, { hasText: 'Renamed project' }).waitFor({ state: 'attached' });
@@ -59,6 +60,7 @@ test('project settings are saved, validated by the server, and still there after
   assert.equal(saved.name, 'Renamed project');
   assert.equal(saved.setup_script, 'npm ci\necho ready');
   assert.deepEqual(saved.copy_files, ['.env', 'config/local.json']);
+  assert.equal(saved.default_runtime, 'container');
 
   // After a reload the dialog shows what was saved.
   await page.reload();
@@ -68,6 +70,7 @@ test('project settings are saved, validated by the server, and still there after
   assert.equal(await name.inputValue(), 'Renamed project');
   assert.equal(await setup.inputValue(), 'npm ci\necho ready');
   assert.equal(await files.inputValue(), '.env\nconfig/local.json');
+  assert.equal(await dialog.locator(byTestId('project-settings-runtime')).inputValue(), 'container');
 
   // An empty name is caught before it is sent; Esc closes without saving.
   await name.fill('   ');

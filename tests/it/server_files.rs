@@ -22,3 +22,36 @@ fn the_systemd_unit_passes_systemd_analyze_verify_without_a_warning() -> anyhow:
     }
     Ok(())
 }
+
+fn shipped(name: &str) -> anyhow::Result<String> {
+    Ok(std::fs::read_to_string(format!("{}/../installers/server/{name}", env!("CARGO_MANIFEST_DIR")))?)
+}
+
+/// The managed-platform example parses and names what viban needs there: migrations as the release step, the
+/// container's port, a health check sent with the public Host (viban refuses others), the data volume.
+#[test]
+fn the_fly_example_is_valid_toml_with_migrations_as_the_release_step_and_a_health_check_viban_accepts()
+-> anyhow::Result<()> {
+    let fly: toml::Value = toml::from_str(&shipped("fly.toml")?)?;
+    assert_eq!(fly["deploy"]["release_command"].as_str(), Some("viban-server migrate"));
+    assert_eq!(fly["http_service"]["internal_port"].as_integer(), Some(7777));
+    let check = &fly["http_service"]["checks"][0];
+    assert_eq!(check["path"].as_str(), Some("/api/health"));
+    let public = fly["env"]["VIBAN_PUBLIC_URL"].as_str().unwrap_or_default();
+    assert_eq!(
+        check["headers"]["Host"].as_str(),
+        public.strip_prefix("https://"),
+        "the check's Host is the public one"
+    );
+    assert_eq!(fly["mounts"][0]["destination"].as_str(), Some("/data"));
+    let containerfile = shipped("Containerfile")?;
+    assert!(containerfile.contains("EXPOSE 7777") && containerfile.contains("VIBAN_HOME=/data"));
+    // The compose example keeps the same contract (no compose engine runs here to parse it).
+    let compose = shipped("compose.yaml")?;
+    for part in
+        ["127.0.0.1:7777:7777", "viban-data:/data", "VIBAN_TOKEN_FILE: /run/secrets/viban_token", "stop_grace_period"]
+    {
+        assert!(compose.contains(part), "compose.yaml lost {part}");
+    }
+    Ok(())
+}

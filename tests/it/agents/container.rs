@@ -207,7 +207,8 @@ async fn podman_bad_container_profiles_say_what_is_wrong_and_leave_nothing() -> 
 }
 
 #[tokio::test]
-async fn podman_a_run_can_put_a_local_profile_in_a_container_and_its_follow_up_stays_there() -> anyhow::Result<()> {
+async fn podman_a_run_or_its_project_can_put_a_local_profile_in_a_container_and_follow_ups_stay_there()
+-> anyhow::Result<()> {
     let f = Fixture::start(&config().await?).await?;
     let task = f.task("override").await?;
     let body = json!({"agent": "ask", "prompt": "boxed by request", "runtime": "container"});
@@ -226,6 +227,17 @@ async fn podman_a_run_can_put_a_local_profile_in_a_container_and_its_follow_up_s
     f.wait_screen(&fid, "Proceed?").await?;
     f.app.post(&format!("/api/runs/{fid}/input"), json!({"data": "no\r"})).await?;
     f.wait_status(&fid, "succeeded", Duration::from_secs(60)).await?;
+
+    // A project whose default is the container puts runs there without being asked each time.
+    let patch = f.app.patch(&format!("/api/projects/{}", f.project), json!({"default_runtime": "container"})).await?;
+    assert_eq!(patch.body["default_runtime"], "container", "{patch:?}");
+    let task2 = f.task("project default").await?;
+    let r = f.app.post(&format!("/api/tasks/{task2}/runs"), json!({"agent": "ask", "prompt": "p"})).await?;
+    assert_eq!(r.body["runtime"], "container", "{r:?}");
+    let pid = r.str("id");
+    f.wait_screen(&pid, "Proceed?").await?;
+    f.app.post(&format!("/api/runs/{pid}/stop"), json!({})).await?;
+    f.wait_status(&pid, "stopped", Duration::from_secs(60)).await?;
 
     // And the other way: a container profile run here is refused, since its command is the image's.
     let back = f

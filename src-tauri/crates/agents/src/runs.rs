@@ -209,7 +209,9 @@ impl Runs {
         check_prompt(&req.prompt)?;
         let task = self.inner.db.get_task(task_id).await?;
         let project = self.inner.db.get_project(task.project_id).await?;
-        let runtime = self.check_agent(&req.agent, &req.prompt, false, req.runtime).await?;
+        // The start form's choice, else the project's default, else the agent's profile.
+        let asked = req.runtime.or(project.default_runtime.runtime());
+        let runtime = self.check_agent(&req.agent, &req.prompt, false, asked).await?;
         let id = Uuid::now_v7();
         let short = id.simple().to_string()[24..].to_string();
         let slug = viban_git::slug(&task.title);

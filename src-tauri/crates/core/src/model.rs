@@ -48,8 +48,43 @@ pub struct Project {
     pub setup_script: String,
     /// Files copied from the repository into each new worktree (relative paths, e.g. `.env`).
     pub copy_files: Vec<String>,
+    /// Where its runs go unless a run says otherwise.
+    pub default_runtime: DefaultRuntime,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A project's default place for its runs: as each agent's profile says, or one for all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultRuntime {
+    #[default]
+    Profile,
+    Local,
+    Container,
+}
+
+impl DefaultRuntime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Profile => "profile",
+            Self::Local => "local",
+            Self::Container => "container",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Profile, Self::Local, Self::Container].into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The runtime it imposes, if any.
+    pub fn runtime(self) -> Option<crate::RuntimeKind> {
+        match self {
+            Self::Profile => None,
+            Self::Local => Some(crate::RuntimeKind::Local),
+            Self::Container => Some(crate::RuntimeKind::Container),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
@@ -98,6 +133,9 @@ pub struct UpdateProject {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_files: Option<Vec<String>>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_runtime: Option<DefaultRuntime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use viban_core::{Project, UpdateProject};
+use viban_core::{DefaultRuntime, Project, UpdateProject};
 
 use crate::{Db, DbError};
 
@@ -20,6 +20,7 @@ struct ProjectRow {
     default_branch: Option<String>,
     setup_script: String,
     copy_files: Vec<String>,
+    default_runtime: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -33,13 +34,16 @@ impl From<ProjectRow> for Project {
             default_branch: r.default_branch,
             setup_script: r.setup_script,
             copy_files: r.copy_files,
+            // The column's CHECK allows nothing else.
+            default_runtime: DefaultRuntime::parse(&r.default_runtime).unwrap_or_default(),
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
     }
 }
 
-const COLUMNS: &str = "id, name, repo_path, default_branch, setup_script, copy_files, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, repo_path, default_branch, setup_script, copy_files, default_runtime, created_at, updated_at";
 
 impl Db {
     pub async fn create_project(&self, p: NewProject) -> Result<Project, DbError> {
@@ -78,7 +82,7 @@ impl Db {
         row.map(Into::into).ok_or(DbError::NotFound("project"))
     }
 
-    /// Changes name, setup script or files to copy (absent fields stay).
+    /// Changes name, setup script, files to copy or default runtime (absent fields stay).
     pub async fn update_project(&self, id: Uuid, upd: UpdateProject) -> Result<Project, DbError> {
         if let Some(name) = &upd.name
             && (name.trim().is_empty() || name.chars().count() > 200)
@@ -102,12 +106,14 @@ impl Db {
         }
         let row: Option<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE projects SET name = coalesce($2, name), setup_script = coalesce($3, setup_script), \
-             copy_files = coalesce($4, copy_files), updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
+             copy_files = coalesce($4, copy_files), default_runtime = coalesce($5, default_runtime), \
+             updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
         )))
         .bind(id)
         .bind(upd.name.as_deref().map(str::trim))
         .bind(&upd.setup_script)
         .bind(&upd.copy_files)
+        .bind(upd.default_runtime.map(DefaultRuntime::as_str))
         .fetch_optional(self.pool())
         .await
         .map_err(DbError::from_sqlx)?;

@@ -18,7 +18,11 @@ setup_script: string,
 /**
  * Files copied from the repository into each new worktree (relative paths, e.g. `.env`).
  */
-copy_files: Array<string>, created_at: string, updated_at: string, };
+copy_files: Array<string>, 
+/**
+ * Where its runs go unless a run says otherwise.
+ */
+default_runtime: DefaultRuntime, created_at: string, updated_at: string, };
 
 export type Task = { id: string, project_id: string, title: string, 
 /**
@@ -40,7 +44,7 @@ columns: Array<BoardColumn>, };
 
 export type CreateProject = { name: string, repo_path: string, };
 
-export type UpdateProject = { name?: string, setup_script?: string, copy_files?: Array<string>, };
+export type UpdateProject = { name?: string, setup_script?: string, copy_files?: Array<string>, default_runtime?: DefaultRuntime, };
 
 export type CreateTask = { title: string, description?: string, status?: TaskStatus, };
 
@@ -83,6 +87,8 @@ export type RunStatus = "queued" | "starting" | "running" | "succeeded" | "faile
 export type RunKind = "agent" | "shell";
 
 export type RuntimeKind = "local" | "container";
+
+export type DefaultRuntime = "profile" | "local" | "container";
 
 export type Run = { id: string, task_id: string, project_id: string, 
 /**

@@ -1,7 +1,7 @@
 // A project's settings: its name, and how each new run's worktree is prepared before the agent starts (a setup
 // script, files copied from the repository). Saved with PATCH /api/projects/{id}.
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
-import type { Project } from '../../api/generated/types';
+import type { DefaultRuntime, Project } from '../../api/generated/types';
 import { ApiError, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
 import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
@@ -45,7 +45,7 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
     }
   };
 
-  const set = (field: keyof ProjectSettingsForm) => (value: string) => setForm((f) => ({ ...f, [field]: value }));
+  const set = (field: 'name' | 'setupScript' | 'copyFiles') => (value: string) => setForm((f) => ({ ...f, [field]: value }));
 
   const save = async () => {
     if (busy) return;
@@ -117,6 +117,18 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
           One path per line, relative to the repository (e.g. <code>.env</code>): files git does not track that each new
           worktree needs. Copied before the setup script runs.
         </HelpedTextarea>
+        <label className="field">
+          <span>Agents run</span>
+          <select
+            data-testid="project-settings-runtime"
+            value={form.defaultRuntime}
+            onChange={(e) => setForm((f) => ({ ...f, defaultRuntime: e.target.value as DefaultRuntime }))}
+          >
+            <option value="profile">where each agent&apos;s profile says</option>
+            <option value="local">on this machine</option>
+            <option value="container">in a container (agents.toml [container])</option>
+          </select>
+        </label>
         {error && (
           <div className="form-error" role="alert" data-testid="project-settings-error">
             {error}

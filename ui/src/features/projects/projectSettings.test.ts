@@ -27,21 +27,25 @@ describe('parseCopyFiles', () => {
 });
 
 describe('projectChanges', () => {
-  const project = { name: 'app', setup_script: '', copy_files: ['.env'] };
+  const project = { name: 'app', setup_script: '', copy_files: ['.env'], default_runtime: 'profile' as const };
+  const form = (f: { name: string; setupScript: string; copyFiles: string }) => ({ defaultRuntime: 'profile' as const, ...f });
 
   it('is null when nothing changed (blank lines and spaces do not count)', () => {
     expect(projectChanges(project, settingsForm(project))).toBeNull();
-    expect(projectChanges(project, { name: ' app ', setupScript: '', copyFiles: '\n.env\n\n' })).toBeNull();
+    expect(projectChanges(project, form({ name: ' app ', setupScript: '', copyFiles: '\n.env\n\n' }))).toBeNull();
   });
 
   it('sends only what changed', () => {
-    expect(projectChanges(project, { name: 'web', setupScript: 'npm ci', copyFiles: '.env' })).toEqual({
+    expect(projectChanges(project, form({ name: 'web', setupScript: 'npm ci', copyFiles: '.env' }))).toEqual({
       name: 'web',
       setup_script: 'npm ci',
     });
-    expect(projectChanges(project, { name: 'app', setupScript: '', copyFiles: '' })).toEqual({ copy_files: [] });
-    expect(projectChanges(project, { name: 'app', setupScript: '', copyFiles: '.env\n.npmrc' })).toEqual({
+    expect(projectChanges(project, form({ name: 'app', setupScript: '', copyFiles: '' }))).toEqual({ copy_files: [] });
+    expect(projectChanges(project, form({ name: 'app', setupScript: '', copyFiles: '.env\n.npmrc' }))).toEqual({
       copy_files: ['.env', '.npmrc'],
+    });
+    expect(projectChanges(project, { ...settingsForm(project), defaultRuntime: 'container' })).toEqual({
+      default_runtime: 'container',
     });
   });
 });

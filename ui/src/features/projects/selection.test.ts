@@ -9,6 +9,7 @@ const project = (id: string): Project => ({
   default_branch: null,
   setup_script: "",
   copy_files: [],
+  default_runtime: 'profile',
   created_at: '',
   updated_at: '',
 });

@@ -18,8 +18,8 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
   const [picked, setPicked] = useState<string | null>(null);
   const [prompt, setPrompt] = useState(() => initialPrompt(task));
   const [base, setBase] = useState('');
-  // Where to run it; null follows the agent's profile.
-  const [where, setWhere] = useState<RuntimeKind | null>(null);
+  // Where to run it; '' leaves it to the project's default, then the agent's profile (the server decides).
+  const [where, setWhere] = useState<RuntimeKind | ''>('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -27,7 +27,6 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
   const unavailable = agents?.filter((a) => !a.installed) ?? [];
   const noneInstalled = agents !== null && installedAgents(agents).length === 0;
   const profileRuntime = agents?.find((a) => a.id === agentId)?.runtime ?? 'local';
-  const runtime = where ?? profileRuntime;
 
   const start = async () => {
     if (busy) return;
@@ -47,7 +46,7 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
         agent: agentId,
         prompt,
         ...(trimmedBase ? { base: trimmedBase } : {}),
-        ...(runtime !== profileRuntime ? { runtime } : {}),
+        ...(where ? { runtime: where } : {}),
       });
       rememberAgent(agentId);
       onStarted(run);
@@ -86,9 +85,10 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
             ))}
           </select>
         </label>
-        <label className="field run-runtime-field" title="Where the agent runs: here, with your files, or in a container with limits (agents.toml [container])">
+        <label className="field run-runtime-field" title="Where the agent runs: here, with your files, or in a container with limits (agents.toml [container]). Default: the project's setting, else the agent's profile.">
           <span>Runs</span>
-          <select data-testid="run-runtime-select" value={runtime} onChange={(e) => setWhere(e.target.value as RuntimeKind)}>
+          <select data-testid="run-runtime-select" value={where} onChange={(e) => setWhere(e.target.value as RuntimeKind | '')}>
+            <option value="">default ({profileRuntime === 'container' ? 'container' : 'here'})</option>
             <option value="local">on this machine</option>
             <option value="container">in a container</option>
           </select>
