@@ -8,11 +8,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { buildImage, imageSize } from './image.mjs';
+import { buildImage, freePort, imageSize } from './image.mjs';
 import { podman } from './root.mjs';
 
 const out = resolve(process.argv[process.argv.indexOf('--out') + 1] || 'bench-results/server.md');
@@ -20,17 +19,6 @@ const ROUNDS = Number(process.env.VIBAN_BENCH_ROUNDS || 5);
 const MIB = 1048576;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs, unit = 'ms') => `median ${median(xs).toFixed(0)} ${unit} (${xs.map((x) => x.toFixed(0)).join(', ')})`;
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function healthy(url) {
   try {

@@ -13,12 +13,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { buildImage, imageSize } from './image.mjs';
+import { buildImage, freePort, imageSize } from './image.mjs';
 import { phase, podman } from './root.mjs';
 
 const ENABLED = process.env.VIBAN_CONTAINER_TEST === '1';
@@ -37,17 +36,6 @@ function sh(cmd, args, what) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.error || r.status !== 0) throw new Error(`${what} failed: ${r.error ?? r.stderr}`);
   return r.stdout;
-}
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
 }
 
 async function until(what, fn, ms = 60_000) {

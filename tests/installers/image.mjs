@@ -4,6 +4,7 @@
 // here provides.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -94,4 +95,16 @@ export async function buildImage(dir, tag, bins) {
 export async function imageSize(tag) {
   const r = await podman(['image', 'inspect', '--format', '{{.Size}}', tag]);
   return Number(r.stdout.trim());
+}
+
+/** A free TCP port on 127.0.0.1 (for a container's published port). */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 }

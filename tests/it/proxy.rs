@@ -40,6 +40,29 @@ async fn raw(port: u16, request: &str) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// viban with the fake agents, started with `--public-url` for a proxy on a free loopback port.
+struct Behind {
+    _home: tempfile::TempDir,
+    port: u16,
+    public: String,
+    server: ServerProcess,
+    /// `host:port` the proxy forwards to.
+    upstream: String,
+}
+
+impl Behind {
+    async fn start() -> anyhow::Result<Self> {
+        let home = tempfile::tempdir()?;
+        std::fs::create_dir_all(home.path().join("config"))?;
+        std::fs::write(home.path().join("config/agents.toml"), super::agents::profiles(""))?;
+        let port = free_port()?;
+        let public = format!("http://127.0.0.1:{port}");
+        let server = ServerProcess::spawn(home.path(), &["--public-url", &public]).await?;
+        let upstream = server.url.trim_start_matches("http://").to_string();
+        Ok(Self { _home: home, port, public, server, upstream })
+    }
+}
+
 async fn ws(port: u16, path: &str, origin: &str, token: &str) -> anyhow::Result<Result<super::agents::Socket, u16>> {
     let mut req = format!("ws://127.0.0.1:{port}{path}").into_client_request()?;
     req.headers_mut().insert("Origin", origin.parse()?);
@@ -63,13 +86,7 @@ async fn through_caddy_the_api_the_change_feed_and_a_terminal_work_and_forgeries
         .map_err(|e| anyhow::anyhow!("caddy is not installed ({e}): run `cargo xtask setup`"))?;
     assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
 
-    let home = tempfile::tempdir()?;
-    std::fs::create_dir_all(home.path().join("config"))?;
-    std::fs::write(home.path().join("config/agents.toml"), super::agents::profiles(""))?;
-    let port = free_port()?;
-    let public = format!("http://127.0.0.1:{port}");
-    let server = ServerProcess::spawn(home.path(), &["--public-url", &public]).await?;
-    let upstream = server.url.trim_start_matches("http://").to_string();
+    let Behind { _home, port, public, server, upstream } = Behind::start().await?;
     // Any Host is forwarded as it came: viban, not the proxy, decides which it accepts.
     let caddyfile = dir.path().join("Caddyfile");
     std::fs::write(
@@ -224,13 +241,7 @@ async fn through_the_shipped_nginx_site_everything_works_and_forgeries_are_still
     assert!(tested.status.success() && said.contains("test is successful"), "{said}");
 
     // The proxy part of the site exactly as shipped, in a plain-HTTP server on a free loopback port.
-    let home = tempfile::tempdir()?;
-    std::fs::create_dir_all(home.path().join("config"))?;
-    std::fs::write(home.path().join("config/agents.toml"), super::agents::profiles(""))?;
-    let port = free_port()?;
-    let public = format!("http://127.0.0.1:{port}");
-    let server = ServerProcess::spawn(home.path(), &["--public-url", &public]).await?;
-    let upstream = server.url.trim_start_matches("http://").to_string();
+    let Behind { _home, port, public, server, upstream } = Behind::start().await?;
     let part = |from: &str, to: &str| -> anyhow::Result<String> {
         let a = site.find(from).ok_or_else(|| anyhow::anyhow!("the site has no {from}"))?;
         let b = site[a..].find(to).ok_or_else(|| anyhow::anyhow!("the site has no {to}"))? + a;

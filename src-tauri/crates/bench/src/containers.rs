@@ -10,7 +10,9 @@ use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 use viban_test_support::podman::Podman;
 
-use crate::agents::{fake_agent, many_agents, project, run_json, start_run, stream_rate, viewer};
+use crate::agents::{
+    MANY_AGENTS_TARGET, fake_agent, many_agents, many_agents_result, project, run_json, start_run, stream_rate, viewer,
+};
 use crate::process::Server;
 use crate::stats::median;
 
@@ -125,14 +127,8 @@ pub async fn measure(quick: bool, runs: usize) -> Result<Vec<(String, String, &'
     let (board, all) = many_agents(&s, &project, 16, "ctr-burst").await?;
     rows.push((
         "16 container runs printing 8 MiB each at once".into(),
-        format!(
-            "{}; board GET meanwhile p50 {:.1} ms, p99 {:.1} ms ({} requests)",
-            if all { "no byte lost" } else { "BYTES LOST" },
-            board.p(50.0),
-            board.p(99.0),
-            board.0.len()
-        ),
-        "no byte lost, API p99 ≤ 50 ms",
+        many_agents_result(&board, all),
+        MANY_AGENTS_TARGET,
     ));
     s.stop().await?;
     Ok(rows)
