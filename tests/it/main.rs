@@ -12,6 +12,7 @@ mod editor_shell;
 mod embedded_pg;
 mod fake_agent;
 mod harden;
+mod kube_manifests;
 mod land;
 mod lifecycle;
 mod managed_pg;

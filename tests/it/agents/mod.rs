@@ -8,6 +8,7 @@ mod crash;
 mod dash_prompt;
 mod delete_running;
 mod disk_full_run;
+mod kubernetes;
 mod real_clis;
 mod runs;
 mod setup_live;

@@ -94,6 +94,11 @@ pub fn detect(profile: &Profile, path: &str) -> Detected {
             },
         };
     }
+    if profile.runtime == viban_core::RuntimeKind::Kubernetes {
+        let image = profile.kubernetes.image.clone().unwrap_or_default();
+        let path = Some(std::path::PathBuf::from("kubernetes"));
+        return Detected { path, version: Some(format!("on Kubernetes: {image}")), problem: None };
+    }
     let Some(program) = profile.program() else { return Detected::default() };
     let Some(found) = which(program, path) else {
         let hint = profile.install_hint.as_deref().map(|h| format!(" Install it with: {h}")).unwrap_or_default();

@@ -11,6 +11,7 @@ use viban_core::{Run, RunKind, RunStatus, RuntimeKind, TaskStatus};
 use viban_db::{CardMove, DbError, RunEnd};
 
 use crate::container::{ContainerSpec, Engine, WrapIds};
+use crate::kubernetes::{KubeSettings, KubeSpec};
 use crate::live::{LiveRun, RunIds, store_output};
 use crate::procs::{self, Ladder, MARKER_VAR};
 use crate::pty::{Exit, SpawnSpec};
@@ -23,6 +24,7 @@ struct Launched {
     argv: Vec<String>,
     env: Vec<(String, String)>,
     container: Option<(Engine, ContainerSpec)>,
+    kubernetes: Option<(KubeSpec, KubeSettings)>,
 }
 
 /// After the agent exited, how long its output may still take to reach the store (grandchildren can hold the PTY;
@@ -152,7 +154,7 @@ impl Runs {
         db.set_run_starting(id).await.map_err(|e| e.to_string())?;
         let project = db.get_project(run.project_id).await.map_err(|e| e.to_string())?;
         let (follow_up, shell) = (run.follow_up_of.is_some(), run.kind == RunKind::Shell);
-        let Launched { argv, mut env, container } = self.command_for(&run).await?;
+        let Launched { argv, mut env, container, kubernetes } = self.command_for(&run).await?;
         env.push((MARKER_VAR.into(), id.to_string()));
         env.push(("VIBAN_TASK_ID".into(), run.task_id.to_string()));
         let cwd = PathBuf::from(&run.worktree_path);
@@ -170,6 +172,20 @@ impl Runs {
         live.shell.store(shell, Ordering::SeqCst);
         lock(&self.inner.table).set_live(live.clone());
         self.bump_active();
+        if let Some((spec, settings)) = kubernetes {
+            // The setup script runs in the pod, where the agent works.
+            let setup = if follow_up { "" } else { project.setup_script.as_str() };
+            let (started, control, output, exit) =
+                self.start_on_cluster(&run, &live, (spec, settings), (&argv, &env), setup).await?;
+            live.set_agent(-1, control);
+            db.set_run_running(id, -1, 0, &procs::boot_id()).await.map_err(|e| e.to_string())?;
+            if self.stop_requested(id) {
+                tokio::spawn(crate::kubernetes::remove_for(id));
+            }
+            self.bump_active();
+            tracing::info!(run = %id, pod = %started, "the run's pod is attached");
+            return Ok((live, output, exit));
+        }
         if !follow_up && !shell && !project.setup_script.trim().is_empty() {
             self.run_setup(&live, &project.setup_script, &cwd, &env).await?;
         }
@@ -230,7 +246,8 @@ impl Runs {
         tokio::task::spawn_blocking(move || {
             let path = catalog.path_var(false);
             if shell {
-                return Ok(Launched { argv: crate::shell::argv(), env: vec![("PATH".into(), path)], container: None });
+                let (argv, env) = (crate::shell::argv(), vec![("PATH".into(), path)]);
+                return Ok(Launched { argv, env, container: None, kubernetes: None });
             }
             let profiles = catalog.profiles().map_err(|e| e.to_string())?;
             let profile = profiles.get(&agent).ok_or_else(|| format!("there is no agent profile {agent:?}"))?;
@@ -242,13 +259,19 @@ impl Runs {
                 let spec = ContainerSpec::resolve(&profile.id, &profile.container, &profiles.container)?;
                 let engine = Engine::find(&profiles.container, &path)?;
                 let argv = profile.argv(program, &prompt, follow_up)?;
-                return Ok(Launched { argv, env, container: Some((engine, spec)) });
+                return Ok(Launched { argv, env, container: Some((engine, spec)), kubernetes: None });
+            }
+            if runtime == RuntimeKind::Kubernetes {
+                let settings = profiles.kubernetes.clone().ok_or(crate::kubernetes::NOT_CONFIGURED)?;
+                let spec = KubeSpec::resolve(&profile.id, &profile.kubernetes, &settings)?;
+                let argv = profile.argv(program, &prompt, follow_up)?;
+                return Ok(Launched { argv, env, container: None, kubernetes: Some((spec, settings)) });
             }
             let found = crate::detect::which(program, &path)
                 .ok_or_else(|| format!("{}: `{program}` was not found on your login shell's PATH", profile.name))?;
             // The profile may have changed since the run was queued: argv checks the prompt's place again.
             let argv = profile.argv(&found.to_string_lossy(), &prompt, follow_up)?;
-            Ok::<_, String>(Launched { argv, env, container: None })
+            Ok::<_, String>(Launched { argv, env, container: None, kubernetes: None })
         })
         .await
         .map_err(|e| e.to_string())?
@@ -262,7 +285,7 @@ impl Runs {
         exit: tokio::sync::oneshot::Receiver<Exit>,
     ) -> RunEnd {
         let store = tokio::spawn(store_output(live.clone(), output));
-        let exit = exit.await.unwrap_or(Exit { code: None, signal: None });
+        let exit = exit.await.unwrap_or(Exit { code: None, signal: None, reason: None });
         // Anything the agent left behind (grandchildren, daemons) goes with it.
         let (pgid, run) = (live.pgid(), live.id.to_string());
         let quick = Ladder {
@@ -286,6 +309,7 @@ impl Runs {
         let stopped = self.stop_requested(live.id);
         let (status, error) = match (&exit, stopped) {
             (_, true) => (RunStatus::Stopped, None),
+            (Exit { reason: Some(why), .. }, false) => (RunStatus::Failed, Some(why.clone())),
             (_, false) if container_end.is_some() => (RunStatus::Failed, container_end),
             (Exit { code: Some(0), .. }, false) => (RunStatus::Succeeded, None),
             (Exit { code: Some(c), .. }, false) => (RunStatus::Failed, Some(format!("the agent exited with code {c}"))),
@@ -293,5 +317,63 @@ impl Runs {
             _ => (RunStatus::Failed, Some("the agent ended without an exit status".into())),
         };
         RunEnd { status, exit_code: exit.code, error, output_bytes: stored as i64 }
+    }
+}
+
+/// What `start_on_cluster` hands back: the pod ("name on node") and the terminal's handles.
+type ClusterStart =
+    (String, crate::pty::PtyControl, Arc<crate::pipe::OutputPipe>, tokio::sync::oneshot::Receiver<Exit>);
+
+impl Runs {
+    /// A Kubernetes run up to its attached pod: the cluster, the project's remote and base commit, the Job.
+    async fn start_on_cluster(
+        &self,
+        run: &Run,
+        live: &Arc<LiveRun>,
+        (spec, settings): (KubeSpec, KubeSettings),
+        (argv, env): (&[String], &[(String, String)]),
+        setup: &str,
+    ) -> Result<ClusterStart, String> {
+        let db = &self.inner.db;
+        let detail = format!("{} · {}", spec.image, spec.limits());
+        db.set_run_runtime(run.id, RuntimeKind::Kubernetes.as_str(), &detail).await.map_err(|e| e.to_string())?;
+        let worktree = PathBuf::from(&run.worktree_path);
+        let (dir, remote) = (worktree.clone(), spec.remote.clone());
+        let (remote_url, author) = tokio::task::spawn_blocking(move || {
+            let url = viban_git::runner::text_ok(&dir, &["remote", "get-url", &remote]).map_err(|_| {
+                format!(
+                    "the project has no remote {remote:?}: a Kubernetes run gets its code from the project's remote. \
+                     Add one the cluster can reach and push the base commit"
+                )
+            })?;
+            let get = |key: &str| viban_git::runner::text_ok(&dir, &["config", "--get", key]).ok();
+            Ok::<_, String>((url, (get("user.name"), get("user.email"))))
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        let base = db.run_base_commit(run.id).await.map_err(|e| e.to_string())?;
+        let cluster = crate::kubernetes::Cluster::connect(&settings).await?;
+        if let Some(secret) = &spec.git_secret {
+            crate::kubernetes::check_secret(&cluster, secret).await?;
+        }
+        let home = crate::container::home_label(&self.inner.data_dir);
+        let job = crate::kubernetes::job(&crate::kubernetes::JobInput {
+            run: run.id,
+            home: &home,
+            spec: &spec,
+            argv,
+            env,
+            remote_url: &remote_url,
+            base: &base,
+            branch: &run.branch,
+            setup,
+            author,
+        });
+        let back = crate::kube_session::FetchBack { worktree, remote_url, branch: run.branch.clone() };
+        let started = crate::kube_session::start(cluster, job, live, spec.start_timeout, back).await?;
+        let detail = format!("{detail} · pod {} on {}", started.pod, started.node);
+        db.set_run_runtime(run.id, RuntimeKind::Kubernetes.as_str(), &detail).await.map_err(|e| e.to_string())?;
+        let pod = format!("{} on {}", started.pod, started.node);
+        Ok((pod, started.control, started.output, started.exit))
     }
 }

@@ -9,6 +9,8 @@ mod driver;
 pub mod editor;
 pub mod env;
 mod error;
+mod kube_session;
+pub mod kubernetes;
 mod land;
 mod lifecycle;
 pub mod live;

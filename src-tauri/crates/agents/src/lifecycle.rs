@@ -37,6 +37,7 @@ impl Runs {
         runs.reap_previous(live.into_iter().map(|r| r.id).collect()).await?;
         // Before anything new starts (a new run's container must not be taken for a leftover).
         runs.reap_containers(had_containers).await;
+        runs.spawn_job_reaper();
         for run in queued {
             // A fresh table: nothing was stopped yet, so every run is queued (they start at the end of this).
             let _ = lock(&runs.inner.table).enqueue(run.id, run.project_id);
@@ -109,6 +110,30 @@ impl Runs {
         if !removed.is_empty() {
             tracing::warn!(runs = ?removed, "removed containers of runs that died with the previous process");
         }
+    }
+
+    /// Jobs of this home whose run died with the previous process are deleted, in the background: a cluster that
+    /// is slow or unreachable must not hold up the start.
+    fn spawn_job_reaper(&self) {
+        let Ok(Some(settings)) = self.inner.catalog.profiles().map(|p| p.kubernetes) else { return };
+        let runs = self.clone();
+        tokio::spawn(async move {
+            let home = crate::container::home_label(&runs.inner.data_dir);
+            let work = async {
+                let cluster = crate::kubernetes::Cluster::connect(&settings).await?;
+                crate::kubernetes::reap(&cluster, &home, |run| runs.live_ids().contains(&run)).await
+            };
+            match tokio::time::timeout(Duration::from_secs(60), work).await {
+                Ok(Ok(removed)) if !removed.is_empty() => {
+                    tracing::warn!(runs = ?removed, "deleted Jobs of runs that died with the previous process");
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not look for Jobs left by the previous process"),
+                Err(_) => {
+                    tracing::warn!("the cluster did not answer in time; Jobs left behind are looked for next start")
+                }
+            }
+        });
     }
 
     fn spawn_recounter(&self, mut changed: tokio::sync::mpsc::UnboundedReceiver<Touched>) {

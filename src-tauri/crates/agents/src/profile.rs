@@ -85,9 +85,10 @@ struct ProfileDef {
     shell: Option<bool>,
     env: Option<BTreeMap<String, String>>,
     install_hint: Option<String>,
-    /// `local` (default: a PTY on this machine) or `container`.
+    /// `local` (default: a PTY on this machine), `container` or `kubernetes`.
     runtime: Option<viban_core::RuntimeKind>,
     container: Option<crate::container::ContainerDef>,
+    kubernetes: Option<crate::kubernetes::KubeDef>,
 }
 
 impl ProfileDef {
@@ -108,6 +109,10 @@ impl ProfileDef {
                 (Some(a), Some(b)) => Some(a.overlay(b)),
                 (a, b) => b.or(a),
             },
+            kubernetes: match (self.kubernetes, over.kubernetes) {
+                (Some(a), Some(b)) => Some(a.overlay(b)),
+                (a, b) => b.or(a),
+            },
         }
     }
 }
@@ -123,6 +128,8 @@ struct AgentsFile {
     editor: crate::editor::EditorSettings,
     #[serde(default)]
     container: crate::container::ContainerSettings,
+    #[serde(default)]
+    kubernetes: Option<crate::kubernetes::KubeSettings>,
 }
 
 /// How the agent is launched.
@@ -150,6 +157,8 @@ pub struct Profile {
     pub runtime: viban_core::RuntimeKind,
     /// The profile's own container settings (the `[container]` defaults apply under them).
     pub container: crate::container::ContainerDef,
+    /// The profile's own Kubernetes settings (the `[kubernetes]` defaults apply under them).
+    pub kubernetes: crate::kubernetes::KubeDef,
 }
 
 impl Profile {
@@ -273,6 +282,7 @@ fn resolve(id: &str, def: ProfileDef, builtin: bool) -> Profile {
         install_hint: def.install_hint,
         runtime: def.runtime.unwrap_or_default(),
         container: def.container.unwrap_or_default(),
+        kubernetes: def.kubernetes.unwrap_or_default(),
     }
 }
 
@@ -289,6 +299,8 @@ pub struct Profiles {
     pub editor: crate::editor::EditorSettings,
     /// The container engine and default limits (`[container]`).
     pub container: crate::container::ContainerSettings,
+    /// The cluster, namespace and default limits for Kubernetes runs (`[kubernetes]`; None: not configured).
+    pub kubernetes: Option<crate::kubernetes::KubeSettings>,
 }
 
 impl Profiles {
@@ -310,7 +322,7 @@ impl Profiles {
         for (id, def) in builtins.into_iter().chain(user.agents) {
             list.push(resolve(&id, def, false));
         }
-        Ok(Self { list, runs: user.runs, editor: user.editor, container: user.container })
+        Ok(Self { list, runs: user.runs, editor: user.editor, container: user.container, kubernetes: user.kubernetes })
     }
 
     pub fn get(&self, id: &str) -> Option<&Profile> {

@@ -44,6 +44,8 @@ pub struct SpawnSpec {
 pub struct Exit {
     pub code: Option<i32>,
     pub signal: Option<String>,
+    /// Why the runtime ended it, in words, when the exit code alone does not say (a remote pod's failure).
+    pub reason: Option<String>,
 }
 
 /// Input could not be queued.
@@ -71,11 +73,18 @@ impl std::fmt::Debug for PtyProcess {
     }
 }
 
+/// Where a resize goes: the local PTY, or a remote terminal (a pod's TTY) through its session.
+#[derive(Clone)]
+enum Resizer {
+    Pty(Arc<Mutex<Box<dyn MasterPty + Send>>>),
+    Remote(tokio::sync::mpsc::UnboundedSender<(u16, u16)>),
+}
+
 /// The handle kept after the receivers were taken: input and resize.
 #[derive(Clone)]
 pub struct PtyControl {
     input: SyncSender<Vec<u8>>,
-    master: Arc<Mutex<Box<dyn MasterPty + Send>>>,
+    resizer: Resizer,
     terminal: Arc<Mutex<Terminal>>,
 }
 
@@ -97,10 +106,26 @@ impl PtyControl {
         self.terminal.clone()
     }
 
+    /// A terminal that is not a local PTY: input and resizes go to the session that relays them.
+    pub(crate) fn remote(
+        input: SyncSender<Vec<u8>>,
+        resize: tokio::sync::mpsc::UnboundedSender<(u16, u16)>,
+        terminal: Arc<Mutex<Terminal>>,
+    ) -> Self {
+        Self { input, resizer: Resizer::Remote(resize), terminal }
+    }
+
     pub fn resize(&self, cols: u16, rows: u16) {
-        let size = PtySize { rows, cols, pixel_width: 0, pixel_height: 0 };
-        if let Err(e) = self.master.lock().unwrap_or_else(PoisonError::into_inner).resize(size) {
-            tracing::warn!(error = %e, "resizing the PTY failed");
+        match &self.resizer {
+            Resizer::Pty(master) => {
+                let size = PtySize { rows, cols, pixel_width: 0, pixel_height: 0 };
+                if let Err(e) = master.lock().unwrap_or_else(PoisonError::into_inner).resize(size) {
+                    tracing::warn!(error = %e, "resizing the PTY failed");
+                }
+            }
+            Resizer::Remote(tx) => {
+                let _ = tx.send((cols, rows));
+            }
         }
         self.terminal.lock().unwrap_or_else(PoisonError::into_inner).resize(cols, rows);
     }
@@ -109,7 +134,8 @@ impl PtyControl {
 impl PtyProcess {
     /// Splits off the control handle (the process keeps its receivers).
     pub fn control(self) -> (PtyControl, Arc<OutputPipe>, oneshot::Receiver<Exit>, i32) {
-        let control = PtyControl { input: self.input, master: Arc::new(self.master), terminal: self.terminal };
+        let control =
+            PtyControl { input: self.input, resizer: Resizer::Pty(Arc::new(self.master)), terminal: self.terminal };
         (control, self.output, self.exit, self.pid)
     }
 }
@@ -169,10 +195,11 @@ pub fn spawn(spec: &SpawnSpec, terminal: Arc<Mutex<Terminal>>) -> Result<PtyProc
                 Ok(status) => Exit {
                     code: status.signal().is_none().then(|| status.exit_code() as i32),
                     signal: status.signal().map(str::to_string),
+                    reason: None,
                 },
                 Err(e) => {
                     tracing::warn!(pid, error = %e, "waiting for the agent failed");
-                    Exit { code: None, signal: None }
+                    Exit { code: None, signal: None, reason: None }
                 }
             };
             let _ = exit_tx.send(exit);
@@ -190,7 +217,7 @@ fn write_loop(mut writer: Box<dyn Write + Send>, input: std::sync::mpsc::Receive
     }
 }
 
-fn read_loop(mut reader: Box<dyn Read + Send>, feed: VtFeed, out: &OutputPipe) {
+pub(crate) fn read_loop(mut reader: Box<dyn Read + Send>, feed: VtFeed, out: &OutputPipe) {
     let mut buf = vec![0u8; READ_BUF];
     loop {
         let n = match reader.read(&mut buf) {
@@ -241,7 +268,7 @@ mod tests {
             next += c.data.len() as u64;
         }
         assert_eq!(next, 5000);
-        assert_eq!(exit.await?, Exit { code: Some(3), signal: None });
+        assert_eq!(exit.await?, Exit { code: Some(3), signal: None, reason: None });
         Ok(())
     }
 }

@@ -191,6 +191,16 @@ impl Runs {
             if runtime == RuntimeKind::Container {
                 return container_ready(profile, &profiles.container, &catalog.path_var(false)).map(|()| runtime);
             }
+            if runtime == RuntimeKind::Kubernetes {
+                // The command is the image's; the cluster is asked when the run starts (errors name the verb).
+                let settings = profiles
+                    .kubernetes
+                    .as_ref()
+                    .ok_or(RunError::NotInstalled(crate::kubernetes::NOT_CONFIGURED.into()))?;
+                crate::kubernetes::KubeSpec::resolve(&profile.id, &profile.kubernetes, settings)
+                    .map_err(RunError::BadProfile)?;
+                return Ok(runtime);
+            }
             if crate::detect::which(&program, &catalog.path_var(false)).is_none() {
                 let hint =
                     profile.install_hint.as_deref().map(|h| format!(" Install it with: {h}")).unwrap_or_default();
@@ -367,6 +377,8 @@ impl Runs {
         };
         let (pgid, ladder) = (live.and_then(|l| l.pgid()), self.inner.ladder);
         tokio::task::spawn_blocking(move || crate::procs::stop_ladder(pgid, &id.to_string(), ladder));
+        // A run on a cluster is its Job: deleting it ends the pod (and the attach stream with it).
+        tokio::spawn(crate::kubernetes::remove_for(id));
         // Subscribed above, so an end recorded from here on is seen; one recorded before shows in the row.
         match self.inner.db.get_run(id).await {
             Ok(run) if run.status.is_active() => {}

@@ -62,6 +62,7 @@ pub enum DefaultRuntime {
     Profile,
     Local,
     Container,
+    Kubernetes,
 }
 
 impl DefaultRuntime {
@@ -70,11 +71,12 @@ impl DefaultRuntime {
             Self::Profile => "profile",
             Self::Local => "local",
             Self::Container => "container",
+            Self::Kubernetes => "kubernetes",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Profile, Self::Local, Self::Container].into_iter().find(|k| k.as_str() == s)
+        [Self::Profile, Self::Local, Self::Container, Self::Kubernetes].into_iter().find(|k| k.as_str() == s)
     }
 
     /// The runtime it imposes, if any.
@@ -83,6 +85,7 @@ impl DefaultRuntime {
             Self::Profile => None,
             Self::Local => Some(crate::RuntimeKind::Local),
             Self::Container => Some(crate::RuntimeKind::Container),
+            Self::Kubernetes => Some(crate::RuntimeKind::Kubernetes),
         }
     }
 }

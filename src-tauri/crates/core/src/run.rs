@@ -81,6 +81,7 @@ pub enum RuntimeKind {
     #[default]
     Local,
     Container,
+    Kubernetes,
 }
 
 impl RuntimeKind {
@@ -88,11 +89,12 @@ impl RuntimeKind {
         match self {
             Self::Local => "local",
             Self::Container => "container",
+            Self::Kubernetes => "kubernetes",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Local, Self::Container].into_iter().find(|k| k.as_str() == s)
+        [Self::Local, Self::Container, Self::Kubernetes].into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod app;
 pub mod external_pg;
+pub mod kube_standin;
 pub mod podman;
 mod process;
 

@@ -86,9 +86,9 @@ export type RunStatus = "queued" | "starting" | "running" | "succeeded" | "faile
 
 export type RunKind = "agent" | "shell";
 
-export type RuntimeKind = "local" | "container";
+export type RuntimeKind = "local" | "container" | "kubernetes";
 
-export type DefaultRuntime = "profile" | "local" | "container";
+export type DefaultRuntime = "profile" | "local" | "container" | "kubernetes";
 
 export type Run = { id: string, task_id: string, project_id: string, 
 /**
