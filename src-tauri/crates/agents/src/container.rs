@@ -6,10 +6,8 @@
 //! a stop removes it (a killed client must never leave it running), and the next start removes the containers of
 //! runs that died with the previous process.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, PoisonError};
 
 use serde::Deserialize;
 use uuid::Uuid;
@@ -301,21 +299,11 @@ fn git_common_dir(worktree: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(gitdir.join(common.trim())).ok()
 }
 
-/// Runs that are in a container right now, and the engine that runs them: a stop ends with removing the container.
-static LIVE: Mutex<Option<HashMap<Uuid, Engine>>> = Mutex::new(None);
-
-pub fn register(run: Uuid, engine: Engine) {
-    LIVE.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert_with(HashMap::new).insert(run, engine);
-}
-
 /// Why a container run ended badly, when the container tells more than the exit code: the engine's own codes
 /// (125–127), or a SIGKILL (exit 137) that viban did not send: the engine's `OOMKilled` when it knows
 /// (cgroup v2); with cgroup v1 it does not report it (seen with podman + runc here), and the memory limit is then
 /// named as the likely cause. The words the run shows; None for any other end.
-pub fn end_reason(run_id: &str, exit_code: Option<i32>) -> Option<String> {
-    let run = run_id.parse::<Uuid>().ok()?;
-    // Only for a run in a container (a local agent's 127 is its own).
-    let engine = LIVE.lock().unwrap_or_else(PoisonError::into_inner).as_ref()?.get(&run).cloned()?;
+pub fn end_reason(engine: &Engine, run: Uuid, exit_code: Option<i32>) -> Option<String> {
     // The engine's own exit codes (podman and docker agree): it could not start the container or the command.
     match exit_code {
         Some(125) => {
@@ -352,17 +340,6 @@ pub fn end_reason(run_id: &str, exit_code: Option<i32>) -> Option<String> {
         ))
     } else {
         None
-    }
-}
-
-/// After a run's processes were stopped: its container, if it had one, is removed and forgotten.
-pub fn remove_for(run_id: &str) {
-    let Ok(run) = run_id.parse::<Uuid>() else { return };
-    let engine = LIVE.lock().unwrap_or_else(PoisonError::into_inner).as_mut().and_then(|m| m.remove(&run));
-    if let Some(engine) = engine
-        && engine.remove(run)
-    {
-        tracing::info!(run = %run, "removed the run's container");
     }
 }
 

@@ -1,30 +1,30 @@
 //! One run from leaving the queue to its recorded end: setup script (setup.rs), spawn in a PTY, ledger entry, output to the
 //! store, `wait()`, leftovers stopped, status and notification.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 use viban_core::{Run, RunKind, RunStatus, RuntimeKind, TaskStatus};
 use viban_db::{CardMove, DbError, RunEnd};
 
-use crate::container::{ContainerSpec, Engine, WrapIds};
-use crate::kubernetes::{KubeSettings, KubeSpec};
+use crate::container::{ContainerSpec, Engine};
+use crate::kubernetes::KubeSpec;
 use crate::live::{LiveRun, RunIds, store_output};
 use crate::procs::{self, Ladder, MARKER_VAR};
-use crate::pty::{Exit, SpawnSpec};
+use crate::pty::Exit;
 use crate::runs::{Runs, lock};
+use crate::runtimes::{InContainer, Launch, Local, OnCluster, Runtime, Session};
 use crate::terminal::Terminal;
 use crate::transcript::{StoreTrouble, Transcript};
 
-/// What a run starts: the argv and environment, and the container engine and limits when it runs in one.
+/// What a run starts: the argv and environment, and where it runs.
 struct Launched {
     argv: Vec<String>,
     env: Vec<(String, String)>,
-    container: Option<(Engine, ContainerSpec)>,
-    kubernetes: Option<(KubeSpec, KubeSettings)>,
+    runtime: Arc<dyn Runtime>,
 }
 
 /// After the agent exited, how long its output may still take to reach the store (grandchildren can hold the PTY;
@@ -154,10 +154,9 @@ impl Runs {
         db.set_run_starting(id).await.map_err(|e| e.to_string())?;
         let project = db.get_project(run.project_id).await.map_err(|e| e.to_string())?;
         let (follow_up, shell) = (run.follow_up_of.is_some(), run.kind == RunKind::Shell);
-        let Launched { argv, mut env, container, kubernetes } = self.command_for(&run).await?;
+        let Launched { argv, mut env, runtime } = self.command_for(&run).await?;
         env.push((MARKER_VAR.into(), id.to_string()));
         env.push(("VIBAN_TASK_ID".into(), run.task_id.to_string()));
-        let cwd = PathBuf::from(&run.worktree_path);
         let (cols, rows) = (run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
         let terminal = Arc::new(Mutex::new(Terminal::new(cols, rows)));
         let transcript = Arc::new(Transcript::new(
@@ -170,71 +169,50 @@ impl Runs {
         let ids = RunIds { run: id, task: run.task_id, project: run.project_id };
         let live = Arc::new(LiveRun::new(ids, terminal, transcript));
         live.shell.store(shell, Ordering::SeqCst);
+        // Before anything starts: a stop from here on reaches whatever the runtime makes.
+        live.set_runtime(runtime.clone());
         lock(&self.inner.table).set_live(live.clone());
         self.bump_active();
-        if let Some((spec, settings)) = kubernetes {
-            // The setup script runs in the pod, where the agent works.
-            let setup = if follow_up { "" } else { project.setup_script.as_str() };
-            let (started, control, output, exit) =
-                self.start_on_cluster(&run, &live, (spec, settings), (&argv, &env), setup).await?;
-            live.set_agent(-1, control);
-            db.set_run_running(id, -1, 0, &procs::boot_id()).await.map_err(|e| e.to_string())?;
-            if self.stop_requested(id) {
-                tokio::spawn(crate::kubernetes::remove_for(id));
-            }
-            self.bump_active();
-            tracing::info!(run = %id, pod = %started, "the run's pod is attached");
-            return Ok((live, output, exit));
-        }
-        if !follow_up && !shell && !project.setup_script.trim().is_empty() {
-            self.run_setup(&live, &project.setup_script, &cwd, &env).await?;
+        let setup = if follow_up || shell { "" } else { project.setup_script.as_str() };
+        if runtime.setup_here() && !setup.trim().is_empty() {
+            self.run_setup(&live, setup, Path::new(&run.worktree_path), &env).await?;
         }
         if self.stop_requested(id) {
             return Err("stopped before it started".into());
         }
-        // The terminal may have been resized while the setup script ran.
-        let (cols, rows) = live.terminal.lock().unwrap_or_else(PoisonError::into_inner).size();
-        let argv = match container {
-            Some((engine, limits)) => {
-                let ids = WrapIds { run: id, home: crate::container::home_label(&self.inner.data_dir) };
-                let wrapped = engine.wrap(&limits, &ids, &cwd, &env, &argv);
-                db.set_run_runtime(
-                    id,
-                    RuntimeKind::Container.as_str(),
-                    &format!("{} · {}", limits.image, limits.limits()),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                crate::container::register(id, engine);
-                wrapped
-            }
-            None => argv,
-        };
-        let spec = SpawnSpec { argv, cwd, env, cols, rows };
-        let (control, output, exit, pid) = match crate::pty::spawn(&spec, live.terminal.clone()) {
-            Ok(p) => p.control(),
+        let launch = Launch { runs: self, run: &run, live: &live, argv, env, setup };
+        let Session { control, output, exit, pgid } = match runtime.launch(launch).await {
+            Ok(s) => s,
             Err(e) => {
-                // No container was made; forget the one it would have been.
-                let run = id.to_string();
-                tokio::task::spawn_blocking(move || crate::container::remove_for(&run));
-                return Err(e.to_string());
+                runtime.remove(id).await;
+                return Err(e);
             }
         };
-        let ticks = procs::start_ticks(pid).unwrap_or(0);
+        let ticks = pgid.and_then(procs::start_ticks).unwrap_or(0);
+        // -1: nothing of the run is a process here (a pod); the ledger and the ladder leave it alone.
+        let pid = pgid.unwrap_or(-1);
         live.set_agent(pid, control);
         if let Err(e) = db.set_run_running(id, pid, ticks, &procs::boot_id()).await {
             // Not in the ledger means nobody could reap it after a crash: do not let it run.
-            let ladder = self.inner.ladder;
-            let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder)).await;
+            self.end_processes(&live).await;
             return Err(format!("could not record the run: {e}"));
         }
         if self.stop_requested(id) {
-            // A stop that came while the process was being started found nothing to signal yet.
-            let ladder = self.inner.ladder;
-            tokio::task::spawn_blocking(move || procs::stop_ladder(Some(pid), &id.to_string(), ladder));
+            // A stop that came while the agent was being started found nothing to signal yet.
+            let (runs, live) = (self.clone(), live.clone());
+            tokio::spawn(async move { runs.end_processes(&live).await });
         }
         self.bump_active();
         Ok((live, output, exit))
+    }
+
+    /// The stop ladder to the run's processes here, then whatever its runtime keeps elsewhere.
+    pub(crate) async fn end_processes(&self, live: &LiveRun) {
+        let (pgid, run, ladder) = (live.pgid(), live.id, self.inner.ladder);
+        let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(pgid, &run.to_string(), ladder)).await;
+        if let Some(runtime) = live.runtime() {
+            runtime.remove(run).await;
+        }
     }
 
     /// The agent's (or shell's) argv and environment, from its profile as it is now, and the container it runs in
@@ -247,7 +225,7 @@ impl Runs {
             let path = catalog.path_var(false);
             if shell {
                 let (argv, env) = (crate::shell::argv(), vec![("PATH".into(), path)]);
-                return Ok(Launched { argv, env, container: None, kubernetes: None });
+                return Ok(Launched { argv, env, runtime: Arc::new(Local) });
             }
             let profiles = catalog.profiles().map_err(|e| e.to_string())?;
             let profile = profiles.get(&agent).ok_or_else(|| format!("there is no agent profile {agent:?}"))?;
@@ -259,19 +237,19 @@ impl Runs {
                 let spec = ContainerSpec::resolve(&profile.id, &profile.container, &profiles.container)?;
                 let engine = Engine::find(&profiles.container, &path)?;
                 let argv = profile.argv(program, &prompt, follow_up)?;
-                return Ok(Launched { argv, env, container: Some((engine, spec)), kubernetes: None });
+                return Ok(Launched { argv, env, runtime: Arc::new(InContainer { engine, spec }) });
             }
             if runtime == RuntimeKind::Kubernetes {
                 let settings = profiles.kubernetes.clone().ok_or(crate::kubernetes::NOT_CONFIGURED)?;
                 let spec = KubeSpec::resolve(&profile.id, &profile.kubernetes, &settings)?;
                 let argv = profile.argv(program, &prompt, follow_up)?;
-                return Ok(Launched { argv, env, container: None, kubernetes: Some((spec, settings)) });
+                return Ok(Launched { argv, env, runtime: Arc::new(OnCluster::new(spec, settings)) });
             }
             let found = crate::detect::which(program, &path)
                 .ok_or_else(|| format!("{}: `{program}` was not found on your login shell's PATH", profile.name))?;
             // The profile may have changed since the run was queued: argv checks the prompt's place again.
             let argv = profile.argv(&found.to_string_lossy(), &prompt, follow_up)?;
-            Ok::<_, String>(Launched { argv, env, container: None, kubernetes: None })
+            Ok::<_, String>(Launched { argv, env, runtime: Arc::new(Local) })
         })
         .await
         .map_err(|e| e.to_string())?
@@ -293,12 +271,16 @@ impl Runs {
             after_term: Duration::from_millis(1000),
             after_kill: self.inner.ladder.after_kill,
         };
-        // Asked before the ladder removes the container, which forgets why it ended.
-        let container_end = {
-            let (run, code) = (run.clone(), exit.code);
-            tokio::task::spawn_blocking(move || crate::container::end_reason(&run, code)).await.ok().flatten()
+        // Asked before the container is removed, which forgets why it ended.
+        let runtime = live.runtime();
+        let runtime_end = match &runtime {
+            Some(r) => r.end_reason(live.id, exit.code).await,
+            None => None,
         };
         let _ = tokio::task::spawn_blocking(move || procs::stop_ladder(pgid, &run, quick)).await;
+        if let Some(r) = runtime {
+            r.remove(live.id).await;
+        }
         let stored = match tokio::time::timeout(DRAIN, store).await {
             Ok(Ok(end)) => end,
             _ => {
@@ -310,70 +292,12 @@ impl Runs {
         let (status, error) = match (&exit, stopped) {
             (_, true) => (RunStatus::Stopped, None),
             (Exit { reason: Some(why), .. }, false) => (RunStatus::Failed, Some(why.clone())),
-            (_, false) if container_end.is_some() => (RunStatus::Failed, container_end),
+            (_, false) if runtime_end.is_some() => (RunStatus::Failed, runtime_end),
             (Exit { code: Some(0), .. }, false) => (RunStatus::Succeeded, None),
             (Exit { code: Some(c), .. }, false) => (RunStatus::Failed, Some(format!("the agent exited with code {c}"))),
             (Exit { signal: Some(s), .. }, false) => (RunStatus::Failed, Some(format!("the agent was killed ({s})"))),
             _ => (RunStatus::Failed, Some("the agent ended without an exit status".into())),
         };
         RunEnd { status, exit_code: exit.code, error, output_bytes: stored as i64 }
-    }
-}
-
-/// What `start_on_cluster` hands back: the pod ("name on node") and the terminal's handles.
-type ClusterStart =
-    (String, crate::pty::PtyControl, Arc<crate::pipe::OutputPipe>, tokio::sync::oneshot::Receiver<Exit>);
-
-impl Runs {
-    /// A Kubernetes run up to its attached pod: the cluster, the project's remote and base commit, the Job.
-    async fn start_on_cluster(
-        &self,
-        run: &Run,
-        live: &Arc<LiveRun>,
-        (spec, settings): (KubeSpec, KubeSettings),
-        (argv, env): (&[String], &[(String, String)]),
-        setup: &str,
-    ) -> Result<ClusterStart, String> {
-        let db = &self.inner.db;
-        let detail = format!("{} · {}", spec.image, spec.limits());
-        db.set_run_runtime(run.id, RuntimeKind::Kubernetes.as_str(), &detail).await.map_err(|e| e.to_string())?;
-        let worktree = PathBuf::from(&run.worktree_path);
-        let (dir, remote) = (worktree.clone(), spec.remote.clone());
-        let (remote_url, author) = tokio::task::spawn_blocking(move || {
-            let url = viban_git::runner::text_ok(&dir, &["remote", "get-url", &remote]).map_err(|_| {
-                format!(
-                    "the project has no remote {remote:?}: a Kubernetes run gets its code from the project's remote. \
-                     Add one the cluster can reach and push the base commit"
-                )
-            })?;
-            let get = |key: &str| viban_git::runner::text_ok(&dir, &["config", "--get", key]).ok();
-            Ok::<_, String>((url, (get("user.name"), get("user.email"))))
-        })
-        .await
-        .map_err(|e| e.to_string())??;
-        let base = db.run_base_commit(run.id).await.map_err(|e| e.to_string())?;
-        let cluster = crate::kubernetes::Cluster::connect(&settings).await?;
-        if let Some(secret) = &spec.git_secret {
-            crate::kubernetes::check_secret(&cluster, secret).await?;
-        }
-        let home = crate::container::home_label(&self.inner.data_dir);
-        let job = crate::kubernetes::job(&crate::kubernetes::JobInput {
-            run: run.id,
-            home: &home,
-            spec: &spec,
-            argv,
-            env,
-            remote_url: &remote_url,
-            base: &base,
-            branch: &run.branch,
-            setup,
-            author,
-        });
-        let back = crate::kube_session::FetchBack { worktree, remote_url, branch: run.branch.clone() };
-        let started = crate::kube_session::start(cluster, job, live, spec.start_timeout, back).await?;
-        let detail = format!("{detail} · pod {} on {}", started.pod, started.node);
-        db.set_run_runtime(run.id, RuntimeKind::Kubernetes.as_str(), &detail).await.map_err(|e| e.to_string())?;
-        let pod = format!("{} on {}", started.pod, started.node);
-        Ok((pod, started.control, started.output, started.exit))
     }
 }

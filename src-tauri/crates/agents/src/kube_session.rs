@@ -17,11 +17,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::container::RUN_LABEL;
-use crate::kubernetes::{AGENT_CONTAINER, Cluster, delete_job, forget, register};
+use crate::kubernetes::{AGENT_CONTAINER, Cluster, JobInput, delete_job};
 use crate::live::LiveRun;
 use crate::pipe::OutputPipe;
 use crate::pty::{Exit, PtyControl};
+use crate::runtimes::{Launch, OnCluster, Session};
 use crate::vt_feed::VtFeed;
+use viban_core::RuntimeKind;
 
 /// Keystroke writes waiting for the attach stream.
 const INPUT_QUEUE: usize = 256;
@@ -29,39 +31,88 @@ const INPUT_QUEUE: usize = 256;
 const END_WAIT: Duration = Duration::from_secs(30);
 
 /// Where the pushed branch comes back to.
-pub(crate) struct FetchBack {
+struct FetchBack {
     pub worktree: PathBuf,
     pub remote_url: String,
     pub branch: String,
 }
 
 /// A started Kubernetes run: the same handles a local PTY gives, and the pod for the run's record.
-pub(crate) struct Started {
-    pub control: PtyControl,
-    pub output: Arc<OutputPipe>,
-    pub exit: oneshot::Receiver<Exit>,
-    pub pod: String,
-    pub node: String,
+struct Started {
+    control: PtyControl,
+    output: Arc<OutputPipe>,
+    exit: oneshot::Receiver<Exit>,
+    pod: String,
+    node: String,
+}
+
+/// The `OnCluster` runtime's launch: the cluster, the project's remote and base commit, the Job, its attached pod.
+pub(crate) async fn launch(on: &OnCluster, l: Launch<'_>) -> Result<Session, String> {
+    let (db, run, spec) = (&l.runs.inner.db, l.run, &on.spec);
+    let detail = format!("{} · {}", spec.image, spec.limits());
+    db.set_run_runtime(run.id, RuntimeKind::Kubernetes.as_str(), &detail).await.map_err(|e| e.to_string())?;
+    let worktree = PathBuf::from(&run.worktree_path);
+    let (dir, remote) = (worktree.clone(), spec.remote.clone());
+    let (remote_url, author) = tokio::task::spawn_blocking(move || {
+        let url = viban_git::runner::text_ok(&dir, &["remote", "get-url", &remote]).map_err(|_| {
+            format!(
+                "the project has no remote {remote:?}: a Kubernetes run gets its code from the project's remote. \
+                 Add one the cluster can reach and push the base commit"
+            )
+        })?;
+        let get = |key: &str| viban_git::runner::text_ok(&dir, &["config", "--get", key]).ok();
+        Ok::<_, String>((url, (get("user.name"), get("user.email"))))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let base = db.run_base_commit(run.id).await.map_err(|e| e.to_string())?;
+    let cluster = Cluster::connect(&on.settings).await?;
+    on.connected(cluster.clone());
+    if let Some(secret) = &spec.git_secret {
+        crate::kubernetes::check_secret(&cluster, secret).await?;
+    }
+    let home = crate::container::home_label(&l.runs.inner.data_dir);
+    let job = crate::kubernetes::job(&JobInput {
+        run: run.id,
+        home: &home,
+        spec,
+        argv: &l.argv,
+        env: &l.env,
+        remote_url: &remote_url,
+        base: &base,
+        branch: &run.branch,
+        setup: l.setup,
+        author,
+    });
+    let back = FetchBack { worktree, remote_url, branch: run.branch.clone() };
+    let started = start(&cluster, job, &l, spec.start_timeout, back).await?;
+    let detail = format!("{detail} · pod {} on {}", started.pod, started.node);
+    db.set_run_runtime(run.id, RuntimeKind::Kubernetes.as_str(), &detail).await.map_err(|e| e.to_string())?;
+    Ok(Session { control: started.control, output: started.output, exit: started.exit, pgid: None })
 }
 
 /// Creates the Job, waits for its pod, attaches. On any error the Job is deleted again.
-pub(crate) async fn start(
-    cluster: Cluster,
+async fn start(
+    cluster: &Cluster,
     job: Job,
-    live: &Arc<LiveRun>,
+    l: &Launch<'_>,
     timeout: Duration,
     back: FetchBack,
 ) -> Result<Started, String> {
-    let run = live.id;
+    let (run, live) = (l.run.id, l.live);
     let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     jobs.create(&PostParams::default(), &job).await.map_err(|e| cluster.explain("create", "jobs", &e))?;
-    register(run, cluster.clone());
     let name = crate::kubernetes::job_name(run);
+    if l.runs.stop_requested(run) {
+        // The stop came while the Job was being made: it found nothing to delete yet.
+        delete_job(cluster, &name).await;
+        return Err("stopped before it started".into());
+    }
     note(live, &format!("job {name} created in namespace {}; waiting for its pod", cluster.namespace)).await;
     let started = async {
-        let (pod, node) = wait_running(&cluster, live, timeout).await?;
+        let (pod, node) = wait_running(cluster, live, timeout).await?;
         note(live, &format!("pod {pod} running on {node}")).await;
-        attach(&cluster, live, &pod, back).await.map(|(control, output, exit)| Started {
+        attach(cluster, live, &pod, back).await.map(|(control, output, exit)| Started {
             control,
             output,
             exit,
@@ -72,8 +123,7 @@ pub(crate) async fn start(
     match started.await {
         Ok(s) => Ok(s),
         Err(e) => {
-            delete_job(&cluster, &name).await;
-            forget(run);
+            delete_job(cluster, &name).await;
             Err(e)
         }
     }
@@ -290,7 +340,6 @@ async fn attach(cluster: &Cluster, live: &Arc<LiveRun>, pod: &str, back: FetchBa
         drop(attached);
         let exit = ended(&cluster, &pod, &back).await;
         delete_job(&cluster, &crate::kubernetes::job_name(run)).await;
-        forget(run);
         let _ = exit_tx.send(exit);
     });
     let control = PtyControl::remote(input_tx, resize_tx, live.terminal.clone());

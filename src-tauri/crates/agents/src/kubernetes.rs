@@ -4,9 +4,8 @@
 //! transcript like any run's, and fetches the branch into the local worktree so review works. Jobs carry the run's
 //! label: a stop deletes the Job (foreground), and the next start deletes the Jobs of runs that died with viban.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
@@ -333,29 +332,7 @@ pub fn job(input: &JobInput<'_>) -> Job {
     }
 }
 
-/// Clusters of the runs that are live now, so a stop can delete their Job.
-static LIVE: Mutex<Option<HashMap<Uuid, Cluster>>> = Mutex::new(None);
-
-pub(crate) fn register(run: Uuid, cluster: Cluster) {
-    LIVE.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert_with(HashMap::new).insert(run, cluster);
-}
-
-fn cluster_of(run: Uuid) -> Option<Cluster> {
-    LIVE.lock().unwrap_or_else(PoisonError::into_inner).as_ref().and_then(|m| m.get(&run).cloned())
-}
-
-pub(crate) fn forget(run: Uuid) {
-    if let Some(m) = LIVE.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
-        m.remove(&run);
-    }
-}
-
-/// Deletes a run's Job and, with foreground propagation, its pod. Nothing to do for a run not on a cluster.
-pub async fn remove_for(run: Uuid) {
-    let Some(cluster) = cluster_of(run) else { return };
-    delete_job(&cluster, &job_name(run)).await;
-}
-
+/// Deletes a Job and, with foreground propagation, its pod; a Job already gone is fine.
 pub(crate) async fn delete_job(cluster: &Cluster, name: &str) {
     let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     match jobs.delete(name, &DeleteParams::foreground()).await {

@@ -20,6 +20,7 @@ pub mod procs;
 pub mod profile;
 pub mod pty;
 mod runs;
+mod runtimes;
 mod setup;
 mod shell;
 mod table;

@@ -256,10 +256,10 @@ impl Runs {
         let live = lock(&self.inner.table).stop_started();
         let ladder = self.inner.ladder;
         let stops: Vec<_> = live
-            .iter()
+            .into_iter()
             .map(|l| {
-                let (pgid, id) = (l.pgid(), l.id.to_string());
-                tokio::task::spawn_blocking(move || procs::stop_ladder(pgid, &id, ladder))
+                let runs = self.clone();
+                tokio::spawn(async move { runs.end_processes(&l).await })
             })
             .collect();
         for s in stops {

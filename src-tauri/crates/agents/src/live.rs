@@ -47,6 +47,8 @@ pub struct LiveRun {
     pgid: AtomicI32,
     /// Input and resize, once the agent's PTY exists (None while the setup script runs).
     control: OnceLock<PtyControl>,
+    /// Where the agent runs (set before it starts, so a stop reaches a pending container or Job).
+    runtime: OnceLock<Arc<dyn crate::runtimes::Runtime>>,
     pub terminal: Arc<Mutex<Terminal>>,
     /// A shell the user opened, not an agent: no card activity, no "waiting" notification.
     pub shell: AtomicBool,
@@ -69,6 +71,7 @@ impl LiveRun {
             project_id: ids.project,
             pgid: AtomicI32::new(0),
             control: OnceLock::new(),
+            runtime: OnceLock::new(),
             terminal,
             shell: AtomicBool::new(false),
             transcript,
@@ -89,6 +92,14 @@ impl LiveRun {
     pub(crate) fn set_agent(&self, pgid: i32, control: PtyControl) {
         self.set_pgid(Some(pgid));
         let _ = self.control.set(control);
+    }
+
+    pub(crate) fn set_runtime(&self, runtime: Arc<dyn crate::runtimes::Runtime>) {
+        let _ = self.runtime.set(runtime);
+    }
+
+    pub(crate) fn runtime(&self) -> Option<Arc<dyn crate::runtimes::Runtime>> {
+        self.runtime.get().cloned()
     }
 
     /// The agent's PTY (None while the setup script runs).

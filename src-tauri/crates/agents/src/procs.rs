@@ -108,15 +108,9 @@ fn signal_all(pgid: Option<i32>, pids: &[i32], sig: Signal) {
 }
 
 /// SIGINT → SIGTERM → SIGKILL to the run's group and marked processes, each rung ending early once they are
-/// all gone; then the run's container, if it ran in one, is removed. Blocking (it polls /proc): call it from a
-/// blocking thread.
+/// all gone (a container or Job is its runtime's to remove). Blocking (it polls /proc): call it from a blocking
+/// thread.
 pub fn stop_ladder(pgid: Option<i32>, run_id: &str, ladder: Ladder) -> StopOutcome {
-    let outcome = stop_processes(pgid, run_id, ladder);
-    crate::container::remove_for(run_id);
-    outcome
-}
-
-fn stop_processes(pgid: Option<i32>, run_id: &str, ladder: Ladder) -> StopOutcome {
     let mut left = run_processes(pgid, run_id);
     if left.is_empty() {
         return StopOutcome::AlreadyGone;

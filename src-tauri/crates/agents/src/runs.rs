@@ -375,10 +375,17 @@ impl Runs {
             // carries it.
             StopFound::Absent => None,
         };
-        let (pgid, ladder) = (live.and_then(|l| l.pgid()), self.inner.ladder);
-        tokio::task::spawn_blocking(move || crate::procs::stop_ladder(pgid, &id.to_string(), ladder));
-        // A run on a cluster is its Job: deleting it ends the pod (and the attach stream with it).
-        tokio::spawn(crate::kubernetes::remove_for(id));
+        match live {
+            // The ladder here, then the runtime's container or Job (deleting a Job ends its attach stream).
+            Some(live) => {
+                let runs = self.clone();
+                tokio::spawn(async move { runs.end_processes(&live).await });
+            }
+            None => {
+                let ladder = self.inner.ladder;
+                tokio::task::spawn_blocking(move || crate::procs::stop_ladder(None, &id.to_string(), ladder));
+            }
+        }
         // Subscribed above, so an end recorded from here on is seen; one recorded before shows in the row.
         match self.inner.db.get_run(id).await {
             Ok(run) if run.status.is_active() => {}
@@ -396,6 +403,7 @@ impl Runs {
                 }
             }
         };
+        let ladder = self.inner.ladder;
         let deadline = ladder.after_int + ladder.after_term + ladder.after_kill + std::time::Duration::from_secs(10);
         tokio::time::timeout(deadline, wait).await.is_ok()
     }
