@@ -52,6 +52,7 @@ async fn cluster(kube_extra: &str) -> anyhow::Result<(KubeStandin, tempfile::Tem
         ),
         profile("pod", r#""--ask", "Proceed?", "--write", "pod-output.txt=done", "--", "{prompt}""#),
         profile("pod-stubborn", r#""--ignore-sigterm", "--linger-ms", "600000", "--", "{prompt}""#),
+        profile("pod-busy", r#""--write", "half-done.txt=partial", "--linger-ms", "600000", "--", "{prompt}""#),
         "[agents.pod-missing]\ncommand = \"fake-agent\"\nruntime = \"kubernetes\"\n\
          [agents.pod-missing.kubernetes]\nimage = \"standin.example/missing:1\"\n"
             .to_string(),
@@ -121,6 +122,24 @@ async fn kube_standin_stop_deletes_the_job_and_its_pod_even_when_the_agent_ignor
 }
 
 #[tokio::test]
+async fn kube_standin_a_stopped_pod_still_pushes_what_its_agent_did_and_the_worktree_gets_it() -> anyhow::Result<()> {
+    let (standin, _dir, config) = cluster("").await?;
+    let f = Fixture::start(&config).await?;
+    let remote = with_remote(&f.repos.path().join("agents"))?;
+    let id = id_of(&f.run("pod-busy", "work").await?);
+    f.wait_screen(&id, "edited half-done.txt").await?;
+    let r = f.app.post(&format!("/api/runs/{id}/stop"), json!({})).await?;
+    assert!(r.status.is_success(), "{r:?}");
+    let run = f.wait_status(&id, "stopped", Duration::from_secs(60)).await?;
+    let worktree = Path::new(run["worktree_path"].as_str().unwrap_or_default());
+    assert_eq!(std::fs::read_to_string(worktree.join("half-done.txt"))?, "partial\n", "the work came back");
+    let branch = run["branch"].as_str().unwrap_or_default();
+    assert_eq!(git(&remote, &["rev-parse", branch])?, git(worktree, &["rev-parse", "HEAD"])?);
+    assert!(standin.jobs().is_empty() && standin.running_processes() == 0, "nothing is left on the cluster");
+    Ok(())
+}
+
+#[tokio::test]
 async fn kube_standin_refusals_and_stuck_pods_fail_the_run_with_the_reason_and_leave_no_job() -> anyhow::Result<()> {
     let (standin, _dir, config) = cluster("").await?;
     let f = Fixture::start(&config).await?;
@@ -169,6 +188,40 @@ async fn kube_standin_refusals_and_stuck_pods_fail_the_run_with_the_reason_and_l
     let run = f.wait_status(&id, "failed", Duration::from_secs(60)).await?;
     let error = run["error"].as_str().unwrap_or_default();
     assert!(error.contains("is not on") && error.contains("push it"), "{error}");
+    wait_until("the Job to be deleted", Duration::from_secs(20), || async { standin.jobs().is_empty().then_some(()) })
+        .await?;
+    assert_eq!(standin.running_processes(), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn kube_standin_an_evicted_pod_and_a_rejected_push_fail_the_run_and_keep_the_worktree() -> anyhow::Result<()> {
+    let (standin, _dir, config) = cluster("").await?;
+    let f = Fixture::start(&config).await?;
+    let remote = with_remote(&f.repos.path().join("agents"))?;
+    let id = id_of(&f.run("pod-stubborn", "evict me").await?);
+    f.wait_screen(&id, "evict me").await?;
+    standin.evict_all();
+    let run = f.wait_status(&id, "failed", Duration::from_secs(30)).await?;
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(error.contains("the pod was evicted: The node was low on resource: memory."), "{error}");
+    wait_until("the Job to be deleted", Duration::from_secs(20), || async { standin.jobs().is_empty().then_some(()) })
+        .await?;
+
+    // The remote refuses every push: the run says so, and the local worktree is as it was.
+    let hook = remote.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'pushes are closed today' >&2\nexit 1\n")?;
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let id = id_of(&f.run("pod", "p").await?);
+    f.wait_screen(&id, "Proceed?").await?;
+    f.app.post(&format!("/api/runs/{id}/input"), json!({"data": "y\r"})).await?;
+    let run = f.wait_status(&id, "failed", Duration::from_secs(60)).await?;
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(error.contains("the remote rejected the push of viban/") && error.contains("pushes are closed"), "{error}");
+    let worktree = Path::new(run["worktree_path"].as_str().unwrap_or_default());
+    let base = git(&f.repos.path().join("agents"), &["rev-parse", "HEAD"])?;
+    assert_eq!(git(worktree, &["rev-parse", "HEAD"])?, base, "nothing was fetched into the worktree");
+    assert_eq!(git(worktree, &["status", "--porcelain"])?, "", "the local worktree is untouched");
     wait_until("the Job to be deleted", Duration::from_secs(20), || async { standin.jobs().is_empty().then_some(()) })
         .await?;
     assert_eq!(standin.running_processes(), 0);

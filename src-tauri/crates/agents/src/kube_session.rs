@@ -21,7 +21,7 @@ use crate::kubernetes::{AGENT_CONTAINER, Cluster, JobInput, delete_job};
 use crate::live::LiveRun;
 use crate::pipe::OutputPipe;
 use crate::pty::{Exit, PtyControl};
-use crate::runtimes::{Launch, OnCluster, Session};
+use crate::runtimes::{Launch, OnCluster, PodLink, Session};
 use crate::vt_feed::VtFeed;
 use viban_core::RuntimeKind;
 
@@ -85,7 +85,7 @@ pub(crate) async fn launch(on: &OnCluster, l: Launch<'_>) -> Result<Session, Str
         author,
     });
     let back = FetchBack { worktree, remote_url, branch: run.branch.clone() };
-    let started = start(&cluster, job, &l, spec.start_timeout, back).await?;
+    let started = start(&cluster, job, &l, spec.start_timeout, (back, on.link.clone())).await?;
     let detail = format!("{detail} · pod {} on {}", started.pod, started.node);
     db.set_run_runtime(run.id, RuntimeKind::Kubernetes.as_str(), &detail).await.map_err(|e| e.to_string())?;
     Ok(Session { control: started.control, output: started.output, exit: started.exit, pgid: None })
@@ -97,7 +97,7 @@ async fn start(
     job: Job,
     l: &Launch<'_>,
     timeout: Duration,
-    back: FetchBack,
+    (back, link): (FetchBack, Arc<PodLink>),
 ) -> Result<Started, String> {
     let (run, live) = (l.run.id, l.live);
     let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
@@ -112,7 +112,7 @@ async fn start(
     let started = async {
         let (pod, node) = wait_running(cluster, live, timeout).await?;
         note(live, &format!("pod {pod} running on {node}")).await;
-        attach(cluster, live, &pod, back).await.map(|(control, output, exit)| Started {
+        attach(cluster, live, &pod, (back, link)).await.map(|(control, output, exit)| Started {
             control,
             output,
             exit,
@@ -270,7 +270,12 @@ impl Read for ChannelReader {
 type Handles = (PtyControl, Arc<OutputPipe>, oneshot::Receiver<Exit>);
 
 /// Attaches to the pod's TTY and starts the relays; the exit comes once the pod ended and its branch is back.
-async fn attach(cluster: &Cluster, live: &Arc<LiveRun>, pod: &str, back: FetchBack) -> Result<Handles, String> {
+async fn attach(
+    cluster: &Cluster,
+    live: &Arc<LiveRun>,
+    pod: &str,
+    (back, link): (FetchBack, Arc<PodLink>),
+) -> Result<Handles, String> {
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     let params = AttachParams::interactive_tty()
         .container(AGENT_CONTAINER)
@@ -335,14 +340,16 @@ async fn attach(cluster: &Cluster, live: &Arc<LiveRun>, pod: &str, back: FetchBa
     });
     let (exit_tx, exit_rx) = oneshot::channel();
     let (cluster, pod, run) = (cluster.clone(), pod.to_string(), live.id);
+    let control = PtyControl::remote(input_tx, resize_tx, live.terminal.clone());
+    let _ = link.control.set(control.clone());
     tokio::spawn(async move {
         let _ = reading.await;
         drop(attached);
         let exit = ended(&cluster, &pod, &back).await;
+        link.ended.send_replace(true);
         delete_job(&cluster, &crate::kubernetes::job_name(run)).await;
         let _ = exit_tx.send(exit);
     });
-    let control = PtyControl::remote(input_tx, resize_tx, live.terminal.clone());
     Ok((control, output, exit_rx))
 }
 

@@ -51,6 +51,8 @@ fi
 git -c advice.detachedHead=false checkout -q -b "$VIBAN_BRANCH" "$VIBAN_BASE" 2>/dev/null \
   || fail "commit $VIBAN_BASE is not on $VIBAN_REMOTE: push it, then start the run again" 91
 if [ -n "${VIBAN_SETUP:-}" ]; then sh -c "$VIBAN_SETUP" || fail "the project's setup script failed in the pod" 92; fi
+# A stop is a Ctrl-C on the TTY: it ends the agent, and this script still commits and pushes its work.
+trap 'true' INT
 "$@"
 code=$?
 git add -A
@@ -59,7 +61,7 @@ if ! git diff --cached --quiet; then
     || fail "committing the agent's changes failed" 93
 fi
 git push -q origin "HEAD:refs/heads/$VIBAN_BRANCH" 2>/tmp/viban-push.err \
-  || fail "the remote rejected the push of $VIBAN_BRANCH: $(tail -n 2 /tmp/viban-push.err | tr '\n' ' ')" 93
+  || fail "the remote rejected the push of $VIBAN_BRANCH: $(tail -n 5 /tmp/viban-push.err | tr '\n' ' ')" 93
 exit "$code"
 "#;
 

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -129,17 +130,28 @@ impl Runtime for InContainer {
     }
 }
 
+/// How long a stopped pod gets to commit and push what its agent did after the Ctrl-C, before its Job goes.
+const STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// The attached pod, for a stop: its terminal, and whether its end (work pushed and fetched) was seen.
+pub(crate) struct PodLink {
+    pub control: OnceLock<PtyControl>,
+    pub ended: tokio::sync::watch::Sender<bool>,
+}
+
 /// The agent as a Kubernetes Job (kubernetes.rs, kube_session.rs).
 pub(crate) struct OnCluster {
     pub spec: KubeSpec,
     pub settings: KubeSettings,
     /// Known once connected: a stop while the pod is pending deletes the Job through it.
     cluster: OnceLock<Cluster>,
+    pub link: Arc<PodLink>,
 }
 
 impl OnCluster {
     pub fn new(spec: KubeSpec, settings: KubeSettings) -> Self {
-        Self { spec, settings, cluster: OnceLock::new() }
+        let link = Arc::new(PodLink { control: OnceLock::new(), ended: tokio::sync::watch::Sender::new(false) });
+        Self { spec, settings, cluster: OnceLock::new(), link }
     }
 }
 
@@ -156,12 +168,20 @@ impl Runtime for OnCluster {
         Box::pin(crate::kube_session::launch(self, launch))
     }
 
+    /// A pod's agent has no process here for the ladder: it gets a Ctrl-C through its TTY, so the pod's script
+    /// still commits and pushes its work (brought back into the worktree), and then the Job goes either way.
     fn remove(&self, run: Uuid) -> BoxFuture<'static, ()> {
-        let cluster = self.cluster.get().cloned();
+        let (cluster, link) = (self.cluster.get().cloned(), self.link.clone());
         Box::pin(async move {
-            if let Some(cluster) = cluster {
-                crate::kubernetes::delete_job(&cluster, &crate::kubernetes::job_name(run)).await;
+            let Some(cluster) = cluster else { return };
+            if let Some(control) = link.control.get()
+                && !*link.ended.borrow()
+                && control.write(vec![0x03]).is_ok()
+            {
+                let mut ended = link.ended.subscribe();
+                let _ = tokio::time::timeout(STOP_GRACE, ended.wait_for(|e| *e)).await;
             }
+            crate::kubernetes::delete_job(&cluster, &crate::kubernetes::job_name(run)).await;
         })
     }
 }

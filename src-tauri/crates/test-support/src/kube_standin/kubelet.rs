@@ -27,11 +27,19 @@ pub struct PodProcess {
     output: Mutex<(VecDeque<Vec<u8>>, bool)>,
     more: tokio::sync::Notify,
     running: AtomicBool,
+    /// Ended by an eviction (the node ran short), not by its own exit.
+    evicted: AtomicBool,
 }
 
 impl PodProcess {
     pub fn alive(&self) -> bool {
         self.running.load(Ordering::SeqCst)
+    }
+
+    /// The node evicts the pod: its process is killed and the pod reports `Evicted`.
+    pub fn evict(&self) {
+        self.evicted.store(true, Ordering::SeqCst);
+        self.kill();
     }
 
     /// SIGKILL to the pod's process group (its PTY session).
@@ -175,6 +183,9 @@ fn spawn(
     cmd.env_clear();
     for e in container.get("env").and_then(Value::as_array).into_iter().flatten() {
         if let (Some(k), Some(v)) = (e.get("name").and_then(Value::as_str), e.get("value").and_then(Value::as_str)) {
+            // A real pod's processes are not on viban's machine, where its stop ladder looks for the run's marker;
+            // these are, so the marker's value is changed to keep the ladder from finding them.
+            let v = if k == "VIBAN_RUN_ID" { format!("pod-{v}") } else { v.to_string() };
             cmd.env(k, v);
         }
     }
@@ -195,6 +206,7 @@ fn spawn(
         output: Mutex::new((VecDeque::new(), false)),
         more: tokio::sync::Notify::new(),
         running: AtomicBool::new(true),
+        evicted: AtomicBool::new(false),
     });
     let p = process.clone();
     std::thread::spawn(move || {
@@ -216,7 +228,11 @@ fn spawn(
         let terminated = json!({"terminated": {"exitCode": code, "reason": if code == 0 { "Completed" } else { "Error" },
             "message": message, "startedAt": now(), "finishedAt": now()}});
         let phase = if code == 0 { "Succeeded" } else { "Failed" };
-        let status = json!({"phase": phase, "containerStatuses": container_status(&image, terminated)});
+        let mut status = json!({"phase": phase, "containerStatuses": container_status(&image, terminated)});
+        if p.evicted.load(Ordering::SeqCst) {
+            status["reason"] = json!("Evicted");
+            status["message"] = json!("The node was low on resource: memory.");
+        }
         set_status(&shared, &ns, &pod, status, None);
     });
     Ok(process)
