@@ -321,3 +321,27 @@ async fn kube_real_cluster_runs_a_job_end_to_end_when_a_kubeconfig_is_given() ->
     assert_eq!(std::fs::read_to_string(worktree.join("kube.txt"))?.trim(), "from-the-cluster");
     Ok(())
 }
+
+#[tokio::test]
+async fn kube_standin_doctor_says_whether_the_cluster_answers_and_names_a_refused_verb() -> anyhow::Result<()> {
+    let (standin, _dir, config) = cluster("").await?;
+    let home = tempfile::tempdir()?;
+    std::fs::create_dir_all(home.path().join("config"))?;
+    std::fs::write(home.path().join("config/agents.toml"), &config)?;
+    let home_dir = home.path().to_path_buf();
+    let doctor = move || {
+        let out = std::process::Command::new(viban_test_support::server_bin()?)
+            .args(["doctor", "--home"])
+            .arg(&home_dir)
+            .output()?;
+        Ok::<_, anyhow::Error>((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned()))
+    };
+    let (ok, text) = tokio::task::spawn_blocking(doctor.clone()).await??;
+    let line = text.lines().find(|l| l.contains("kubernetes")).unwrap_or_default().to_string();
+    assert!(ok && line.starts_with("ok") && line.contains("namespace \"viban-test\""), "{text}");
+    standin.behave(Behaviour { forbid: Some(("list".into(), "jobs".into())), ..Default::default() });
+    let (ok, text) = tokio::task::spawn_blocking(doctor).await??;
+    let line = text.lines().find(|l| l.contains("kubernetes")).unwrap_or_default().to_string();
+    assert!(!ok && line.starts_with("MISSING") && line.contains("cannot list jobs"), "{text}");
+    Ok(())
+}

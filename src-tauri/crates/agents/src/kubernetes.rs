@@ -382,3 +382,14 @@ pub async fn check_secret(cluster: &Cluster, name: &str) -> Result<(), String> {
         Err(e) => Err(cluster.explain("get", "secrets", &e)),
     }
 }
+
+/// For `doctor`: whether the cluster answers and lets viban list Jobs and pods in its namespace.
+pub async fn check(settings: &KubeSettings) -> Result<String, String> {
+    let cluster = Cluster::connect(settings).await?;
+    let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let list = jobs.list(&ListParams::default().limit(1)).await.map_err(|e| cluster.explain("list", "jobs", &e))?;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    pods.list(&ListParams::default().limit(1)).await.map_err(|e| cluster.explain("list", "pods", &e))?;
+    let _ = list;
+    Ok(format!("namespace {:?} at {} answers", cluster.namespace, cluster.server))
+}

@@ -23,6 +23,29 @@ fn container_line(paths: &AppPaths, line: &mut impl FnMut(bool, &str, String) ->
     }
 }
 
+/// Whether the cluster in `[kubernetes]` answers; only when that table exists. Needed when a profile uses it.
+fn kubernetes_line(paths: &AppPaths, line: &mut impl FnMut(bool, &str, String) -> bool) -> bool {
+    let text = std::fs::read_to_string(paths.config_dir.join("agents.toml")).unwrap_or_default();
+    let Ok(profiles) = viban_agents::profile::Profiles::load(&text) else { return true };
+    let needed = profiles.list.iter().any(|p| p.runtime == viban_core::RuntimeKind::Kubernetes);
+    let Some(settings) = profiles.kubernetes else {
+        return if needed { line(false, "kubernetes", viban_agents::kubernetes::NOT_CONFIGURED.into()) } else { true };
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return line(false, "kubernetes", format!("could not check: {e}")),
+    };
+    let checked = rt.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(10), viban_agents::kubernetes::check(&settings))
+            .await
+            .unwrap_or_else(|_| Err("the cluster did not answer within 10 s".into()))
+    });
+    match checked {
+        Ok(v) => line(true, "kubernetes", v),
+        Err(e) => line(!needed, "kubernetes", e),
+    }
+}
+
 /// One line per check; returns the report and whether everything needed is there.
 pub fn report(paths: &AppPaths) -> (String, bool) {
     let mut out = String::new();
@@ -44,6 +67,7 @@ pub fn report(paths: &AppPaths) -> (String, bool) {
     };
     ok &= writable(&paths.data_dir, &mut line);
     ok &= container_line(paths, &mut line);
+    ok &= kubernetes_line(paths, &mut line);
     let _ = line(true, "config", paths.config_dir.display().to_string());
     let _ = line(true, "logs", paths.log_dir.display().to_string());
     ok &= match free_bytes(&paths.data_dir) {
