@@ -94,3 +94,22 @@ export function shortId(id: string): string {
 export function agentName(names: ReadonlyMap<string, string>, id: string): string {
   return names.get(id) || (id === 'shell' ? 'Shell' : id);
 }
+
+/**
+ * Where a run ran, for the card (`short`: kind, CPUs and memory) and the run list (`long`: the limits, and a
+ * Kubernetes run's pod and node); null for a run on this machine. The detail is "image · limits… · pod P on N".
+ */
+export function runtimeText(
+  run: Pick<Run, 'runtime' | 'runtime_detail'>,
+): { short: string; long: string; title: string } | null {
+  if (run.runtime === 'local') return null;
+  const name = run.runtime === 'kubernetes' ? 'kubernetes' : 'container';
+  const detail = run.runtime_detail ?? '';
+  const rest = detail.split(' · ').filter(Boolean).slice(1);
+  const where = run.runtime === 'kubernetes' ? 'On Kubernetes' : 'In a container';
+  return {
+    short: [name, ...rest.slice(0, 2)].join(' · '),
+    long: [name, ...rest].join(' · '),
+    title: detail ? `${where}: ${detail}` : where,
+  };
+}

@@ -2,7 +2,7 @@ import { memo } from 'react';
 import type { Run, RunActivity } from '../../api/generated/types';
 import { LiveElapsed } from './ElapsedClock';
 import { RUN_STATUS_LABELS, isPreparing, lastScreenLine, runDetail } from './runs';
-import { isActive } from '../../lib/format';
+import { isActive, runtimeText } from '../../lib/format';
 
 type Props = {
   run: Run;
@@ -16,13 +16,14 @@ export const CardRun = memo(function CardRun({ run, activity }: Props) {
   const waiting = run.status === 'running' && activity?.waiting === true;
   const detail = runDetail(run);
   const files = run.changed_files;
+  const where = runtimeText(run);
   return (
     <div className="card-run" data-run-status={run.status}>
       <div className="card-run-meta">
         <span className="card-run-agent">{run.agent}</span>
-        {run.runtime === 'container' && (
-          <span className="card-run-runtime" data-testid="card-run-runtime" title={`In a container: ${run.runtime_detail ?? ''}`}>
-            container
+        {where && (
+          <span className="card-run-runtime" data-testid="card-run-runtime" data-runtime={run.runtime} title={where.title}>
+            {where.short}
           </span>
         )}
         <span

@@ -127,6 +127,7 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
             <option value="profile">where each agent&apos;s profile says</option>
             <option value="local">on this machine</option>
             <option value="container">in a container (agents.toml [container])</option>
+            <option value="kubernetes">as Kubernetes Jobs (agents.toml [kubernetes])</option>
           </select>
         </label>
         {error && (

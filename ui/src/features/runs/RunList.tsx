@@ -5,7 +5,7 @@ import { ApiError, errorMessage } from '../../api/client';
 import { saveFile } from '../../platform';
 import { castFile, followUp, removeWorktree, stopRun } from '../../api/runs';
 import { isShell, runLabel } from './openLogic';
-import { exitLabel, formatDuration, isActive, runDurationMs, shortId, shortTime } from '../../lib/format';
+import { exitLabel, formatDuration, isActive, runDurationMs, runtimeText, shortId, shortTime } from '../../lib/format';
 
 type ListProps = {
   runs: Run[];
@@ -52,6 +52,7 @@ type RowProps = Omit<ListProps, 'runs' | 'agentNames' | 'selectedId' | 'latestId
 function RunRow({ run, agentName, selected, latest, worktreeRemoved, now, onSelect, ...actions }: RowProps) {
   const duration = runDurationMs(run, now);
   const exit = exitLabel(run.exit_code);
+  const where = runtimeText(run);
   const failedExit = run.exit_code !== null && run.exit_code !== 0;
   const failure = failureText(run);
   return (
@@ -64,9 +65,9 @@ function RunRow({ run, agentName, selected, latest, worktreeRemoved, now, onSele
           {runLabel(run, agentName)}
         </span>
         {run.follow_up_of && <span className="muted small">follow-up</span>}
-        {run.runtime === 'container' && (
-          <span className="muted small run-runtime" data-testid="run-runtime" title={run.runtime_detail ?? undefined}>
-            container{run.runtime_detail ? ` · ${run.runtime_detail.split(' · ').slice(1).join(' · ')}` : ''}
+        {where && (
+          <span className="muted small run-runtime" data-testid="run-runtime" data-runtime={run.runtime} title={where.title}>
+            {where.long}
           </span>
         )}
         <span className="spacer" />

@@ -7,6 +7,8 @@ import { startRun } from '../../api/runs';
 import { lastUsedAgent, rememberAgent } from './lastAgent';
 import { agentHint, initialPrompt, installedAgents, pickAgent } from './runFormat';
 
+const RUNTIME_WORDS: Record<RuntimeKind, string> = { local: 'here', container: 'container', kubernetes: 'Kubernetes' };
+
 type Props = {
   task: Task;
   agents: AgentInfo[] | null;
@@ -85,12 +87,13 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
             ))}
           </select>
         </label>
-        <label className="field run-runtime-field" title="Where the agent runs: here, with your files, or in a container with limits (agents.toml [container]). Default: the project's setting, else the agent's profile.">
+        <label className="field run-runtime-field" title="Where the agent runs: here, with your files; in a container with limits (agents.toml [container]); or as a Job on your Kubernetes cluster (agents.toml [kubernetes]). Default: the project's setting, else the agent's profile.">
           <span>Runs</span>
           <select data-testid="run-runtime-select" value={where} onChange={(e) => setWhere(e.target.value as RuntimeKind | '')}>
-            <option value="">default ({profileRuntime === 'container' ? 'container' : 'here'})</option>
+            <option value="">default ({RUNTIME_WORDS[profileRuntime]})</option>
             <option value="local">on this machine</option>
             <option value="container">in a container</option>
+            <option value="kubernetes">on Kubernetes</option>
           </select>
         </label>
         <label className="field run-base-field">
