@@ -52,6 +52,15 @@ test('project settings are saved, validated by the server, and still there after
   await setup.fill('npm ci\necho ready');
   await files.fill('.env\n\n  config/local.json  \n');
   await dialog.locator(byTestId('project-settings-runtime')).selectOption('container');
+  // Image and limits for container and Kubernetes runs: a bad number is caught before anything is sent.
+  await dialog.locator(byTestId('project-runtime-options')).locator('summary').click();
+  await dialog.locator(byTestId('project-option-cpus')).fill('lots');
+  await save.click();
+  assert.match(await error.textContent(), /CPUs must be a number/);
+  await dialog.locator(byTestId('project-option-cpus')).fill('1.5');
+  await dialog.locator(byTestId('project-option-memory')).fill('8g');
+  await dialog.locator(byTestId('project-option-network')).selectOption('off');
+  await dialog.locator(byTestId('project-option-kubeCpu')).fill('500m');
   await save.click();
   await dialog.waitFor({ state: 'detached' });
   await page.locator(`${byTestId('project-switcher')} option`, { hasText: 'Renamed project' }).waitFor({ state: 'attached' });
@@ -61,6 +70,10 @@ test('project settings are saved, validated by the server, and still there after
   assert.equal(saved.setup_script, 'npm ci\necho ready');
   assert.deepEqual(saved.copy_files, ['.env', 'config/local.json']);
   assert.equal(saved.default_runtime, 'container');
+  assert.deepEqual(saved.runtime_options, {
+    container: { image: null, memory: '8g', cpus: 1.5, pids: null, network: false },
+    kubernetes: { image: null, cpu: '500m', memory: null },
+  });
 
   // After a reload the dialog shows what was saved.
   await page.reload();
@@ -71,6 +84,8 @@ test('project settings are saved, validated by the server, and still there after
   assert.equal(await setup.inputValue(), 'npm ci\necho ready');
   assert.equal(await files.inputValue(), '.env\nconfig/local.json');
   assert.equal(await dialog.locator(byTestId('project-settings-runtime')).inputValue(), 'container');
+  assert.equal(await dialog.locator(byTestId('project-option-memory')).inputValue(), '8g');
+  assert.equal(await dialog.locator(byTestId('project-option-network')).inputValue(), 'off');
 
   // An empty name is caught before it is sent; Esc closes without saving.
   await name.fill('   ');

@@ -345,3 +345,37 @@ async fn kube_standin_doctor_says_whether_the_cluster_answers_and_names_a_refuse
     assert!(!ok && line.starts_with("MISSING") && line.contains("cannot list jobs"), "{text}");
     Ok(())
 }
+
+#[tokio::test]
+async fn kube_standin_a_projects_runtime_options_win_over_the_profile_and_bad_ones_are_refused() -> anyhow::Result<()> {
+    let (standin, _dir, config) = cluster("").await?;
+    let f = Fixture::start(&config).await?;
+    with_remote(&f.repos.path().join("agents"))?;
+    let path = format!("/api/projects/{}", f.project);
+    let bad = json!({"runtime_options": {"container": {"cpus": 0.0}, "kubernetes": {}}});
+    let r = f.app.call(Method::PATCH, &path, Some(bad)).await?;
+    assert_eq!(r.status, reqwest::StatusCode::BAD_REQUEST, "{r:?}");
+    assert!(r.body["message"].as_str().unwrap_or_default().contains("cpus must be above 0"), "{r:?}");
+    let bad = json!({"runtime_options": {"kubernetes": {"memory": "4 Gi"}}});
+    let r = f.app.call(Method::PATCH, &path, Some(bad)).await?;
+    assert_eq!(r.status, reqwest::StatusCode::BAD_REQUEST, "{r:?}");
+
+    let options = json!({"kubernetes": {"image": "standin.example/project:2", "cpu": "250m"}});
+    let r = f.app.call(Method::PATCH, &path, Some(json!({"runtime_options": options}))).await?;
+    assert!(r.status.is_success(), "{r:?}");
+    assert_eq!(r.body["runtime_options"]["kubernetes"]["cpu"], "250m");
+    assert_eq!(r.body["runtime_options"]["container"]["image"], serde_json::Value::Null);
+    let id = id_of(&f.run("pod", "p").await?);
+    f.wait_screen(&id, "Proceed?").await?;
+    let job = standin.job_objects().pop().unwrap_or_default();
+    let c = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["image"], "standin.example/project:2");
+    // The project's cpu, the [kubernetes] memory under it.
+    assert_eq!(c["resources"]["limits"], json!({"cpu": "250m", "memory": "512Mi"}));
+    f.app.post(&format!("/api/runs/{id}/input"), json!({"data": "y\r"})).await?;
+    let run = f.wait_status(&id, "succeeded", Duration::from_secs(60)).await?;
+    assert!(
+        run["runtime_detail"].as_str().unwrap_or_default().starts_with("standin.example/project:2 · 0.25 CPUs · 512Mi")
+    );
+    Ok(())
+}

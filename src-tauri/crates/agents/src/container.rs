@@ -46,6 +46,19 @@ impl ContainerDef {
     }
 }
 
+impl From<&viban_core::ContainerOptions> for ContainerDef {
+    fn from(o: &viban_core::ContainerOptions) -> Self {
+        Self {
+            image: o.image.clone(),
+            memory: o.memory.clone(),
+            cpus: o.cpus,
+            pids: o.pids,
+            network: o.network,
+            mounts: None,
+        }
+    }
+}
+
 /// `[container]` in agents.toml: the engine, and the limits every container profile starts from.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -154,7 +154,7 @@ impl Runs {
         db.set_run_starting(id).await.map_err(|e| e.to_string())?;
         let project = db.get_project(run.project_id).await.map_err(|e| e.to_string())?;
         let (follow_up, shell) = (run.follow_up_of.is_some(), run.kind == RunKind::Shell);
-        let Launched { argv, mut env, runtime } = self.command_for(&run).await?;
+        let Launched { argv, mut env, runtime } = self.command_for(&run, &project.runtime_options).await?;
         env.push((MARKER_VAR.into(), id.to_string()));
         env.push(("VIBAN_TASK_ID".into(), run.task_id.to_string()));
         let (cols, rows) = (run.cols.clamp(2, 1000) as u16, run.rows.clamp(2, 1000) as u16);
@@ -217,7 +217,8 @@ impl Runs {
 
     /// The agent's (or shell's) argv and environment, from its profile as it is now, and the container it runs in
     /// when its profile says so.
-    async fn command_for(&self, run: &Run) -> Result<Launched, String> {
+    async fn command_for(&self, run: &Run, options: &viban_core::RuntimeOptions) -> Result<Launched, String> {
+        let options = options.clone();
         let catalog = self.inner.catalog.clone();
         let (agent, prompt, follow_up) = (run.agent.clone(), run.prompt.clone(), run.follow_up_of.is_some());
         let (shell, runtime) = (run.kind == RunKind::Shell, run.runtime);
@@ -234,14 +235,16 @@ impl Runs {
             env.push(("PATH".into(), path.clone()));
             if runtime == RuntimeKind::Container {
                 // The command is the image's, not this machine's.
-                let spec = ContainerSpec::resolve(&profile.id, &profile.container, &profiles.container)?;
+                let def = profile.container.clone().overlay((&options.container).into());
+                let spec = ContainerSpec::resolve(&profile.id, &def, &profiles.container)?;
                 let engine = Engine::find(&profiles.container, &path)?;
                 let argv = profile.argv(program, &prompt, follow_up)?;
                 return Ok(Launched { argv, env, runtime: Arc::new(InContainer { engine, spec }) });
             }
             if runtime == RuntimeKind::Kubernetes {
                 let settings = profiles.kubernetes.clone().ok_or(crate::kubernetes::NOT_CONFIGURED)?;
-                let spec = KubeSpec::resolve(&profile.id, &profile.kubernetes, &settings)?;
+                let def = profile.kubernetes.clone().overlay((&options.kubernetes).into());
+                let spec = KubeSpec::resolve(&profile.id, &def, &settings)?;
                 let argv = profile.argv(program, &prompt, follow_up)?;
                 return Ok(Launched { argv, env, runtime: Arc::new(OnCluster::new(spec, settings)) });
             }

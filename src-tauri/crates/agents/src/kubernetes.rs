@@ -83,6 +83,12 @@ impl KubeDef {
     }
 }
 
+impl From<&viban_core::KubernetesOptions> for KubeDef {
+    fn from(o: &viban_core::KubernetesOptions) -> Self {
+        Self { image: o.image.clone(), cpu: o.cpu.clone(), memory: o.memory.clone() }
+    }
+}
+
 /// `[kubernetes]` in agents.toml: the cluster, namespace and the defaults every Kubernetes profile starts from.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -145,9 +151,13 @@ impl KubeSpec {
         })
     }
 
-    /// For the card and the run: "2 CPUs · 4Gi".
+    /// For the card and the run: "2 CPUs · 4Gi" (millicores as a fraction: "250m" is "0.25 CPUs").
     pub fn limits(&self) -> String {
-        format!("{} CPU{} · {}", self.cpu, if self.cpu == "1" { "" } else { "s" }, self.memory)
+        let cpus = match self.cpu.strip_suffix('m').and_then(|m| m.parse::<f64>().ok()) {
+            Some(milli) => (milli / 1000.0).to_string(),
+            None => self.cpu.clone(),
+        };
+        format!("{cpus} CPU{} · {}", if cpus == "1" { "" } else { "s" }, self.memory)
     }
 }
 

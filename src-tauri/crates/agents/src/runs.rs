@@ -172,7 +172,7 @@ impl Runs {
         agent: &str,
         prompt: &str,
         follow_up: bool,
-        runtime: Option<RuntimeKind>,
+        (runtime, options): (Option<RuntimeKind>, viban_core::RuntimeOptions),
     ) -> Result<RuntimeKind, RunError> {
         let catalog = self.inner.catalog.clone();
         let agent = agent.to_string();
@@ -189,7 +189,8 @@ impl Runs {
             let program = profile.program().unwrap_or_default().to_string();
             let runtime = runtime.unwrap_or(profile.runtime);
             if runtime == RuntimeKind::Container {
-                return container_ready(profile, &profiles.container, &catalog.path_var(false)).map(|()| runtime);
+                let def = profile.container.clone().overlay((&options.container).into());
+                return container_ready(profile, &def, &profiles.container, &catalog.path_var(false)).map(|()| runtime);
             }
             if runtime == RuntimeKind::Kubernetes {
                 // The command is the image's; the cluster is asked when the run starts (errors name the verb).
@@ -197,8 +198,8 @@ impl Runs {
                     .kubernetes
                     .as_ref()
                     .ok_or(RunError::NotInstalled(crate::kubernetes::NOT_CONFIGURED.into()))?;
-                crate::kubernetes::KubeSpec::resolve(&profile.id, &profile.kubernetes, settings)
-                    .map_err(RunError::BadProfile)?;
+                let def = profile.kubernetes.clone().overlay((&options.kubernetes).into());
+                crate::kubernetes::KubeSpec::resolve(&profile.id, &def, settings).map_err(RunError::BadProfile)?;
                 return Ok(runtime);
             }
             if crate::detect::which(&program, &catalog.path_var(false)).is_none() {
@@ -221,7 +222,8 @@ impl Runs {
         let project = self.inner.db.get_project(task.project_id).await?;
         // The start form's choice, else the project's default, else the agent's profile.
         let asked = req.runtime.or(project.default_runtime.runtime());
-        let runtime = self.check_agent(&req.agent, &req.prompt, false, asked).await?;
+        let options = project.runtime_options.clone();
+        let runtime = self.check_agent(&req.agent, &req.prompt, false, (asked, options)).await?;
         let id = Uuid::now_v7();
         let short = id.simple().to_string()[24..].to_string();
         let slug = viban_git::slug(&task.title);
@@ -284,7 +286,8 @@ impl Runs {
         }
         let agent = req.agent.unwrap_or_else(|| prev.agent.clone());
         // Same worktree, same place: a follow-up runs where the run it follows ran.
-        let runtime = self.check_agent(&agent, &req.prompt, true, Some(prev.runtime)).await?;
+        let options = self.inner.db.get_project(prev.project_id).await?.runtime_options;
+        let runtime = self.check_agent(&agent, &req.prompt, true, (Some(prev.runtime), options)).await?;
         let new = NewRun {
             id: Uuid::now_v7(),
             task_id: prev.task_id,
@@ -538,11 +541,11 @@ fn create_worktree(
 /// A container profile can start: its limits make sense, an engine is there and has the image.
 fn container_ready(
     profile: &crate::profile::Profile,
+    def: &crate::container::ContainerDef,
     settings: &crate::container::ContainerSettings,
     path: &str,
 ) -> Result<(), RunError> {
-    let spec = crate::container::ContainerSpec::resolve(&profile.id, &profile.container, settings)
-        .map_err(RunError::BadProfile)?;
+    let spec = crate::container::ContainerSpec::resolve(&profile.id, def, settings).map_err(RunError::BadProfile)?;
     let engine = crate::container::Engine::find(settings, path).map_err(RunError::NotInstalled)?;
     engine.image_present(&spec.image).map_err(|e| RunError::NotInstalled(format!("{}: {e}", profile.name)))
 }

@@ -50,8 +50,71 @@ pub struct Project {
     pub copy_files: Vec<String>,
     /// Where its runs go unless a run says otherwise.
     pub default_runtime: DefaultRuntime,
+    /// Image and limits for its container and Kubernetes runs, over the agents' profiles.
+    pub runtime_options: RuntimeOptions,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A project's image and limits for its container runs; each set field wins over the agent's profile.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContainerOptions {
+    pub image: Option<String>,
+    /// As the engine takes it (`512m`, `4g`).
+    pub memory: Option<String>,
+    pub cpus: Option<f64>,
+    pub pids: Option<u32>,
+    /// false: no network at all.
+    pub network: Option<bool>,
+}
+
+/// A project's image and limits for its Kubernetes runs; each set field wins over the agent's profile.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct KubernetesOptions {
+    pub image: Option<String>,
+    /// A Kubernetes quantity (`2`, `500m`).
+    pub cpu: Option<String>,
+    /// A Kubernetes quantity (`4Gi`).
+    pub memory: Option<String>,
+}
+
+/// A project's options for the runtimes that take any.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeOptions {
+    pub container: ContainerOptions,
+    pub kubernetes: KubernetesOptions,
+}
+
+impl RuntimeOptions {
+    /// What is wrong with these options, in words (checked when saved; the runtimes check again at start).
+    pub fn problem(&self) -> Option<String> {
+        let c = &self.container;
+        if c.cpus.is_some_and(|n| !(n > 0.0 && n <= 1024.0)) {
+            return Some("container cpus must be above 0 and at most 1024".into());
+        }
+        if c.pids.is_some_and(|n| n < 16) {
+            return Some("container pids must be at least 16".into());
+        }
+        let k = &self.kubernetes;
+        let fields = [
+            ("container image", &c.image),
+            ("container memory", &c.memory),
+            ("Kubernetes image", &k.image),
+            ("Kubernetes cpu", &k.cpu),
+            ("Kubernetes memory", &k.memory),
+        ];
+        for (what, v) in fields {
+            if let Some(v) = v
+                && (v.trim().is_empty() || v.len() > 300 || v.chars().any(char::is_whitespace))
+            {
+                return Some(format!("{what} {v:?} must be one word (leave it out for the profile's)"));
+            }
+        }
+        None
+    }
 }
 
 /// A project's default place for its runs: as each agent's profile says, or one for all.
@@ -139,6 +202,10 @@ pub struct UpdateProject {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_runtime: Option<DefaultRuntime>,
+    /// Replaces the project's runtime options as a whole.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_options: Option<RuntimeOptions>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use viban_core::{DefaultRuntime, Project, UpdateProject};
+use viban_core::{DefaultRuntime, Project, RuntimeOptions, UpdateProject};
 
 use crate::{Db, DbError};
 
@@ -21,6 +21,7 @@ struct ProjectRow {
     setup_script: String,
     copy_files: Vec<String>,
     default_runtime: String,
+    runtime_options: sqlx::types::Json<RuntimeOptions>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -36,14 +37,15 @@ impl From<ProjectRow> for Project {
             copy_files: r.copy_files,
             // The column's CHECK allows nothing else.
             default_runtime: DefaultRuntime::parse(&r.default_runtime).unwrap_or_default(),
+            runtime_options: r.runtime_options.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
     }
 }
 
-const COLUMNS: &str =
-    "id, name, repo_path, default_branch, setup_script, copy_files, default_runtime, created_at, updated_at";
+const COLUMNS: &str = "id, name, repo_path, default_branch, setup_script, copy_files, default_runtime, runtime_options, created_at, \
+     updated_at";
 
 impl Db {
     pub async fn create_project(&self, p: NewProject) -> Result<Project, DbError> {
@@ -104,16 +106,20 @@ impl Db {
                 "{bad:?}: files to copy must be relative paths inside the repository"
             )));
         }
+        if let Some(problem) = upd.runtime_options.as_ref().and_then(RuntimeOptions::problem) {
+            return Err(DbError::Invalid(problem));
+        }
         let row: Option<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE projects SET name = coalesce($2, name), setup_script = coalesce($3, setup_script), \
              copy_files = coalesce($4, copy_files), default_runtime = coalesce($5, default_runtime), \
-             updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
+             runtime_options = coalesce($6, runtime_options), updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
         )))
         .bind(id)
         .bind(upd.name.as_deref().map(str::trim))
         .bind(&upd.setup_script)
         .bind(&upd.copy_files)
         .bind(upd.default_runtime.map(DefaultRuntime::as_str))
+        .bind(upd.runtime_options.clone().map(sqlx::types::Json))
         .fetch_optional(self.pool())
         .await
         .map_err(DbError::from_sqlx)?;

@@ -22,7 +22,11 @@ copy_files: Array<string>,
 /**
  * Where its runs go unless a run says otherwise.
  */
-default_runtime: DefaultRuntime, created_at: string, updated_at: string, };
+default_runtime: DefaultRuntime, 
+/**
+ * Image and limits for its container and Kubernetes runs, over the agents' profiles.
+ */
+runtime_options: RuntimeOptions, created_at: string, updated_at: string, };
 
 export type Task = { id: string, project_id: string, title: string, 
 /**
@@ -44,7 +48,11 @@ columns: Array<BoardColumn>, };
 
 export type CreateProject = { name: string, repo_path: string, };
 
-export type UpdateProject = { name?: string, setup_script?: string, copy_files?: Array<string>, default_runtime?: DefaultRuntime, };
+export type UpdateProject = { name?: string, setup_script?: string, copy_files?: Array<string>, default_runtime?: DefaultRuntime, 
+/**
+ * Replaces the project's runtime options as a whole.
+ */
+runtime_options?: RuntimeOptions, };
 
 export type CreateTask = { title: string, description?: string, status?: TaskStatus, };
 
@@ -89,6 +97,28 @@ export type RunKind = "agent" | "shell";
 export type RuntimeKind = "local" | "container" | "kubernetes";
 
 export type DefaultRuntime = "profile" | "local" | "container" | "kubernetes";
+
+export type RuntimeOptions = { container: ContainerOptions, kubernetes: KubernetesOptions, };
+
+export type ContainerOptions = { image: string | null, 
+/**
+ * As the engine takes it (`512m`, `4g`).
+ */
+memory: string | null, cpus: number | null, pids: number | null, 
+/**
+ * false: no network at all.
+ */
+network: boolean | null, };
+
+export type KubernetesOptions = { image: string | null, 
+/**
+ * A Kubernetes quantity (`2`, `500m`).
+ */
+cpu: string | null, 
+/**
+ * A Kubernetes quantity (`4Gi`).
+ */
+memory: string | null, };
 
 export type Run = { id: string, task_id: string, project_id: string, 
 /**

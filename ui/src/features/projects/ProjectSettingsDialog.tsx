@@ -6,6 +6,7 @@ import { ApiError, errorMessage } from '../../api/client';
 import { Modal } from '../../components/Modal';
 import { useSaveShortcut } from '../shortcuts/useSaveShortcut';
 import { projectChanges, settingsForm, type ProjectSettingsForm } from './projectSettings';
+import { RuntimeOptionsFields } from './RuntimeOptionsFields';
 import { deleteProject, updateProject } from '../../api/projects';
 
 export const REMOVE_QUESTION =
@@ -54,6 +55,10 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
       return;
     }
     const patch = projectChanges(project, form);
+    if (typeof patch === 'string') {
+      setError(patch);
+      return;
+    }
     if (!patch) {
       onClose();
       return;
@@ -130,6 +135,7 @@ export function ProjectSettingsDialog({ project: current, onClose, onSaved, onRe
             <option value="kubernetes">as Kubernetes Jobs (agents.toml [kubernetes])</option>
           </select>
         </label>
+        <RuntimeOptionsFields value={form.options} onChange={(options) => setForm((f) => ({ ...f, options }))} />
         {error && (
           <div className="form-error" role="alert" data-testid="project-settings-error">
             {error}

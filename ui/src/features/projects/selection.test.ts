@@ -10,6 +10,10 @@ const project = (id: string): Project => ({
   setup_script: "",
   copy_files: [],
   default_runtime: 'profile',
+  runtime_options: {
+    container: { image: null, memory: null, cpus: null, pids: null, network: null },
+    kubernetes: { image: null, cpu: null, memory: null },
+  },
   created_at: '',
   updated_at: '',
 });
