@@ -182,7 +182,9 @@ async fn podman_bad_container_profiles_say_what_is_wrong_and_leave_nothing() -> 
          [agents.bad-limit]\ncommand = \"/usr/local/bin/fake-agent\"\nruntime = \"container\"\n\
          [agents.bad-limit.container]\nimage = {image:?}\nmemory = \"lots\"\n\n\
          [agents.not-in-image]\ncommand = \"/usr/bin/no-such-agent\"\nruntime = \"container\"\n\
-         [agents.not-in-image.container]\nimage = {image:?}\n"
+         [agents.not-in-image.container]\nimage = {image:?}\n\n\
+         [agents.not-in-image-engine]\ncommand = \"/usr/bin/no-such-agent\"\nruntime = \"container\"\n\
+         [agents.not-in-image-engine.container]\nimage = {image:?}\nconsole = \"engine\"\n"
     );
     let f = Fixture::start(&format!("{}\n{extra}", config().await?)).await?;
     let task = f.task("bad").await?;
@@ -194,13 +196,21 @@ async fn podman_bad_container_profiles_say_what_is_wrong_and_leave_nothing() -> 
     let limit = f.run("bad-limit", "p").await?["id"].as_str().unwrap_or_default().to_string();
     let run = f.wait_status(&limit, "failed", Duration::from_secs(60)).await?;
     assert!(run["error"].as_str().unwrap_or_default().contains("refused to start the agent (exit 125)"), "{run}");
+    // With the direct console, `setsid` in the image says why in the terminal and exits 127.
     let missing = f.run("not-in-image", "p").await?["id"].as_str().unwrap_or_default().to_string();
     let run = f.wait_status(&missing, "failed", Duration::from_secs(60)).await?;
-    // The container's init (catatonit) says why in the terminal; the run has its exit code.
-    assert_eq!(run["exit_code"], 1, "{run}");
+    assert_eq!(run["exit_code"], 127, "{run}");
+    assert!(run["error"].as_str().unwrap_or_default().contains("not found in the image"), "{run}");
     let (bytes, _) = f.transcript(&missing).await?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(text.contains("failed to execute /usr/bin/no-such-agent"), "{text}");
+    // Through the engine's TTY, the container's init (catatonit) says why; the run has its exit code.
+    let engine = f.run("not-in-image-engine", "p").await?["id"].as_str().unwrap_or_default().to_string();
+    let run = f.wait_status(&engine, "failed", Duration::from_secs(60)).await?;
+    assert_eq!(run["exit_code"], 1, "{run}");
+    let (bytes, _) = f.transcript(&engine).await?;
     assert!(String::from_utf8_lossy(&bytes).contains("failed to exec"), "{}", String::from_utf8_lossy(&bytes));
-    for id in [&limit, &missing] {
+    for id in [&limit, &missing, &engine] {
         assert_eq!(containers_of(id)?, "", "nothing is left of {id}");
     }
     Ok(())

@@ -31,6 +31,20 @@ pub struct ContainerDef {
     pub network: Option<bool>,
     /// Host paths mounted read-only at the same path (`~/` is the user's home), e.g. `~/.gitconfig`.
     pub mounts: Option<Vec<String>>,
+    /// How the agent's terminal reaches viban (default `direct` with podman).
+    pub console: Option<Console>,
+}
+
+/// How a container's terminal reaches the run's PTY.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Console {
+    /// The PTY itself is handed into the container (podman `--preserve-fds`), where `sh` and `setsid -c` make it
+    /// the agent's terminal: no relay process, local speed. Needs `sh` and `setsid` in the image.
+    #[default]
+    Direct,
+    /// The engine's own TTY (`run -it`), relayed by the engine: any image, slower output.
+    Engine,
 }
 
 impl ContainerDef {
@@ -42,6 +56,7 @@ impl ContainerDef {
             pids: over.pids.or(self.pids),
             network: over.network.or(self.network),
             mounts: over.mounts.or(self.mounts),
+            console: over.console.or(self.console),
         }
     }
 }
@@ -55,6 +70,7 @@ impl From<&viban_core::ContainerOptions> for ContainerDef {
             pids: o.pids,
             network: o.network,
             mounts: None,
+            console: None,
         }
     }
 }
@@ -80,6 +96,7 @@ pub struct ContainerSpec {
     pub pids: u32,
     pub network: bool,
     pub mounts: Vec<PathBuf>,
+    pub console: Console,
 }
 
 impl ContainerSpec {
@@ -114,6 +131,7 @@ impl ContainerSpec {
             pids: def.pids.unwrap_or(Self::DEFAULT_PIDS).max(16),
             network: def.network.unwrap_or(true),
             mounts,
+            console: def.console.unwrap_or_default(),
         })
     }
 
@@ -170,6 +188,16 @@ impl Engine {
         )
     }
 
+    /// Whether the engine can hand a file descriptor to the container (podman's `--preserve-fds`; docker cannot).
+    pub fn passes_fds(&self) -> bool {
+        !self.program.file_name().is_some_and(|n| n.to_string_lossy().contains("docker"))
+    }
+
+    /// The console a spec gets with this engine: `direct` only where the engine can pass the PTY in.
+    pub fn console(&self, spec: &ContainerSpec) -> Console {
+        if self.passes_fds() { spec.console } else { Console::Engine }
+    }
+
     fn command(&self) -> Command {
         let mut c = Command::new(&self.program);
         c.args(&self.args);
@@ -221,7 +249,13 @@ impl Engine {
             std::iter::once(self.program.to_string_lossy().into_owned()).chain(self.args.iter().cloned()).collect();
         let path = |p: &Path| p.to_string_lossy().into_owned();
         // No `--rm`: the container is removed after the stop ladder, once viban asked why it ended (memory).
-        out.extend(["run", "-i", "-t", "--init"].map(String::from));
+        let direct = self.console(spec) == Console::Direct;
+        if direct {
+            // The run's PTY arrives as fd 3 (pty::spawn_console); nothing is relayed.
+            out.extend(["run", "--init", "--preserve-fds", "1"].map(String::from));
+        } else {
+            out.extend(["run", "-i", "-t", "--init"].map(String::from));
+        }
         // viban stores the transcript; the engine's own log of the TTY would write every byte to disk a second time.
         out.push("--log-driver=none".into());
         out.extend(["--name".into(), container_name(ids.run)]);
@@ -247,6 +281,11 @@ impl Engine {
             out.extend(["-e".into(), format!("{k}={v}")]);
         }
         out.push(spec.image.clone());
+        if direct {
+            // A session of its own whose terminal is fd 3: the agent's output goes straight to viban's PTY.
+            let console = "setsid -c \"$@\" <&3 >&3 2>&3 3<&-";
+            out.extend(["sh".into(), "-c".into(), console.into(), "viban-console".into()]);
+        }
         out.extend(argv.iter().cloned());
         out
     }
@@ -389,6 +428,7 @@ mod tests {
             pids: 64,
             network: false,
             mounts: vec![dir.join("missing")],
+            console: Console::Engine,
         };
         let run = Uuid::nil();
         let ids = WrapIds { run, home: "abc".into() };
@@ -406,6 +446,18 @@ mod tests {
         assert!(!line.contains("missing"), "a mount that does not exist is left out: {line}");
         assert!(!line.contains("/host/bin") && line.contains("VIBAN_RUN_ID="), "{line}");
         assert!(line.ends_with("img:1 agent --go"), "{line}");
+        // The direct console: the PTY comes in as fd 3, and `sh` + `setsid -c` make it the agent's terminal.
+        let direct = ContainerSpec { console: Console::Direct, ..spec.clone() };
+        let line = engine.wrap(&direct, &ids, &dir, &env, &["agent".into(), "--go".into()]).join(" ");
+        assert!(
+            line.starts_with("/usr/bin/podman --runtime runc run --init --preserve-fds 1 --log-driver=none"),
+            "{line}"
+        );
+        assert!(line.ends_with("img:1 sh -c setsid -c \"$@\" <&3 >&3 2>&3 3<&- viban-console agent --go"), "{line}");
+        // docker cannot pass a file descriptor in: its own TTY, whatever the profile says.
+        let docker = Engine { program: "/usr/bin/docker".into(), args: vec![] };
+        assert_eq!(docker.console(&direct), Console::Engine);
+        assert!(docker.wrap(&direct, &ids, &dir, &env, &["agent".into()]).join(" ").contains("run -i -t --init"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -149,9 +149,7 @@ fn check_cwd(cwd: &Path) -> Result<(), SpawnError> {
 pub fn spawn(spec: &SpawnSpec, terminal: Arc<Mutex<Terminal>>) -> Result<PtyProcess, SpawnError> {
     check_cwd(&spec.cwd)?;
     let program = spec.argv.first().cloned().unwrap_or_default();
-    let pair = native_pty_system()
-        .openpty(PtySize { rows: spec.rows, cols: spec.cols, pixel_width: 0, pixel_height: 0 })
-        .map_err(|e| SpawnError::Pty(e.to_string()))?;
+    let pair = open(spec)?;
     let mut cmd = CommandBuilder::from_argv(spec.argv.iter().map(Into::into).collect());
     cmd.cwd(&spec.cwd);
     cmd.env("TERM", "xterm-256color");
@@ -170,12 +168,80 @@ pub fn spawn(spec: &SpawnSpec, terminal: Arc<Mutex<Terminal>>) -> Result<PtyProc
     // The slave must go, or the reader never sees EOF.
     drop(pair.slave);
     let pid = child.process_id().map(|p| p as i32).unwrap_or(-1);
-    let reader = pair.master.try_clone_reader().map_err(|e| SpawnError::Pty(e.to_string()))?;
-    let writer = pair.master.take_writer().map_err(|e| SpawnError::Pty(e.to_string()))?;
+    start_io(pair.master, pid, terminal, move || match child.wait() {
+        Ok(status) => Exit {
+            code: status.signal().is_none().then(|| status.exit_code() as i32),
+            signal: status.signal().map(str::to_string),
+            reason: None,
+        },
+        Err(e) => {
+            tracing::warn!(pid, error = %e, "waiting for the agent failed");
+            Exit { code: None, signal: None, reason: None }
+        }
+    })
+}
 
+/// Starts `spec` with the PTY's slave as its fd 3 (and its stdout and stderr), not as its controlling terminal:
+/// for a container engine that hands fd 3 to the container, whose process makes it its own terminal — the agent
+/// then writes to viban's PTY directly instead of through the engine's TTY relay. The child leads a new process
+/// group (its pid), in viban's session.
+pub fn spawn_console(spec: &SpawnSpec, terminal: Arc<Mutex<Terminal>>) -> Result<PtyProcess, SpawnError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    check_cwd(&spec.cwd)?;
+    let program = spec.argv.first().cloned().unwrap_or_default();
+    let pair = open(spec)?;
+    let name = pair.master.tty_name().ok_or_else(|| SpawnError::Pty("the PTY has no name".into()))?;
+    // O_NOCTTY: opening it must never make it viban's own terminal.
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY)
+        .open(&name)
+        .map_err(|e| SpawnError::Pty(format!("{}: {e}", name.display())))?;
+    drop(pair.slave);
+    let clone = |f: &std::fs::File| f.try_clone().map_err(|e| SpawnError::Pty(e.to_string()));
+    let mut cmd = std::process::Command::new("/bin/sh");
+    // fd 0 (the slave) becomes fd 3, stdin /dev/null: the engine reads nothing of the terminal itself.
+    cmd.args(["-c", "exec \"$@\" 3<&0 </dev/null", "viban-console"]).args(&spec.argv);
+    cmd.current_dir(&spec.cwd).stdin(clone(&slave)?).stdout(clone(&slave)?).stderr(slave).process_group(0);
+    cmd.env("TERM", "xterm-256color").env("COLORTERM", "truecolor");
+    for k in crate::env::withheld() {
+        cmd.env_remove(k);
+    }
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    let mut child = cmd.spawn().map_err(|e| SpawnError::Spawn { program, message: e.to_string() })?;
+    // The parent's copies of the slave go with `cmd`, or the reader never sees EOF.
+    drop(cmd);
+    let pid = child.id() as i32;
+    start_io(pair.master, pid, terminal, move || match child.wait() {
+        Ok(status) => {
+            Exit { code: status.code(), signal: status.signal().map(|s| format!("signal {s}")), reason: None }
+        }
+        Err(e) => {
+            tracing::warn!(pid, error = %e, "waiting for the agent failed");
+            Exit { code: None, signal: None, reason: None }
+        }
+    })
+}
+
+fn open(spec: &SpawnSpec) -> Result<portable_pty::PtyPair, SpawnError> {
+    native_pty_system()
+        .openpty(PtySize { rows: spec.rows, cols: spec.cols, pixel_width: 0, pixel_height: 0 })
+        .map_err(|e| SpawnError::Pty(e.to_string()))
+}
+
+/// The reader, writer and waiter threads around a started child's PTY.
+fn start_io(
+    master: Box<dyn MasterPty + Send>,
+    pid: i32,
+    terminal: Arc<Mutex<Terminal>>,
+    wait: impl FnOnce() -> Exit + Send + 'static,
+) -> Result<PtyProcess, SpawnError> {
+    let reader = master.try_clone_reader().map_err(|e| SpawnError::Pty(e.to_string()))?;
+    let writer = master.take_writer().map_err(|e| SpawnError::Pty(e.to_string()))?;
     let (input_tx, input_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(INPUT_QUEUE);
     let (exit_tx, exit_rx) = oneshot::channel();
-
     std::thread::Builder::new()
         .name(format!("pty-write-{pid}"))
         .spawn(move || write_loop(writer, input_rx))
@@ -191,22 +257,10 @@ pub fn spawn(spec: &SpawnSpec, terminal: Arc<Mutex<Terminal>>) -> Result<PtyProc
     std::thread::Builder::new()
         .name(format!("pty-wait-{pid}"))
         .spawn(move || {
-            let exit = match child.wait() {
-                Ok(status) => Exit {
-                    code: status.signal().is_none().then(|| status.exit_code() as i32),
-                    signal: status.signal().map(str::to_string),
-                    reason: None,
-                },
-                Err(e) => {
-                    tracing::warn!(pid, error = %e, "waiting for the agent failed");
-                    Exit { code: None, signal: None, reason: None }
-                }
-            };
-            let _ = exit_tx.send(exit);
+            let _ = exit_tx.send(wait());
         })
         .map_err(|e| SpawnError::Pty(e.to_string()))?;
-
-    Ok(PtyProcess { pid, terminal, output, exit: exit_rx, input: input_tx, master: Mutex::new(pair.master) })
+    Ok(PtyProcess { pid, terminal, output, exit: exit_rx, input: input_tx, master: Mutex::new(master) })
 }
 
 fn write_loop(mut writer: Box<dyn Write + Send>, input: std::sync::mpsc::Receiver<Vec<u8>>) {

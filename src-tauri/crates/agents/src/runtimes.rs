@@ -65,12 +65,14 @@ pub(crate) trait Runtime: Send + Sync {
     }
 }
 
-fn spawn_pty(launch: &Launch<'_>, argv: Vec<String>) -> Result<Session, String> {
+/// The run's PTY around `argv`; with `console`, handed to the child as fd 3 instead (`pty::spawn_console`).
+fn spawn_pty(launch: &Launch<'_>, argv: Vec<String>, console: bool) -> Result<Session, String> {
     let (cols, rows) = launch.live.terminal.lock().unwrap_or_else(PoisonError::into_inner).size();
     let (cwd, env) = (PathBuf::from(&launch.run.worktree_path), launch.env.clone());
     let spec = SpawnSpec { argv, cwd, env, cols, rows };
-    let (control, output, exit, pid) =
-        crate::pty::spawn(&spec, launch.live.terminal.clone()).map_err(|e| e.to_string())?.control();
+    let terminal = launch.live.terminal.clone();
+    let started = if console { crate::pty::spawn_console(&spec, terminal) } else { crate::pty::spawn(&spec, terminal) };
+    let (control, output, exit, pid) = started.map_err(|e| e.to_string())?.control();
     Ok(Session { control, output, exit, pgid: Some(pid) })
 }
 
@@ -85,7 +87,7 @@ impl Runtime for Local {
     fn launch<'a>(&'a self, launch: Launch<'a>) -> BoxFuture<'a, Result<Session, String>> {
         Box::pin(async move {
             let argv = launch.argv.clone();
-            spawn_pty(&launch, argv)
+            spawn_pty(&launch, argv, false)
         })
     }
 }
@@ -109,7 +111,8 @@ impl Runtime for InContainer {
             let wrapped = self.engine.wrap(&self.spec, &ids, &cwd, &launch.env, &launch.argv);
             let detail = format!("{} · {}", self.spec.image, self.spec.limits());
             inner.db.set_run_runtime(launch.run.id, self.kind().as_str(), &detail).await.map_err(|e| e.to_string())?;
-            spawn_pty(&launch, wrapped)
+            let direct = self.engine.console(&self.spec) == crate::container::Console::Direct;
+            spawn_pty(&launch, wrapped, direct)
         })
     }
 

@@ -35,7 +35,8 @@ impl Podman {
             .map_err(|e| anyhow::anyhow!("podman is not available ({e}): run `cargo xtask setup`"))
     }
 
-    /// Imports `tag`: `fake_agent` at /usr/local/bin/fake-agent (and at its own path), the libraries `ldd` names at their paths, a /tmp.
+    /// Imports `tag`: `fake_agent` at /usr/local/bin/fake-agent (and at its own path), `sh` and `setsid`, the
+    /// libraries `ldd` names at their paths, a /tmp.
     pub fn agent_image(&self, fake_agent: &Path, tag: &str) -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let root = dir.path().join("root");
@@ -47,11 +48,19 @@ impl Podman {
         let same = root.join(fake_agent.strip_prefix("/").unwrap_or(fake_agent));
         std::fs::create_dir_all(same.parent().unwrap_or(&root))?;
         std::fs::copy(fake_agent, &same)?;
-        let ldd = Command::new("ldd").arg(fake_agent).output()?;
-        for lib in String::from_utf8_lossy(&ldd.stdout).split_whitespace().filter(|w| w.starts_with('/')) {
-            let to = root.join(lib.trim_start_matches('/'));
-            std::fs::create_dir_all(to.parent().unwrap_or(&root))?;
-            std::fs::copy(lib, &to)?;
+        // `sh` and `setsid`, which the direct console needs in the image (the host's, as every image here).
+        let tools = [(Path::new("/bin/sh"), "bin/sh"), (Path::new("/usr/bin/setsid"), "usr/bin/setsid")];
+        for (from, to) in tools {
+            std::fs::create_dir_all(root.join(to).parent().unwrap_or(&root))?;
+            std::fs::copy(from, root.join(to))?;
+        }
+        for bin in [fake_agent, Path::new("/bin/sh"), Path::new("/usr/bin/setsid")] {
+            let ldd = Command::new("ldd").arg(bin).output()?;
+            for lib in String::from_utf8_lossy(&ldd.stdout).split_whitespace().filter(|w| w.starts_with('/')) {
+                let to = root.join(lib.trim_start_matches('/'));
+                std::fs::create_dir_all(to.parent().unwrap_or(&root))?;
+                std::fs::copy(lib, &to)?;
+            }
         }
         let tar = dir.path().join("root.tar");
         let made = Command::new("tar").arg("-C").arg(&root).arg("-cf").arg(&tar).arg(".").status()?;
