@@ -257,3 +257,33 @@ async fn podman_a_run_or_its_project_can_put_a_local_profile_in_a_container_and_
     assert_eq!(back.body["code"], "agent_not_installed", "{back:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn podman_no_engine_and_an_unmountable_worktree_are_named_and_leave_nothing() -> anyhow::Result<()> {
+    let image = image().await?;
+    let profile = format!(
+        "[agents.nowhere]\ncommand = \"/usr/local/bin/fake-agent\"\nruntime = \"container\"\n\
+         [agents.nowhere.container]\nimage = {image:?}\n"
+    );
+    let f = Fixture::start(&format!("[container]\nengine = \"/nonexistent/podman\"\n\n{profile}")).await?;
+    let task = f.task("no engine").await?;
+    let r = f.app.post(&format!("/api/tasks/{task}/runs"), json!({"agent": "nowhere", "prompt": "p"})).await?;
+    assert_eq!(r.body["code"], "agent_not_installed", "{r:?}");
+    let message = r.body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("no container engine found (/nonexistent/podman)") && message.contains("install"),
+        "{r:?}"
+    );
+
+    let root = tempfile::tempdir()?;
+    let odd = root.path().join("work:trees");
+    let runs = format!("[runs]\nworktree_root = {:?}\n", odd.display().to_string());
+    let engine = format!("[container]\nengine = {:?}\n", podman().wrapper().display());
+    let g = Fixture::start(&format!("{runs}\n{engine}\n{profile}")).await?;
+    let id = g.run("nowhere", "p").await?["id"].as_str().unwrap_or_default().to_string();
+    let run = g.wait_status(&id, "failed", Duration::from_secs(60)).await?;
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(error.contains("cannot be mounted into a container") && error.contains("worktree_root"), "{error}");
+    assert_eq!(containers_of(&id)?, "", "no container was made");
+    Ok(())
+}

@@ -180,6 +180,15 @@ async fn kube_standin_refusals_and_stuck_pods_fail_the_run_with_the_reason_and_l
     }
     standin.behave(Behaviour::default());
 
+    // A remote the pod cannot reach: the pod says so, with git's words.
+    let url = git(&repo, &["remote", "get-url", "origin"])?;
+    git(&repo, &["remote", "set-url", "origin", "/nonexistent/remote.git"])?;
+    let id = id_of(&f.run("pod", "p").await?);
+    let run = f.wait_status(&id, "failed", Duration::from_secs(60)).await?;
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(error.contains("the pod cannot fetch /nonexistent/remote.git"), "{error}");
+    git(&repo, &["remote", "set-url", "origin", &url])?;
+
     // A base commit the remote does not have: the pod says so, and nothing is pushed.
     std::fs::write(repo.join("local.txt"), "only here")?;
     git(&repo, &["add", "."])?;
@@ -242,6 +251,20 @@ async fn kube_standin_no_kubeconfig_and_a_missing_git_secret_are_named() -> anyh
     f.wait_screen(&id, "Proceed?").await?;
     f.app.post(&format!("/api/runs/{id}/input"), json!({"data": "y\r"})).await?;
     f.wait_status(&id, "succeeded", Duration::from_secs(60)).await?;
+
+    // A cluster that does not answer: its address is named.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = closed.local_addr()?.port();
+    drop(closed);
+    let dead = dir.path().join("dead-kubeconfig");
+    std::fs::write(&dead, standin.kubeconfig(NS).replace(&standin.addr.port().to_string(), &port.to_string()))?;
+    let config_dead = config.replace(&dir.path().join("kubeconfig").display().to_string(), &dead.display().to_string());
+    let h = Fixture::start(&config_dead).await?;
+    with_remote(&h.repos.path().join("agents"))?;
+    let id = id_of(&h.run("pod", "p").await?);
+    let run = h.wait_status(&id, "failed", Duration::from_secs(60)).await?;
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(error.contains(&format!("cannot reach the Kubernetes API server at http://127.0.0.1:{port}")), "{error}");
 
     let missing = dir.path().join("no-such-kubeconfig");
     let config = config.replace(&dir.path().join("kubeconfig").display().to_string(), &missing.display().to_string());

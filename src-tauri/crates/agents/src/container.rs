@@ -343,6 +343,18 @@ fn ownership_args(engine: &Engine, cwd: &Path) -> Vec<String> {
     }
 }
 
+/// A bind mount is `SRC:DST:OPTIONS`: a path with a `:` (or a `,`, which separates options) cannot be mounted.
+pub fn mountable(worktree: &Path) -> Result<(), String> {
+    let text = worktree.to_string_lossy();
+    match text.chars().find(|c| matches!(c, ':' | ',')) {
+        Some(c) => Err(format!(
+            "the worktree {text} cannot be mounted into a container: its path has a {c:?}. Set `worktree_root` \
+             under [runs] in agents.toml to a folder whose path has none"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The repository's git dir a worktree's `.git` file points into (`<repo>/.git`), so git works in the container.
 fn git_common_dir(worktree: &Path) -> Option<PathBuf> {
     let text = std::fs::read_to_string(worktree.join(".git")).ok()?;

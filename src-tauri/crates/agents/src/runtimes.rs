@@ -108,6 +108,7 @@ impl Runtime for InContainer {
             let inner = &launch.runs.inner;
             let ids = WrapIds { run: launch.run.id, home: crate::container::home_label(&inner.data_dir) };
             let cwd = PathBuf::from(&launch.run.worktree_path);
+            crate::container::mountable(&cwd)?;
             let wrapped = self.engine.wrap(&self.spec, &ids, &cwd, &launch.env, &launch.argv);
             let detail = format!("{} · {}", self.spec.image, self.spec.limits());
             inner.db.set_run_runtime(launch.run.id, self.kind().as_str(), &detail).await.map_err(|e| e.to_string())?;
