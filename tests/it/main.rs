@@ -16,6 +16,7 @@ mod kube_manifests;
 mod land;
 mod lifecycle;
 mod managed_pg;
+mod mcp;
 mod postgres_recovery;
 mod proxy;
 mod review;

@@ -6,6 +6,7 @@
 mod auth;
 mod diff_cache;
 mod error;
+pub mod mcp;
 pub mod openapi;
 mod repo;
 mod response_cache;
@@ -84,6 +85,7 @@ pub fn router(state: ApiState) -> Router {
     // `layer`, not `route_layer`: unknown routes and wrong methods answer 401 without a credential too, so an
     // anonymous caller learns nothing about which routes exist.
     let api = routes::api_router()
+        .nest_service("/mcp", mcp::service(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), security::require_credential))
         .merge(routes::public_router());
     Router::new()

@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod doctor;
 pub mod logging;
 pub mod managed;
+pub mod mcp_stdio;
 pub mod payload;
 mod server_file;
 pub mod token;

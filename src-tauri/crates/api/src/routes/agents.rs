@@ -26,7 +26,7 @@ fn catalog_error(e: CatalogError) -> ApiError {
     }
 }
 
-async fn list_blocking(catalog: Catalog, refresh: bool) -> Result<Vec<AgentInfo>, ApiError> {
+pub(crate) async fn list_blocking(catalog: Catalog, refresh: bool) -> Result<Vec<AgentInfo>, ApiError> {
     tokio::task::spawn_blocking(move || catalog.list(refresh))
         .await
         .map_err(|e| {

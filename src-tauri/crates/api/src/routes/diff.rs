@@ -83,7 +83,7 @@ pub async fn diff(
 }
 
 /// Always listed afresh (the counts are what the view shows); kept for the single-file requests that follow.
-async fn stats(state: &ApiState, run: Run) -> Result<RunDiff, ApiError> {
+pub(crate) async fn stats(state: &ApiState, run: Run) -> Result<RunDiff, ApiError> {
     let dir = std::path::PathBuf::from(&run.worktree_path);
     let target = run.base_ref.clone();
     let ticket = state.diffs.ticket();

@@ -89,6 +89,13 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// viban's MCP server over stdio, for an MCP client that starts a command (e.g. `claude mcp add viban --
+    /// viban-server mcp`): relays to the running viban (found through server.json) with its token, or
+    /// `VIBAN_MCP_TOKEN`.
+    Mcp {
+        #[arg(long, env = "VIBAN_HOME", value_name = "DIR")]
+        home: Option<PathBuf>,
+    },
     /// Sign out every browser and replace the install token (of the running viban, or the one on disk).
     RotateToken {
         #[arg(long, env = "VIBAN_HOME", value_name = "DIR")]
@@ -260,6 +267,24 @@ fn resolve_paths(home: Option<PathBuf>) -> Result<AppPaths, ExitCode> {
         eprintln!("viban-server: {e}");
         ExitCode::from(1)
     })
+}
+
+async fn mcp(home: Option<PathBuf>) -> ExitCode {
+    let paths = match AppPaths::resolve(home.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("viban-server: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // stdout carries the protocol: every word for a person goes to stderr.
+    match viban_server::mcp_stdio::bridge(&paths).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("viban-server mcp: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 async fn login_url(home: Option<PathBuf>, open: bool) -> ExitCode {
@@ -458,6 +483,7 @@ fn main() -> ExitCode {
             deployed("rollback", runtime.block_on(viban_server::deploy::rollback(&opts)))
         }
         Command::RotateToken { home } => runtime.block_on(rotate_token(home)),
+        Command::Mcp { home } => runtime.block_on(mcp(home)),
         Command::Doctor { home, clean } => {
             let paths = match AppPaths::resolve(home.as_deref()) {
                 Ok(p) => p,
