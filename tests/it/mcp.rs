@@ -207,3 +207,106 @@ async fn mcp_over_stdio_through_viban_server_mcp_reaches_the_running_viban() -> 
     assert!(out.stdout.is_empty(), "nothing but protocol on stdout");
     Ok(())
 }
+
+/// The run's printed `env: NAME=value`.
+fn printed(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|l| l.trim().strip_prefix(&format!("env: {name}=")).map(|v| v.trim().to_string()))
+}
+
+#[tokio::test]
+async fn mcp_an_agent_gets_the_server_reads_its_task_makes_a_subtask_and_sees_no_other_project() -> anyhow::Result<()> {
+    let f = Fixture::start("").await?;
+    let other_repos = tempfile::tempdir()?;
+    let other = f.app.project(other_repos.path(), "elsewhere").await?;
+    let extra = format!(
+        "[agents.mcp-agent]\ncommand = {:?}\nargs = [\"--mcp\", \"--mcp-other\", \"{other}\", \"--\", \"{{prompt}}\"]\n\
+         [agents.no-mcp]\ncommand = {:?}\nmcp = false\nargs = [\"--print-env\", \"--\", \"{{prompt}}\"]\n",
+        crate::agents::fake_agent().display().to_string(),
+        crate::agents::fake_agent().display().to_string()
+    );
+    let r = f
+        .app
+        .call(reqwest::Method::PUT, "/api/agents/config", Some(json!({"text": crate::agents::profiles(&extra)})))
+        .await?;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let run = f.run("mcp-agent", "split the work").await?;
+    let id = run["id"].as_str().unwrap_or_default().to_string();
+    f.wait_status(&id, "succeeded", Duration::from_secs(30)).await?;
+    let (bytes, _) = f.transcript(&id).await?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(text.contains("mcp task: task for mcp-agent"), "{text}");
+    assert!(text.contains("mcp other project: not_found"), "its token does not reach another project: {text}");
+    let sub = text.lines().find_map(|l| l.trim().strip_prefix("mcp subtask: ")).unwrap_or_default().trim().to_string();
+    let made = f.app.get(&format!("/api/tasks/{sub}")).await?;
+    assert_eq!(made.body["parent_id"], run["task_id"], "{made:?}");
+    assert_eq!(made.body["title"], "Subtask from the agent");
+
+    // Its token: the MCP endpoint of its project while it runs; nothing else, and nothing once it ended.
+    let env = f.run("env", "print").await?;
+    let env_id = env["id"].as_str().unwrap_or_default().to_string();
+    f.wait_status(&env_id, "succeeded", Duration::from_secs(30)).await?;
+    let text = String::from_utf8_lossy(&f.transcript(&env_id).await?.0).into_owned();
+    let token = printed(&text, "VIBAN_MCP_TOKEN").unwrap_or_default();
+    assert!(token.starts_with("vr1."), "the agent got a run token: {text}");
+    assert_eq!(printed(&text, "VIBAN_MCP_URL").unwrap_or_default(), f.app.url("/api/mcp"));
+    let http = reqwest::Client::new();
+    let r = http.get(f.app.url("/api/projects")).bearer_auth(&token).send().await?;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a run token is not an API token");
+    let config = StreamableHttpClientTransportConfig::with_uri(f.app.url("/api/mcp")).auth_header(token);
+    let client = ().serve(StreamableHttpClientTransport::from_config(config)).await?;
+    let e = call(&client, "list_projects", json!({})).await?.err().unwrap_or_default();
+    assert_eq!(e["code"], "unauthorized", "its run has ended: {e}");
+    client.cancel().await?;
+
+    // `mcp = false`: no server, no token.
+    let off = f.run("no-mcp", "print").await?;
+    let off_id = off["id"].as_str().unwrap_or_default().to_string();
+    f.wait_status(&off_id, "succeeded", Duration::from_secs(30)).await?;
+    let text = String::from_utf8_lossy(&f.transcript(&off_id).await?.0).into_owned();
+    assert!(printed(&text, "VIBAN_MCP_TOKEN").is_none() && text.contains("env: VIBAN_RUN_ID="), "{text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn mcp_a_live_runs_token_sees_only_its_own_project() -> anyhow::Result<()> {
+    let f = Fixture::start("").await?;
+    let other_repos = tempfile::tempdir()?;
+    f.app.project(other_repos.path(), "elsewhere").await?;
+    // `linger` keeps running: its token stays valid while the test uses it.
+    let extra = format!(
+        "[agents.env-linger]\ncommand = {:?}\nargs = [\"--print-env\", \"--linger-ms\", \"600000\", \"--\", \"{{prompt}}\"]\n",
+        crate::agents::fake_agent().display().to_string()
+    );
+    let r = f
+        .app
+        .call(reqwest::Method::PUT, "/api/agents/config", Some(json!({"text": crate::agents::profiles(&extra)})))
+        .await?;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let run = f.run("env-linger", "hold").await?;
+    let id = run["id"].as_str().unwrap_or_default().to_string();
+    // Printed in name order: once VIBAN_TASK_ID shows, the whole token line is out. The run is live (its transcript
+    // would wait for its end): read the screen, whose rows wrap a line longer than the terminal.
+    f.wait_screen(&id, "VIBAN_TASK_ID").await?;
+    let screen = f.app.get(&format!("/api/runs/{id}/screen")).await?.body;
+    let cols = screen["cols"].as_u64().unwrap_or(0) as usize;
+    let rows: Vec<&str> = screen["lines"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let mut text = String::new();
+    for row in rows {
+        text.push_str(row);
+        if row.chars().count() < cols {
+            text.push('\n');
+        }
+    }
+    let token = printed(&text, "VIBAN_MCP_TOKEN").ok_or_else(|| anyhow::anyhow!("no token in {text}"))?;
+    let config = StreamableHttpClientTransportConfig::with_uri(f.app.url("/api/mcp")).auth_header(token);
+    let client = ().serve(StreamableHttpClientTransport::from_config(config)).await?;
+    let projects = ok(&client, "list_projects", json!({})).await?;
+    let ids: Vec<&str> =
+        projects["projects"].as_array().into_iter().flatten().filter_map(|p| p["id"].as_str()).collect();
+    assert_eq!(ids, [f.project.as_str()], "only its own project");
+    let mine = ok(&client, "get_run", json!({"run_id": id})).await?;
+    assert_eq!(mine["run"]["status"], "running");
+    client.cancel().await?;
+    f.app.post(&format!("/api/runs/{id}/stop"), json!({})).await?;
+    Ok(())
+}

@@ -11,9 +11,14 @@ use super::Fixture;
 const HELP: &[(&str, &[&str], &[&str])] = &[
     // commander.js: a positional `[prompt]`; `--` ends the options.
     ("claude", &["--help"], &["[prompt]", "--continue"]),
+    // viban's MCP server: a JSON config with ${VAR} expansion (the token stays in the environment).
+    ("claude", &["--help"], &["--mcp-config"]),
     // clap: a positional `[PROMPT]` at the top and after `resume --last`.
     ("codex", &["--help"], &["[PROMPT]"]),
     ("codex", &["resume", "--help"], &["[PROMPT]", "--last"]),
+    // viban's MCP server: `-c mcp_servers.viban.url=…` and the token's variable (`bearer_token_env_var`).
+    ("codex", &["--help"], &["--config"]),
+    ("codex", &["mcp", "add", "--help"], &["--url", "--bearer-token-env-var"]),
     // yargs: the prompt as the value of `--prompt-interactive=`.
     ("gemini", &["--help"], &["--prompt-interactive"]),
     ("qwen", &["--help"], &["--prompt-interactive"]),

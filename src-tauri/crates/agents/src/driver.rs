@@ -222,6 +222,7 @@ impl Runs {
         let catalog = self.inner.catalog.clone();
         let (agent, prompt, follow_up) = (run.agent.clone(), run.prompt.clone(), run.follow_up_of.is_some());
         let (shell, runtime) = (run.kind == RunKind::Shell, run.runtime);
+        let (mcp, run_id, data_dir) = (self.inner.mcp.get().cloned(), run.id, self.inner.data_dir.clone());
         tokio::task::spawn_blocking(move || {
             let path = catalog.path_var(false);
             if shell {
@@ -251,7 +252,9 @@ impl Runs {
             let found = crate::detect::which(program, &path)
                 .ok_or_else(|| format!("{}: `{program}` was not found on your login shell's PATH", profile.name))?;
             // The profile may have changed since the run was queued: argv checks the prompt's place again.
-            let argv = profile.argv(&found.to_string_lossy(), &prompt, follow_up)?;
+            let mut argv = profile.argv(&found.to_string_lossy(), &prompt, follow_up)?;
+            // On this machine only: the API listens on loopback, which a container or a pod does not share.
+            crate::mcp::configure(mcp.as_ref(), profile, run_id, &data_dir, (&mut argv, &mut env));
             Ok::<_, String>(Launched { argv, env, runtime: Arc::new(Local) })
         })
         .await

@@ -14,6 +14,7 @@ pub mod kubernetes;
 mod land;
 mod lifecycle;
 pub mod live;
+pub mod mcp;
 mod owned;
 mod pipe;
 pub mod procs;

@@ -89,6 +89,13 @@ struct ProfileDef {
     runtime: Option<viban_core::RuntimeKind>,
     container: Option<crate::container::ContainerDef>,
     kubernetes: Option<crate::kubernetes::KubeDef>,
+    /// Give the agent viban's MCP server (default true).
+    mcp: Option<bool>,
+    /// Arguments that configure viban's MCP server in this CLI, right after the program: `{mcp_url}` is filled in;
+    /// the token only as `${VIBAN_MCP_TOKEN}` or a variable's name, for the CLI to read (no token on a command line).
+    mcp_args: Option<Vec<String>>,
+    /// Environment for the same (`{mcp_dir}`: viban's folder of MCP client files).
+    mcp_env: Option<BTreeMap<String, String>>,
 }
 
 impl ProfileDef {
@@ -113,6 +120,9 @@ impl ProfileDef {
                 (Some(a), Some(b)) => Some(a.overlay(b)),
                 (a, b) => b.or(a),
             },
+            mcp: over.mcp.or(self.mcp),
+            mcp_args: over.mcp_args.or(self.mcp_args),
+            mcp_env: over.mcp_env.or(self.mcp_env),
         }
     }
 }
@@ -159,6 +169,10 @@ pub struct Profile {
     pub container: crate::container::ContainerDef,
     /// The profile's own Kubernetes settings (the `[kubernetes]` defaults apply under them).
     pub kubernetes: crate::kubernetes::KubeDef,
+    /// Whether the agent gets viban's MCP server, and how this CLI is told about it.
+    pub mcp: bool,
+    pub mcp_args: Vec<String>,
+    pub mcp_env: BTreeMap<String, String>,
 }
 
 impl Profile {
@@ -283,6 +297,9 @@ fn resolve(id: &str, def: ProfileDef, builtin: bool) -> Profile {
         runtime: def.runtime.unwrap_or_default(),
         container: def.container.unwrap_or_default(),
         kubernetes: def.kubernetes.unwrap_or_default(),
+        mcp: def.mcp.unwrap_or(true),
+        mcp_args: def.mcp_args.unwrap_or_default(),
+        mcp_env: def.mcp_env.unwrap_or_default(),
     }
 }
 

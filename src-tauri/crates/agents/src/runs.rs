@@ -59,6 +59,8 @@ pub(crate) struct Inner {
     pub tasks: TaskTracker,
     /// Disk view sizes and the cleanup lock.
     pub worktrees: Arc<crate::worktrees::WorktreeState>,
+    /// viban's MCP server for the agents, once the API listens.
+    pub mcp: std::sync::OnceLock<Arc<dyn crate::mcp::McpAccess>>,
 }
 
 /// The agent runs of this app. Cheap to clone.
@@ -99,6 +101,7 @@ impl Runs {
                 watcher,
                 tasks: TaskTracker::new(),
                 worktrees: Default::default(),
+                mcp: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -117,6 +120,11 @@ impl Runs {
     }
 
     /// Whether a stop was asked for this started run (its end is not recorded yet).
+    /// Agents started from now on get viban's MCP server (see mcp.rs).
+    pub fn set_mcp(&self, access: Arc<dyn crate::mcp::McpAccess>) {
+        let _ = self.inner.mcp.set(access);
+    }
+
     pub(crate) fn stop_requested(&self, id: Uuid) -> bool {
         lock(&self.inner.table).stop_requested(id)
     }

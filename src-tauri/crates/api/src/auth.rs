@@ -18,6 +18,8 @@ pub const TICKET_TTL: Duration = Duration::from_secs(30);
 /// Unredeemed codes/tickets kept at most (a client minting in a loop cannot grow memory).
 const MAX_PENDING: usize = 256;
 const SESSION_PREFIX: &str = "vs1.";
+/// A run's agent's token: the MCP endpoint only, that run's project only (checked by the tools).
+const RUN_PREFIX: &str = "vr1.";
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -150,6 +152,20 @@ impl Credentials {
         };
         let expected = Self::sign(&self.read().session_key, id);
         !expected.is_empty() && constant_time_eq(&expected, tag)
+    }
+
+    /// The MCP token for one run's agent (derived from the session key: `Sign out everywhere` revokes it too).
+    pub fn run_token(&self, run: uuid::Uuid) -> String {
+        let id = run.simple().to_string();
+        let tag = Self::sign(&self.read().session_key, &format!("run:{id}"));
+        format!("{RUN_PREFIX}{id}.{tag}")
+    }
+
+    /// The run a run token was made for, if it is one and it is genuine.
+    pub fn run_of(&self, candidate: &str) -> Option<uuid::Uuid> {
+        let (id, tag) = candidate.strip_prefix(RUN_PREFIX)?.split_once('.')?;
+        let expected = Self::sign(&self.read().session_key, &format!("run:{id}"));
+        (!expected.is_empty() && constant_time_eq(&expected, tag)).then(|| uuid::Uuid::parse_str(id).ok()).flatten()
     }
 
     /// The install token or a session.

@@ -196,8 +196,17 @@ fn ticket(req: &Request) -> Option<&str> {
 
 /// The install token or a session in `Authorization`, or a single-use ticket on a WebSocket upgrade. Cookies are
 /// never read: any page on any port of this host could have set one (cookie tossing) or could receive ours.
-pub async fn require_credential(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+/// A request made with a run's token: it may only reach the MCP endpoint, scoped to that run's project.
+#[derive(Debug, Clone, Copy)]
+pub struct RunScope(pub uuid::Uuid);
+
+pub async fn require_credential(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
     let creds = &state.guard.credentials;
+    let mcp = matches!(req.uri().path(), "/mcp" | "/api/mcp") || req.uri().path().starts_with("/mcp/");
+    if mcp && let Some(run) = bearer(req.headers()).and_then(|b| creds.run_of(b)) {
+        req.extensions_mut().insert(RunScope(run));
+        return next.run(req).await;
+    }
     let ok = match bearer(req.headers()) {
         Some(b) => creds.bearer_valid(b),
         None => ticket(&req).is_some_and(|t| creds.redeem_ticket(t)),

@@ -163,6 +163,8 @@ pub struct Task {
     pub status: TaskStatus,
     /// Opaque sort key within the column (byte order).
     pub position: String,
+    /// The task this one is a subtask of (same project), if any.
+    pub parent_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -217,6 +219,10 @@ pub struct CreateTask {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TaskStatus>,
+    /// Makes it a subtask of this task (same project).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<Uuid>,
 }
 
 /// Partial update. `position` is the 0-based index the task should take in its (new) column, counted without

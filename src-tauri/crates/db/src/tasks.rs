@@ -17,6 +17,7 @@ struct TaskRow {
     description: String,
     status: String,
     position: String,
+    parent_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -33,6 +34,7 @@ impl TryFrom<TaskRow> for Task {
             description: r.description,
             status,
             position: r.position,
+            parent_id: r.parent_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -48,7 +50,7 @@ struct EventRow {
     at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, project_id, title, description, status, position, created_at, updated_at";
+const COLUMNS: &str = "id, project_id, title, description, status, position, parent_id, created_at, updated_at";
 
 fn clean_title(title: &str) -> Result<String, DbError> {
     let t = title.trim();
@@ -244,11 +246,21 @@ impl Db {
         let description = new.description.unwrap_or_default();
         check_description(&description)?;
         let status = new.status.unwrap_or(TaskStatus::Todo);
+        if let Some(parent) = new.parent_id {
+            // A subtask lives in its parent's project.
+            let p = self.get_task(parent).await.map_err(|e| match e {
+                DbError::NotFound(_) => DbError::Invalid(format!("parent task {parent} does not exist")),
+                other => other,
+            })?;
+            if p.project_id != project_id {
+                return Err(DbError::Invalid(format!("parent task {parent} is in another project")));
+            }
+        }
         let key = self.next_top_key(project_id, status).await?;
         let mut tx = self.pool().begin().await.map_err(DbError::from_sqlx)?;
         let row: TaskRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO tasks (id, project_id, title, description, status, position) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+            "INSERT INTO tasks (id, project_id, title, description, status, position, parent_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
         )))
         .bind(Uuid::now_v7())
         .bind(project_id)
@@ -256,6 +268,7 @@ impl Db {
         .bind(&description)
         .bind(status.as_str())
         .bind(&key)
+        .bind(new.parent_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match DbError::from_sqlx(e) {

@@ -303,6 +303,10 @@ impl App {
             ladder: config.ladder,
         })
         .await?;
+        runs.set_mcp(Arc::new(viban_api::mcp::AgentAccess {
+            url: format!("{}/api/mcp", local_url(addr)),
+            credentials: guard.credentials.clone(),
+        }));
         let update = Arc::new(UpdateHub::new(paths.updates_dir(), &config.version));
         let state = ApiState {
             runs: runs.clone(),

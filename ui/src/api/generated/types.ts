@@ -36,7 +36,11 @@ description: string, status: TaskStatus,
 /**
  * Opaque sort key within the column (byte order).
  */
-position: string, created_at: string, updated_at: string, };
+position: string, 
+/**
+ * The task this one is a subtask of (same project), if any.
+ */
+parent_id: string | null, created_at: string, updated_at: string, };
 
 export type BoardColumn = { status: TaskStatus, tasks: Array<Task>, };
 
@@ -54,7 +58,11 @@ export type UpdateProject = { name?: string, setup_script?: string, copy_files?:
  */
 runtime_options?: RuntimeOptions, };
 
-export type CreateTask = { title: string, description?: string, status?: TaskStatus, };
+export type CreateTask = { title: string, description?: string, status?: TaskStatus, 
+/**
+ * Makes it a subtask of this task (same project).
+ */
+parent_id?: string, };
 
 export type UpdateTask = { title?: string, description?: string, status?: TaskStatus, position?: number, };
 

@@ -35,6 +35,11 @@ export function TaskCardView({ task, run, activity, className, style, nodeRef, o
       {summary && <div className="card-summary">{summary}</div>}
       <div className="card-meta">
         <span className="card-id">#{shortId(task.id)}</span>
+        {task.parent_id && (
+          <span className="card-parent" data-testid="card-parent" title={`Subtask of #${shortId(task.parent_id)}`}>
+            ↳ #{shortId(task.parent_id)}
+          </span>
+        )}
       </div>
       {run && <CardRun run={run} activity={activity} />}
     </div>

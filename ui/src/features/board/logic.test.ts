@@ -11,6 +11,7 @@ function task(id: string, status: TaskStatus = 'todo', title = id, description =
     description,
     status,
     position: id,
+    parent_id: null,
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
   };

@@ -9,6 +9,7 @@ const task: Task = {
   description: 'Body',
   status: 'todo',
   position: 'a',
+  parent_id: null,
   created_at: '',
   updated_at: '',
 };

@@ -13,6 +13,21 @@ use crate::ApiState;
 
 pub use params::*;
 
+/// What agents are given to reach this server: its MCP address and run tokens from its credentials.
+pub struct AgentAccess {
+    pub url: String,
+    pub credentials: std::sync::Arc<crate::Credentials>,
+}
+
+impl viban_agents::mcp::McpAccess for AgentAccess {
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+    fn token(&self, run: uuid::Uuid) -> String {
+        self.credentials.run_token(run)
+    }
+}
+
 /// The MCP endpoint's service, one `Board` handler per session.
 pub fn service(state: ApiState) -> StreamableHttpService<tools::Board, LocalSessionManager> {
     let mut config = StreamableHttpServerConfig::default().disable_allowed_hosts();

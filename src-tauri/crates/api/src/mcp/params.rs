@@ -39,6 +39,9 @@ pub struct CreateTaskArgs {
     /// The column to put it in (default todo).
     #[serde(default)]
     pub status: Option<String>,
+    /// Make it a subtask of this task (in the same project), e.g. a piece of the task you are working on.
+    #[serde(default)]
+    pub parent_task_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

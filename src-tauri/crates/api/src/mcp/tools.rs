@@ -1,16 +1,21 @@
 //! The tools: what a model may read and do on the board. Each answers structured JSON; a failure is a tool error
 //! whose content is the API's `{code, message}`, so a model can tell "not found" from "not running".
 
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Value, json};
-use viban_core::{ApiErrorBody, CreateTask, StartRun, TaskStatus, UpdateTask};
+use uuid::Uuid;
+use viban_core::{ApiErrorBody, CreateTask, ErrorCode, Run, StartRun, Task, TaskStatus, UpdateTask};
 
 use super::params::*;
 use crate::error::parse_id;
 use crate::routes::projects::not_found_as;
+use crate::security::RunScope;
 use crate::{ApiError, ApiState, CacheKey};
 
 /// A patch returned by `get_run_diff` is cut here.
@@ -24,6 +29,23 @@ pub struct Board {
 }
 
 type ToolResult = Result<CallToolResult, ErrorData>;
+
+/// Whom a call is for: the whole board (the install token, a session) or one project (a run's agent's token).
+#[derive(Debug, Clone, Copy)]
+enum Scope {
+    All,
+    Project(Uuid),
+}
+
+impl Scope {
+    /// Outside a run's project, things do not exist for its agent.
+    fn allows(self, project: Uuid, what: &str, id: Uuid) -> Result<(), ApiError> {
+        match self {
+            Scope::Project(p) if p != project => Err(ApiError::not_found(what, &id.to_string())),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// A tool's answer: the value as structured content (an object), or the API error as a tool error.
 fn answer(result: Result<Value, ApiError>) -> ToolResult {
@@ -53,32 +75,44 @@ impl Board {
     }
 
     #[tool(description = "List the projects on the board: id, name, repository path, default branch.")]
-    async fn list_projects(&self) -> ToolResult {
-        answer(async { Ok(json!({ "projects": to_value(self.state.db.list_projects().await?)? })) }.await)
-    }
-
-    #[tool(description = "List the agent profiles a run can use (id, name, whether it is installed, where it runs).")]
-    async fn list_agents(&self) -> ToolResult {
-        let catalog = self.state.runs.catalog().clone();
+    async fn list_projects(&self, Extension(parts): Extension<Parts>) -> ToolResult {
         answer(
-            async { Ok(json!({ "agents": to_value(crate::routes::agents::list_blocking(catalog, false).await?)? })) }
-                .await,
+            async {
+                let scope = self.scope(&parts).await?;
+                let mut projects = self.state.db.list_projects().await?;
+                if let Scope::Project(p) = scope {
+                    projects.retain(|x| x.id == p);
+                }
+                Ok(json!({ "projects": to_value(projects)? }))
+            }
+            .await,
         )
     }
 
-    #[tool(description = "List or search a project's tasks (newest columns first, in board order). Filter by \
-                          column and by text in the title or description, or by the start of the id.")]
-    async fn list_tasks(&self, Parameters(p): Parameters<ListTasks>) -> ToolResult {
-        answer(self.list_tasks_impl(p).await)
+    #[tool(description = "List the agent profiles a run can use (id, name, whether it is installed, where it runs).")]
+    async fn list_agents(&self, Extension(parts): Extension<Parts>) -> ToolResult {
+        let catalog = self.state.runs.catalog().clone();
+        answer(
+            async {
+                self.scope(&parts).await?;
+                Ok(json!({ "agents": to_value(crate::routes::agents::list_blocking(catalog, false).await?)? }))
+            }
+            .await,
+        )
+    }
+
+    #[tool(description = "List or search a project's tasks, in board order. Filter by column and by text in the \
+                          title or description, or by the id as shown on cards (`#1a2b3c4d`).")]
+    async fn list_tasks(&self, Extension(parts): Extension<Parts>, Parameters(p): Parameters<ListTasks>) -> ToolResult {
+        answer(self.list_tasks_impl(&parts, p).await)
     }
 
     #[tool(description = "Get one task with its runs (newest first): status, agent, exit code, error, branch.")]
-    async fn get_task(&self, Parameters(p): Parameters<TaskRef>) -> ToolResult {
+    async fn get_task(&self, Extension(parts): Extension<Parts>, Parameters(p): Parameters<TaskRef>) -> ToolResult {
         answer(
             async {
-                let id = parse_id("task", &p.task_id)?;
-                let task = self.state.db.get_task(id).await.map_err(|e| not_found_as(e, "task", id))?;
-                let runs = self.state.runs.task_runs(id).await?;
+                let task = self.task(&parts, &p.task_id).await?;
+                let runs = self.state.runs.task_runs(task.id).await?;
                 Ok(json!({ "task": to_value(task)?, "runs": to_value(runs)? }))
             }
             .await,
@@ -86,13 +120,19 @@ impl Board {
     }
 
     #[tool(description = "Create a task in a project (at the top of its column, Todo unless `status` says \
-                          otherwise). Returns the task with its id.")]
-    async fn create_task(&self, Parameters(p): Parameters<CreateTaskArgs>) -> ToolResult {
+                          otherwise), optionally as a subtask of another task. Returns the task with its id.")]
+    async fn create_task(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(p): Parameters<CreateTaskArgs>,
+    ) -> ToolResult {
         answer(
             async {
                 let project = parse_id("project", &p.project_id)?;
-                let new =
-                    CreateTask { title: p.title, description: p.description, status: status_of(p.status.as_deref())? };
+                self.scope(&parts).await?.allows(project, "project", project)?;
+                let parent_id = p.parent_task_id.as_deref().map(|t| parse_id("task", t)).transpose()?;
+                let status = status_of(p.status.as_deref())?;
+                let new = CreateTask { title: p.title, description: p.description, status, parent_id };
                 let task =
                     self.state.db.create_task(project, new).await.map_err(|e| not_found_as(e, "project", project))?;
                 self.state.cache.invalidate(CacheKey::Board(project));
@@ -103,10 +143,14 @@ impl Board {
     }
 
     #[tool(description = "Change a task's title or description, or move it to another column.")]
-    async fn update_task(&self, Parameters(p): Parameters<UpdateTaskArgs>) -> ToolResult {
+    async fn update_task(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(p): Parameters<UpdateTaskArgs>,
+    ) -> ToolResult {
         answer(
             async {
-                let id = parse_id("task", &p.task_id)?;
+                let id = self.task(&parts, &p.task_id).await?.id;
                 let status = status_of(p.status.as_deref())?;
                 let upd = UpdateTask { title: p.title, description: p.description, status, position: None };
                 let task = self.state.db.update_task(id, upd).await.map_err(|e| not_found_as(e, "task", id))?;
@@ -119,10 +163,14 @@ impl Board {
 
     #[tool(description = "Start an agent on a task, in a new git worktree and branch. The run is queued when \
                           the concurrency limit is reached. Returns the run; follow it with get_run.")]
-    async fn start_run(&self, Parameters(p): Parameters<StartRunArgs>) -> ToolResult {
+    async fn start_run(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(p): Parameters<StartRunArgs>,
+    ) -> ToolResult {
         answer(
             async {
-                let task = parse_id("task", &p.task_id)?;
+                let task = self.task(&parts, &p.task_id).await?.id;
                 let req =
                     StartRun { agent: p.agent, prompt: p.prompt, base: p.base, cols: None, rows: None, runtime: None };
                 Ok(json!({ "run": to_value(self.state.runs.start_run(task, req).await?)? }))
@@ -133,14 +181,12 @@ impl Board {
 
     #[tool(description = "Get a run: status, exit code, error, changed files, and the last lines of its \
                           terminal screen (what the agent shows now, e.g. a question it waits on).")]
-    async fn get_run(&self, Parameters(p): Parameters<GetRunArgs>) -> ToolResult {
+    async fn get_run(&self, Extension(parts): Extension<Parts>, Parameters(p): Parameters<GetRunArgs>) -> ToolResult {
         answer(
             async {
-                let id = parse_id("run", &p.run_id)?;
-                let run = self.state.runs.get(id).await?;
+                let run = self.run(&parts, &p.run_id).await?;
                 let n = p.lines.unwrap_or(20).clamp(1, 200) as usize;
-                let screen = self.state.runs.screen(id).await?;
-                let mut lines: Vec<String> = screen.lines.into_iter().collect();
+                let mut lines = self.state.runs.screen(run.id).await?.lines;
                 while lines.last().is_some_and(|l| l.trim().is_empty()) {
                     lines.pop();
                 }
@@ -153,12 +199,14 @@ impl Board {
 
     #[tool(description = "Type text into a running agent's terminal (and press Enter unless enter is false), \
                           e.g. to answer its question.")]
-    async fn send_input(&self, Parameters(p): Parameters<SendInputArgs>) -> ToolResult {
+    async fn send_input(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(p): Parameters<SendInputArgs>,
+    ) -> ToolResult {
         answer(
             async {
-                let id = parse_id("run", &p.run_id)?;
-                // A run that does not exist is not found, not merely "not running".
-                self.state.runs.get(id).await?;
+                let id = self.run(&parts, &p.run_id).await?.id;
                 let mut bytes = p.text.into_bytes();
                 if p.enter.unwrap_or(true) {
                     bytes.push(b'\r');
@@ -173,10 +221,10 @@ impl Board {
 
     #[tool(description = "Stop a run: its agent and everything it started are ended (its work stays in the \
                           worktree). Returns the run once it has stopped.")]
-    async fn stop_run(&self, Parameters(p): Parameters<RunRef>) -> ToolResult {
+    async fn stop_run(&self, Extension(parts): Extension<Parts>, Parameters(p): Parameters<RunRef>) -> ToolResult {
         answer(
             async {
-                let id = parse_id("run", &p.run_id)?;
+                let id = self.run(&parts, &p.run_id).await?.id;
                 Ok(json!({ "run": to_value(self.state.runs.stop(id).await?)? }))
             }
             .await,
@@ -185,42 +233,73 @@ impl Board {
 
     #[tool(description = "What a run changed against its base: files with added and deleted line counts, and \
                           with patch=true the unified diff (cut at 256 KiB).")]
-    async fn get_run_diff(&self, Parameters(p): Parameters<RunDiffArgs>) -> ToolResult {
-        answer(self.diff_impl(p).await)
+    async fn get_run_diff(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(p): Parameters<RunDiffArgs>,
+    ) -> ToolResult {
+        answer(self.diff_impl(&parts, p).await)
     }
 }
 
 impl Board {
-    async fn list_tasks_impl(&self, p: ListTasks) -> Result<Value, ApiError> {
+    /// The caller's scope: a run's token reaches its project while that run is active, and nothing else.
+    async fn scope(&self, parts: &Parts) -> Result<Scope, ApiError> {
+        let Some(RunScope(run)) = parts.extensions.get::<RunScope>().copied() else { return Ok(Scope::All) };
+        let ended = || {
+            ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "this run has ended: its token is void")
+        };
+        let run = self.state.db.get_run(run).await.map_err(|_| ended())?;
+        if !run.status.is_active() {
+            return Err(ended());
+        }
+        Ok(Scope::Project(run.project_id))
+    }
+
+    async fn task(&self, parts: &Parts, raw: &str) -> Result<Task, ApiError> {
+        let id = parse_id("task", raw)?;
+        let task = self.state.db.get_task(id).await.map_err(|e| not_found_as(e, "task", id))?;
+        self.scope(parts).await?.allows(task.project_id, "task", id)?;
+        Ok(task)
+    }
+
+    async fn run(&self, parts: &Parts, raw: &str) -> Result<Run, ApiError> {
+        let id = parse_id("run", raw)?;
+        let run = self.state.runs.get(id).await?;
+        self.scope(parts).await?.allows(run.project_id, "run", id)?;
+        Ok(run)
+    }
+
+    async fn list_tasks_impl(&self, parts: &Parts, p: ListTasks) -> Result<Value, ApiError> {
         let project = parse_id("project", &p.project_id)?;
+        self.scope(parts).await?.allows(project, "project", project)?;
         let status = status_of(p.status.as_deref())?;
         let board = self.state.db.board(project).await.map_err(|e| not_found_as(e, "project", project))?;
         let text = p.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
         let id_prefix = text.as_deref().map(|t| t.trim_start_matches('#').replace('-', ""));
         let limit = p.limit.unwrap_or(100).clamp(1, 1000) as usize;
-        let tasks: Vec<&viban_core::Task> = board
+        let tasks: Vec<&Task> = board
             .columns
             .iter()
             .filter(|c| status.is_none_or(|s| c.status == s))
             .flat_map(|c| c.tasks.iter())
             .filter(|t| match (&text, &id_prefix) {
                 (Some(q), Some(id)) => {
+                    let simple = t.id.simple().to_string();
                     t.title.to_lowercase().contains(q)
                         || t.description.to_lowercase().contains(q)
-                        || (!id.is_empty() && t.id.simple().to_string().ends_with(id.as_str()))
-                        || t.id.simple().to_string().starts_with(id.as_str())
+                        || (!id.is_empty() && (simple.ends_with(id.as_str()) || simple.starts_with(id.as_str())))
                 }
                 _ => true,
             })
             .collect();
         let total = tasks.len();
-        let shown: Vec<&viban_core::Task> = tasks.into_iter().take(limit).collect();
+        let shown: Vec<&Task> = tasks.into_iter().take(limit).collect();
         Ok(json!({ "tasks": to_value(&shown)?, "total": total, "truncated": total > shown.len() }))
     }
 
-    async fn diff_impl(&self, p: RunDiffArgs) -> Result<Value, ApiError> {
-        let id = parse_id("run", &p.run_id)?;
-        let run = self.state.runs.get(id).await?;
+    async fn diff_impl(&self, parts: &Parts, p: RunDiffArgs) -> Result<Value, ApiError> {
+        let run = self.run(parts, &p.run_id).await?;
         let (dir, target) = (std::path::PathBuf::from(&run.worktree_path), run.base_ref.clone());
         let stats = crate::routes::diff::stats(&self.state, run).await?;
         let mut out = json!({ "diff": to_value(&stats)? });

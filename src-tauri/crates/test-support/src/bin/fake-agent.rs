@@ -13,6 +13,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
+#[path = "fake_agent/mcp.rs"]
+mod mcp;
+
 #[derive(Parser, Debug)]
 #[command(name = "fake-agent", version, about = "A scripted stand-in for a coding-agent CLI (tests only)")]
 struct Args {
@@ -60,6 +63,12 @@ struct Args {
     /// Try a TCP connection to HOST:PORT and say whether it worked (for network-off checks).
     #[arg(long, value_name = "HOST:PORT")]
     connect: Option<String>,
+    /// Use the MCP server this run was given: read the own task, create a subtask of it.
+    #[arg(long)]
+    mcp: bool,
+    /// With --mcp: also try to list this project's tasks (another project: it must not be visible).
+    #[arg(long, value_name = "PROJECT")]
+    mcp_other: Option<String>,
     /// Internal: the grandchild's role.
     #[arg(long, hide = true)]
     sleeper: bool,
@@ -144,6 +153,9 @@ fn run(args: &Args) -> std::io::Result<()> {
             Ok(_) => writeln!(out, "connect {addr}: connected")?,
             Err(e) => writeln!(out, "connect {addr}: failed ({e})")?,
         }
+    }
+    if args.mcp {
+        mcp::run(&mut out, args.mcp_other.as_deref())?;
     }
     for w in &args.writes {
         let (file, content) = w.split_once('=').unwrap_or((w.as_str(), ""));
