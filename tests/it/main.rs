@@ -6,6 +6,7 @@ mod api_flow;
 mod api_security;
 mod change_feed;
 mod comments;
+mod dependencies;
 mod deploy;
 mod disk_full;
 mod editor_shell;

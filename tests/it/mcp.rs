@@ -17,7 +17,8 @@ use crate::agents::Fixture;
 
 type Client = RunningService<RoleClient, ()>;
 
-const TOOLS: [&str; 11] = [
+const TOOLS: [&str; 12] = [
+    "add_dependency",
     "create_task",
     "get_run",
     "get_run_diff",

@@ -21,6 +21,9 @@ pub enum RunError {
     /// Commit, merge, rebase, push, PR (`viban_git::LandError::code` names it).
     #[error(transparent)]
     Land(#[from] viban_git::LandError),
+    /// The task waits for others that are not Done.
+    #[error("{0}")]
+    Blocked(String),
     #[error("the run is not running")]
     NotRunning,
     #[error("the run is not active (it already finished)")]
@@ -82,6 +85,7 @@ impl RunError {
             },
             Self::Db(_) => ErrorCode::Internal,
             Self::Land(l) => l.code(),
+            Self::Blocked(_) => ErrorCode::TaskBlocked,
             Self::NotRunning => ErrorCode::RunNotRunning,
             Self::NotActive => ErrorCode::RunNotActive,
             Self::RunActive => ErrorCode::RunActive,

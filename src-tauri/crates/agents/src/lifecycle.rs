@@ -38,6 +38,7 @@ impl Runs {
         // Before anything new starts (a new run's container must not be taken for a leftover).
         runs.reap_containers(had_containers).await;
         runs.spawn_job_reaper();
+        runs.spawn_auto_starts();
         for run in queued {
             // A fresh table: nothing was stopped yet, so every run is queued (they start at the end of this).
             let _ = lock(&runs.inner.table).enqueue(run.id, run.project_id);
@@ -134,6 +135,62 @@ impl Runs {
                 }
             }
         });
+    }
+
+    /// Starts the agents of tasks whose last blocker went Done: at start (it may have happened while viban was
+    /// stopped), then on every task change of a project. The claim makes each fire once.
+    fn spawn_auto_starts(&self) {
+        let runs = self.clone();
+        let mut changes = self.inner.feed.subscribe();
+        tokio::spawn(async move {
+            runs.fire_due(None).await;
+            loop {
+                let event = tokio::select! {
+                    e = changes.recv() => e,
+                    () = runs.inner.shutdown.cancelled() => return,
+                };
+                match event {
+                    Ok(viban_core::ChangeEvent::Change {
+                        table: viban_core::ChangeTable::Task, project_id, ..
+                    }) => {
+                        runs.fire_due(project_id).await;
+                    }
+                    Ok(viban_core::ChangeEvent::Resync) => runs.fire_due(None).await,
+                    Ok(_) => {}
+                    // Missed events: look at every project.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => runs.fire_due(None).await,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    /// Starts the auto-starts that are due (in one project, or all).
+    pub async fn fire_due(&self, project: Option<Uuid>) {
+        let due = match self.inner.db.claim_due_starts(project).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look for auto-starts that are due");
+                return;
+            }
+        };
+        for start in due {
+            let req = viban_core::StartRun {
+                agent: start.agent.clone(),
+                prompt: start.prompt.clone(),
+                base: None,
+                cols: None,
+                rows: None,
+                runtime: None,
+            };
+            match self.start_run(start.task_id, req).await {
+                Ok(run) => tracing::info!(task = %start.task_id, run = %run.id, "auto-started: its blockers are Done"),
+                Err(e) => {
+                    tracing::warn!(task = %start.task_id, error = %e, "an auto-start could not start");
+                    self.inner.notifier.notify("An auto-start failed", &format!("{}: {e}", start.agent));
+                }
+            }
+        }
     }
 
     fn spawn_recounter(&self, mut changed: tokio::sync::mpsc::UnboundedReceiver<Touched>) {

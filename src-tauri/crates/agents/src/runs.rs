@@ -227,6 +227,15 @@ impl Runs {
     pub async fn start_run(&self, task_id: Uuid, req: StartRun) -> Result<Run, RunError> {
         check_prompt(&req.prompt)?;
         let task = self.inner.db.get_task(task_id).await?;
+        let open = self.inner.db.open_blockers(task_id).await?;
+        if !open.is_empty() {
+            let names: Vec<String> =
+                open.iter().map(|b| format!("#{} {}", &b.id.simple().to_string()[24..], b.title)).collect();
+            return Err(RunError::Blocked(format!(
+                "this task waits for {}: start it once they are Done",
+                names.join(", ")
+            )));
+        }
         let project = self.inner.db.get_project(task.project_id).await?;
         // The start form's choice, else the project's default, else the agent's profile.
         let asked = req.runtime.or(project.default_runtime.runtime());

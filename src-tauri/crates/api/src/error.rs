@@ -148,7 +148,7 @@ impl From<viban_agents::RunError> for ApiError {
                 | viban_git::GitError::Dirty(_) => StatusCode::CONFLICT,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            R::NotRunning | R::NotActive | R::RunActive | R::WorktreeRemoved | R::StopTimedOut(_) => {
+            R::Blocked(_) | R::NotRunning | R::NotActive | R::RunActive | R::WorktreeRemoved | R::StopTimedOut(_) => {
                 StatusCode::CONFLICT
             }
             R::InputBacklog => StatusCode::TOO_MANY_REQUESTS,

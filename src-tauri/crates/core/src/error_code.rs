@@ -37,6 +37,9 @@ pub enum ErrorCode {
     PathNotFound,
     PathNotAllowed,
     NotAGitRepo,
+    // Tasks
+    TaskBlocked,
+    DependencyCycle,
     // Agents and runs
     UnknownAgent,
     AgentNotInstalled,

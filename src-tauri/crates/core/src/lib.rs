@@ -1,6 +1,7 @@
 //! Domain types and paths shared by every viban crate. Nothing here does I/O beyond creating directories.
 
 pub mod comments;
+pub mod deps;
 pub mod error_code;
 pub mod land;
 pub mod model;
@@ -12,6 +13,7 @@ pub mod update;
 pub mod worktrees;
 
 pub use comments::*;
+pub use deps::*;
 pub use error_code::ErrorCode;
 pub use land::*;
 pub use model::*;

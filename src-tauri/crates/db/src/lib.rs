@@ -2,6 +2,7 @@
 //! feed. Callers get domain types from viban-core, never rows.
 
 mod comments;
+mod deps;
 mod error;
 pub mod feed;
 mod position;
@@ -17,6 +18,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use comments::{NewCommentRow, StoredComment};
+pub use deps::DueStart;
 pub use error::DbError;
 pub use feed::ChangeFeed;
 pub use projects::NewProject;

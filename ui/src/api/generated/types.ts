@@ -78,7 +78,7 @@ export type ApiErrorBody = {
  */
 code: ErrorCode, message: string, };
 
-export type ErrorCode = "validation" | "bad_json" | "bad_query" | "body_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "conflict" | "unauthorized" | "session_expired" | "forbidden_host" | "forbidden_origin" | "forbidden_site" | "token_in_url" | "code_invalid" | "rotate_failed" | "internal" | "database_unavailable" | "disk_full" | "io" | "git_missing" | "invalid_path" | "path_not_found" | "path_not_allowed" | "not_a_git_repo" | "unknown_agent" | "agent_not_installed" | "invalid_profile" | "prompt_looks_like_option" | "repo_busy" | "bad_base" | "repo_has_no_commits" | "branch_exists" | "worktree_exists" | "worktree_dirty" | "unsafe_worktree_path" | "git_failed" | "run_not_running" | "run_not_active" | "run_active" | "worktree_removed" | "input_backlog" | "runs_did_not_stop" | "not_a_worktree" | "no_editor" | "offset_past_end" | "worktree_missing" | "repository_missing" | "target_missing" | "no_merge_base" | "not_in_diff" | "no_comments" | "not_text" | "nothing_to_commit" | "hook_failed" | "commit_failed" | "target_dirty" | "uncommitted" | "merge_conflict" | "nothing_to_merge" | "merge_failed" | "bad_target" | "rebase_in_progress" | "no_rebase" | "rebase_failed" | "push_rejected" | "push_failed" | "no_remote" | "gh_missing" | "glab_missing" | "gh_not_logged_in" | "glab_not_logged_in" | "unknown_provider" | "pr_failed" | "no_update" | "updates_unsupported" | "agents_running" | "write_failed" | "no_window" | "bad_frame" | "attach_failed" | "transcript";
+export type ErrorCode = "validation" | "bad_json" | "bad_query" | "body_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "conflict" | "unauthorized" | "session_expired" | "forbidden_host" | "forbidden_origin" | "forbidden_site" | "token_in_url" | "code_invalid" | "rotate_failed" | "internal" | "database_unavailable" | "disk_full" | "io" | "git_missing" | "invalid_path" | "path_not_found" | "path_not_allowed" | "not_a_git_repo" | "task_blocked" | "dependency_cycle" | "unknown_agent" | "agent_not_installed" | "invalid_profile" | "prompt_looks_like_option" | "repo_busy" | "bad_base" | "repo_has_no_commits" | "branch_exists" | "worktree_exists" | "worktree_dirty" | "unsafe_worktree_path" | "git_failed" | "run_not_running" | "run_not_active" | "run_active" | "worktree_removed" | "input_backlog" | "runs_did_not_stop" | "not_a_worktree" | "no_editor" | "offset_past_end" | "worktree_missing" | "repository_missing" | "target_missing" | "no_merge_base" | "not_in_diff" | "no_comments" | "not_text" | "nothing_to_commit" | "hook_failed" | "commit_failed" | "target_dirty" | "uncommitted" | "merge_conflict" | "nothing_to_merge" | "merge_failed" | "bad_target" | "rebase_in_progress" | "no_rebase" | "rebase_failed" | "push_rejected" | "push_failed" | "no_remote" | "gh_missing" | "glab_missing" | "gh_not_logged_in" | "glab_not_logged_in" | "unknown_provider" | "pr_failed" | "no_update" | "updates_unsupported" | "agents_running" | "write_failed" | "no_window" | "bad_frame" | "attach_failed" | "transcript";
 
 export type Health = { status: string, version: string, 
 /**
@@ -107,6 +107,36 @@ export type RuntimeKind = "local" | "container" | "kubernetes";
 export type DefaultRuntime = "profile" | "local" | "container" | "kubernetes";
 
 export type RuntimeOptions = { container: ContainerOptions, kubernetes: KubernetesOptions, };
+
+export type TaskLink = { id: string, title: string, status: TaskStatus, };
+
+export type AutoStart = { agent: string, prompt: string, 
+/**
+ * When it fired (it does not fire again).
+ */
+fired_at: string | null, };
+
+export type TaskDependencies = { 
+/**
+ * What this task waits for.
+ */
+blockers: Array<TaskLink>, 
+/**
+ * What waits for this task.
+ */
+dependents: Array<TaskLink>, 
+/**
+ * Some blocker is not Done yet: the task cannot start.
+ */
+blocked: boolean, auto_start: AutoStart | null, };
+
+export type AddDependency = { 
+/**
+ * The task that must be Done first (same project).
+ */
+blocker_id: string, };
+
+export type SetAutoStart = { agent: string, prompt: string, };
 
 export type ContainerOptions = { image: string | null, 
 /**

@@ -111,3 +111,12 @@ pub struct RunDiffArgs {
     #[serde(default)]
     pub patch: Option<bool>,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddDependencyArgs {
+    /// The task that has to wait.
+    pub task_id: String,
+    /// The task that must be Done before it can start (same project).
+    pub blocker_task_id: String,
+}

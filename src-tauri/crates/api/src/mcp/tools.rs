@@ -161,6 +161,29 @@ impl Board {
         )
     }
 
+    #[tool(description = "Make a task wait for another of its project: it cannot start until the blocker is \
+                          Done. A cycle is refused. Returns the task's blockers.")]
+    async fn add_dependency(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(p): Parameters<AddDependencyArgs>,
+    ) -> ToolResult {
+        answer(
+            async {
+                let task = self.task(&parts, &p.task_id).await?;
+                let blocker = self.task(&parts, &p.blocker_task_id).await?;
+                self.state.db.add_dependency(task.id, blocker.id).await.map_err(|e| match e {
+                    viban_db::DbError::Conflict(m) => {
+                        ApiError::new(StatusCode::CONFLICT, ErrorCode::DependencyCycle, m)
+                    }
+                    other => other.into(),
+                })?;
+                Ok(json!({ "dependencies": to_value(self.state.db.dependencies(task.id).await?)? }))
+            }
+            .await,
+        )
+    }
+
     #[tool(description = "Start an agent on a task, in a new git worktree and branch. The run is queued when \
                           the concurrency limit is reached. Returns the run; follow it with get_run.")]
     async fn start_run(

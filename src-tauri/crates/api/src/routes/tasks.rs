@@ -1,7 +1,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use viban_core::{ApiErrorBody, CreateTask, Task, TaskEvent, UpdateTask};
+use viban_core::{
+    AddDependency, ApiErrorBody, CreateTask, ErrorCode, SetAutoStart, Task, TaskDependencies, TaskEvent, UpdateTask,
+};
 
 use super::projects::not_found_as;
 use crate::error::{ApiJson, parse_id};
@@ -64,4 +66,89 @@ pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> Re
 pub async fn events(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Vec<TaskEvent>>, ApiError> {
     let id = parse_id("task", &id)?;
     Ok(Json(state.db.task_events(id).await.map_err(|e| not_found_as(e, "task", id))?))
+}
+
+fn dependency_error(e: viban_db::DbError) -> ApiError {
+    match e {
+        viban_db::DbError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, ErrorCode::DependencyCycle, m),
+        other => other.into(),
+    }
+}
+
+/// What the task waits for, what waits for it, and its auto-start.
+#[utoipa::path(get, path = "/api/tasks/{id}/dependencies", tag = "tasks", params(("id" = String, Path)),
+    responses((status = 200, body = TaskDependencies), (status = 404, body = ApiErrorBody)))]
+pub async fn dependencies(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskDependencies>, ApiError> {
+    let id = parse_id("task", &id)?;
+    Ok(Json(state.db.dependencies(id).await.map_err(|e| not_found_as(e, "task", id))?))
+}
+
+/// The task waits for `blocker_id` (same project): it cannot start until that is Done. A cycle is refused (409).
+#[utoipa::path(post, path = "/api/tasks/{id}/dependencies", tag = "tasks", params(("id" = String, Path)),
+    request_body = AddDependency,
+    responses((status = 200, body = TaskDependencies), (status = 400, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody)))]
+pub async fn add_dependency(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AddDependency>,
+) -> Result<Json<TaskDependencies>, ApiError> {
+    let id = parse_id("task", &id)?;
+    state.db.add_dependency(id, body.blocker_id).await.map_err(dependency_error)?;
+    let deps = state.db.dependencies(id).await?;
+    Ok(Json(deps))
+}
+
+#[utoipa::path(delete, path = "/api/tasks/{id}/dependencies/{blocker}", tag = "tasks",
+    params(("id" = String, Path), ("blocker" = String, Path)),
+    responses((status = 200, body = TaskDependencies), (status = 404, body = ApiErrorBody)))]
+pub async fn remove_dependency(
+    State(state): State<ApiState>,
+    Path((id, blocker)): Path<(String, String)>,
+) -> Result<Json<TaskDependencies>, ApiError> {
+    let (id, blocker) = (parse_id("task", &id)?, parse_id("task", &blocker)?);
+    state.db.remove_dependency(id, blocker).await?;
+    // Its last open blocker may just have gone: an auto-start may be due.
+    let project = state.db.get_task(id).await?.project_id;
+    state.runs.fire_due(Some(project)).await;
+    Ok(Json(state.db.dependencies(id).await?))
+}
+
+/// Starts `agent` with `prompt` on the task once its last blocker is Done (once; at once when they already are).
+#[utoipa::path(put, path = "/api/tasks/{id}/auto-start", tag = "tasks", params(("id" = String, Path)),
+    request_body = SetAutoStart,
+    responses((status = 200, body = TaskDependencies), (status = 400, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody)))]
+pub async fn set_auto_start(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetAutoStart>,
+) -> Result<Json<TaskDependencies>, ApiError> {
+    let id = parse_id("task", &id)?;
+    let agent = body.agent.trim();
+    if agent.is_empty() || body.prompt.len() > viban_agents::MAX_PROMPT_BYTES {
+        return Err(ApiError::validation("an auto-start needs an agent and a prompt of at most 100,000 bytes"));
+    }
+    let profiles = state.runs.catalog().profiles().map_err(|e| ApiError::validation(e.to_string()))?;
+    if profiles.get(agent).is_none() {
+        return Err(viban_agents::RunError::UnknownAgent(agent.to_string()).into());
+    }
+    state.db.set_auto_start(id, Some((agent, &body.prompt))).await.map_err(|e| not_found_as(e, "task", id))?;
+    let project = state.db.get_task(id).await?.project_id;
+    state.runs.fire_due(Some(project)).await;
+    Ok(Json(state.db.dependencies(id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/tasks/{id}/auto-start", tag = "tasks", params(("id" = String, Path)),
+    responses((status = 200, body = TaskDependencies), (status = 404, body = ApiErrorBody)))]
+pub async fn clear_auto_start(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskDependencies>, ApiError> {
+    let id = parse_id("task", &id)?;
+    state.db.set_auto_start(id, None).await.map_err(|e| not_found_as(e, "task", id))?;
+    Ok(Json(state.db.dependencies(id).await?))
 }
