@@ -14,9 +14,11 @@ type Props = {
   agents: AgentInfo[] | null;
   agentsError: string | null;
   onStarted: (run: Run) => void;
+  /** Why the task cannot start now (it waits for other tasks), or null. */
+  blocked?: string | null;
 };
 
-export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
+export function StartRunForm({ task, agents, agentsError, onStarted, blocked = null }: Props) {
   const [picked, setPicked] = useState<string | null>(null);
   const [prompt, setPrompt] = useState(() => initialPrompt(task));
   const [base, setBase] = useState('');
@@ -139,6 +141,11 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
           {error}
         </div>
       )}
+      {blocked && (
+        <p className="muted small" data-testid="run-blocked">
+          {blocked}
+        </p>
+      )}
       <div className="form-actions">
         <span className="muted small">Runs in a new worktree and branch; the task moves to In Progress.</span>
         <span className="spacer" />
@@ -146,8 +153,8 @@ export function StartRunForm({ task, agents, agentsError, onStarted }: Props) {
           type="submit"
           className="button button-primary"
           data-testid="run-start"
-          disabled={busy || !agentId}
-          title="Ctrl+Enter"
+          disabled={busy || !agentId || Boolean(blocked)}
+          title={blocked ?? 'Ctrl+Enter'}
         >
           {busy ? 'Starting…' : 'Start'}
         </button>

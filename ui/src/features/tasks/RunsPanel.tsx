@@ -1,7 +1,10 @@
 // A task's agent runs inside the task panel: start one, watch the selected run's terminal (newest by default),
 // replay or export a transcript, follow up, stop, clean up worktrees. Loaded lazily with xterm.js.
 import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { Run, Task } from '../../api/generated/types';
+import type { Run, Task, TaskDependencies } from '../../api/generated/types';
+import { taskDependencies } from '../../api/tasks';
+import { Dependencies } from './Dependencies';
+import { blockedReason } from './dependencies';
 import { OpenButtons } from '../runs/OpenButtons';
 import { canOpen, isShell } from '../runs/openLogic';
 import { Replay } from '../runs/Replay';
@@ -33,6 +36,17 @@ type PanelProps = {
 export default function RunsPanel({ task, onLiveChange, waitingRunId = null, startOrder = 0 }: PanelProps) {
   const { runs, error, upsert, scheduleReload } = useTaskRuns(task.id, task.project_id);
   const { agents, error: agentsError } = useAgents();
+  const [deps, setDeps] = useState<TaskDependencies | null>(null);
+  // Refetched when the task changes (a blocker going Done changes nothing here; its board change reloads runs).
+  useEffect(() => {
+    let alive = true;
+    taskDependencies(task.id)
+      .then((d) => alive && setDeps(d))
+      .catch(() => alive && setDeps(null));
+    return () => {
+      alive = false;
+    };
+  }, [task.id, task.updated_at, runs]);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [replayId, setReplayId] = useState<string | null>(null);
   // The API has no "worktree still exists" flag; removals made here are remembered for this panel's lifetime.
@@ -109,7 +123,8 @@ export default function RunsPanel({ task, onLiveChange, waitingRunId = null, sta
         <h3>Agent runs</h3>
       )}
       <Fold section="start" label="Start another run" foldable={live !== null} order={live ? startOrder : 0}>
-        <StartRunForm task={task} agents={agents} agentsError={agentsError} onStarted={showRun} />
+        <Dependencies task={task} deps={deps} agents={agents} onChange={setDeps} />
+        <StartRunForm task={task} agents={agents} agentsError={agentsError} onStarted={showRun} blocked={blockedReason(deps)} />
       </Fold>
       {error && <p className="muted small">Could not load the runs: {error}</p>}
       {shown && canOpen(shown, removedWorktrees) && <OpenButtons run={shown} onStarted={showRun} />}
