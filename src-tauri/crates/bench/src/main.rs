@@ -5,6 +5,7 @@ mod agents;
 mod containers;
 mod desktop;
 mod load;
+mod mcp;
 mod process;
 mod review;
 mod review_live;
@@ -40,6 +41,9 @@ struct Args {
     /// Only the review benchmarks (diff stats and one file of a 5,000-file, 20 MB change).
     #[arg(long)]
     review_only: bool,
+    /// Only the MCP server and task flow (tool round trips on 10,000 tasks, auto-start latency; issue 15).
+    #[arg(long)]
+    mcp_only: bool,
 }
 
 #[tokio::main]
@@ -69,13 +73,13 @@ async fn main() -> Result<()> {
             row(&what, result, &target);
         }
     }
-    if !args.agents_only && !args.desktop_only && !args.containers_only {
+    if !args.agents_only && !args.desktop_only && !args.containers_only && !args.mcp_only {
         for (what, result, target) in review::measure(runs).await? {
             println!("{what}: {result} (target {target})");
             review_rows.push(format!("| {what} | {result} | {target} |"));
         }
     }
-    let only_review = args.review_only || args.desktop_only || args.containers_only;
+    let only_review = args.review_only || args.desktop_only || args.containers_only || args.mcp_only;
 
     if !args.agents_only && !only_review {
         for (what, result, target) in server_rows(&args, runs).await? {
@@ -88,6 +92,12 @@ async fn main() -> Result<()> {
 
     if args.containers_only || (!only_review && !args.agents_only) {
         for (what, result, target) in containers::measure(args.quick, runs).await? {
+            row(&what, result, target);
+        }
+    }
+
+    if args.mcp_only || (!only_review && !args.agents_only) {
+        for (what, result, target) in mcp::measure(args.quick, runs).await? {
             row(&what, result, target);
         }
     }

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::{Postgres, Transaction};
+use sqlx::{FromRow, Postgres, Row, Transaction};
 use uuid::Uuid;
 use viban_core::{Board, BoardColumn, CreateTask, Task, TaskEvent, TaskStatus, UpdateTask};
 
@@ -342,5 +342,52 @@ impl Db {
             .into_iter()
             .map(|r| TaskEvent { id: r.id, task_id: r.task_id, kind: r.kind, data: r.data, at: r.at })
             .collect())
+    }
+}
+
+/// `%` and `_` are wildcards to LIKE: a search for them means the characters themselves.
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+impl Db {
+    /// A project's tasks in board order, optionally in one column and matching `text` (in the title or
+    /// description, any case, or the start or end of the id without dashes); at most `limit`, and how many matched.
+    pub async fn search_tasks(
+        &self,
+        project_id: Uuid,
+        status: Option<TaskStatus>,
+        text: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<Task>, i64), DbError> {
+        let text = text.map(str::trim).filter(|t| !t.is_empty());
+        let pattern = text.map(|t| format!("%{}%", like_escape(t)));
+        // Only something that can be (part of) an id is looked for in ids: no per-row work for plain words.
+        let id = text
+            .map(|t| t.trim_start_matches('#').replace('-', "").to_lowercase())
+            .filter(|t| (4..=32).contains(&t.len()) && t.chars().all(|c| c.is_ascii_hexdigit()));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, count(*) OVER () AS total FROM tasks \
+             WHERE project_id = $1 AND ($2::text IS NULL OR status = $2) \
+               AND ($3::text IS NULL OR title ILIKE $3 OR description ILIKE $3 \
+                    OR ($4 <> '' AND (replace(id::text, '-', '') LIKE $4 || '%' \
+                                      OR replace(id::text, '-', '') LIKE '%' || $4))) \
+             ORDER BY array_position(ARRAY['todo','in_progress','in_review','done','cancelled'], status), position, id \
+             LIMIT $5"
+        )))
+        .bind(project_id)
+        .bind(status.map(TaskStatus::as_str))
+        .bind(pattern)
+        .bind(id.unwrap_or_default())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(DbError::from_sqlx)?;
+        let total = rows.first().map(|r| r.try_get::<i64, _>("total")).transpose().map_err(DbError::from_sqlx)?;
+        let tasks = rows
+            .into_iter()
+            .map(|r| TaskRow::from_row(&r).map_err(DbError::from_sqlx).and_then(Task::try_from))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((tasks, total.unwrap_or(0)))
     }
 }

@@ -296,29 +296,13 @@ impl Board {
     async fn list_tasks_impl(&self, parts: &Parts, p: ListTasks) -> Result<Value, ApiError> {
         let project = parse_id("project", &p.project_id)?;
         self.scope(parts).await?.allows(project, "project", project)?;
+        self.state.db.get_project(project).await.map_err(|e| not_found_as(e, "project", project))?;
         let status = status_of(p.status.as_deref())?;
-        let board = self.state.db.board(project).await.map_err(|e| not_found_as(e, "project", project))?;
-        let text = p.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
-        let id_prefix = text.as_deref().map(|t| t.trim_start_matches('#').replace('-', ""));
-        let limit = p.limit.unwrap_or(100).clamp(1, 1000) as usize;
-        let tasks: Vec<&Task> = board
-            .columns
-            .iter()
-            .filter(|c| status.is_none_or(|s| c.status == s))
-            .flat_map(|c| c.tasks.iter())
-            .filter(|t| match (&text, &id_prefix) {
-                (Some(q), Some(id)) => {
-                    let simple = t.id.simple().to_string();
-                    t.title.to_lowercase().contains(q)
-                        || t.description.to_lowercase().contains(q)
-                        || (!id.is_empty() && (simple.ends_with(id.as_str()) || simple.starts_with(id.as_str())))
-                }
-                _ => true,
-            })
-            .collect();
-        let total = tasks.len();
-        let shown: Vec<&Task> = tasks.into_iter().take(limit).collect();
-        Ok(json!({ "tasks": to_value(&shown)?, "total": total, "truncated": total > shown.len() }))
+        let limit = i64::from(p.limit.unwrap_or(100).clamp(1, 1000));
+        // Searched in the database: a 10,000-task board is not loaded for one answer.
+        let (tasks, total) = self.state.db.search_tasks(project, status, p.text.as_deref(), limit).await?;
+        let truncated = total > tasks.len() as i64;
+        Ok(json!({ "tasks": to_value(&tasks)?, "total": total, "truncated": truncated }))
     }
 
     async fn diff_impl(&self, parts: &Parts, p: RunDiffArgs) -> Result<Value, ApiError> {
