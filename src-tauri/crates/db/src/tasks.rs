@@ -366,23 +366,40 @@ impl Db {
         let id = text
             .map(|t| t.trim_start_matches('#').replace('-', "").to_lowercase())
             .filter(|t| (4..=32).contains(&t.len()) && t.chars().all(|c| c.is_ascii_hexdigit()));
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS}, count(*) OVER () AS total FROM tasks \
-             WHERE project_id = $1 AND ($2::text IS NULL OR status = $2) \
-               AND ($3::text IS NULL OR title ILIKE $3 OR description ILIKE $3 \
-                    OR ($4 <> '' AND (replace(id::text, '-', '') LIKE $4 || '%' \
-                                      OR replace(id::text, '-', '') LIKE '%' || $4))) \
+        // Only the clauses in use (numbered as they come): a generic plan for `$3 IS NULL OR title ILIKE $3` could
+        // not use the indexes.
+        let mut filter = String::new();
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(s) = status {
+            binds.push(s.as_str().to_string());
+            filter.push_str(&format!(" AND status = ${}", binds.len() + 1));
+        }
+        if let Some(p) = pattern {
+            binds.push(p);
+            let n = binds.len() + 1;
+            match id {
+                Some(id) => {
+                    binds.push(id);
+                    let m = binds.len() + 1;
+                    filter.push_str(&format!(
+                        " AND (title ILIKE ${n} OR description ILIKE ${n} OR replace(id::text, '-', '') LIKE ${m} || '%' \
+                         OR replace(id::text, '-', '') LIKE '%' || ${m})"
+                    ));
+                }
+                None => filter.push_str(&format!(" AND (title ILIKE ${n} OR description ILIKE ${n})")),
+            }
+        }
+        let sql = format!(
+            "SELECT {COLUMNS}, count(*) OVER () AS total FROM tasks WHERE project_id = $1{filter} \
              ORDER BY array_position(ARRAY['todo','in_progress','in_review','done','cancelled'], status), position, id \
-             LIMIT $5"
-        )))
-        .bind(project_id)
-        .bind(status.map(TaskStatus::as_str))
-        .bind(pattern)
-        .bind(id.unwrap_or_default())
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await
-        .map_err(DbError::from_sqlx)?;
+             LIMIT ${}",
+            binds.len() + 2
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(project_id);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query.bind(limit).fetch_all(self.pool()).await.map_err(DbError::from_sqlx)?;
         let total = rows.first().map(|r| r.try_get::<i64, _>("total")).transpose().map_err(DbError::from_sqlx)?;
         let tasks = rows
             .into_iter()
