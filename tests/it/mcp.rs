@@ -219,17 +219,12 @@ async fn mcp_an_agent_gets_the_server_reads_its_task_makes_a_subtask_and_sees_no
     let f = Fixture::start("").await?;
     let other_repos = tempfile::tempdir()?;
     let other = f.app.project(other_repos.path(), "elsewhere").await?;
+    let bin = crate::agents::fake_agent().display().to_string();
     let extra = format!(
-        "[agents.mcp-agent]\ncommand = {:?}\nargs = [\"--mcp\", \"--mcp-other\", \"{other}\", \"--\", \"{{prompt}}\"]\n\
-         [agents.no-mcp]\ncommand = {:?}\nmcp = false\nargs = [\"--print-env\", \"--\", \"{{prompt}}\"]\n",
-        crate::agents::fake_agent().display().to_string(),
-        crate::agents::fake_agent().display().to_string()
+        "[agents.mcp-agent]\ncommand = {bin:?}\nargs = [\"--mcp\", \"--mcp-other\", \"{other}\", \"--\", \"{{prompt}}\"]\n\
+         [agents.no-mcp]\ncommand = {bin:?}\nmcp = false\nargs = [\"--print-env\", \"--\", \"{{prompt}}\"]\n"
     );
-    let r = f
-        .app
-        .call(reqwest::Method::PUT, "/api/agents/config", Some(json!({"text": crate::agents::profiles(&extra)})))
-        .await?;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    f.set_profiles(&extra).await?;
     let run = f.run("mcp-agent", "split the work").await?;
     let id = run["id"].as_str().unwrap_or_default().to_string();
     f.wait_status(&id, "succeeded", Duration::from_secs(30)).await?;
@@ -278,11 +273,7 @@ async fn mcp_a_live_runs_token_sees_only_its_own_project() -> anyhow::Result<()>
         "[agents.env-linger]\ncommand = {:?}\nargs = [\"--print-env\", \"--linger-ms\", \"600000\", \"--\", \"{{prompt}}\"]\n",
         crate::agents::fake_agent().display().to_string()
     );
-    let r = f
-        .app
-        .call(reqwest::Method::PUT, "/api/agents/config", Some(json!({"text": crate::agents::profiles(&extra)})))
-        .await?;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    f.set_profiles(&extra).await?;
     let run = f.run("env-linger", "hold").await?;
     let id = run["id"].as_str().unwrap_or_default().to_string();
     // Printed in name order: once VIBAN_TASK_ID shows, the whole token line is out. The run is live (its transcript

@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use nix::sys::signal::Signal;
 use reqwest::Method;
 use serde_json::json;
 use tokio::sync::OnceCell;
@@ -142,20 +141,7 @@ async fn podman_after_viban_is_killed_with_9_the_next_start_removes_the_containe
     std::fs::write(home.path().join("config/agents.toml"), config().await?)?;
     let repos = tempfile::tempdir()?;
     let repo = git_repo(repos.path(), "boxed")?;
-    let server = ServerProcess::spawn(home.path(), &[]).await?;
-    let project = server.call(Method::POST, "/api/projects", Some(json!({"name": "b", "repo_path": repo}))).await?;
-    let task = server
-        .call(Method::POST, &format!("/api/projects/{}/tasks", project.str("id")), Some(json!({"title": "t"})))
-        .await?;
-    let body = json!({"agent": "boxed-stubborn", "prompt": "survive"});
-    let id = server.call(Method::POST, &format!("/api/tasks/{}/runs", task.str("id")), Some(body)).await?.str("id");
-    wait_until("the agent's first output", Duration::from_secs(30), || async {
-        let r = server.call(Method::GET, &format!("/api/runs/{id}/screen"), None).await.ok()?;
-        r.body.to_string().contains("survive").then_some(())
-    })
-    .await?;
-    server.signal(Signal::SIGKILL);
-    drop(server);
+    let id = super::killed_mid_run(home.path(), &repo, "boxed-stubborn").await?;
     assert!(!containers_of(&id)?.is_empty(), "the container outlived viban");
 
     let server = ServerProcess::spawn(home.path(), &[]).await?;

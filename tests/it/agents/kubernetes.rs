@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use nix::sys::signal::Signal;
 use reqwest::Method;
 use serde_json::json;
 use viban_test_support::kube_standin::{Behaviour, KubeStandin};
@@ -286,20 +285,7 @@ async fn kube_standin_after_viban_is_killed_with_9_the_next_start_deletes_the_jo
     let repos = tempfile::tempdir()?;
     let repo = git_repo(repos.path(), "pods")?;
     with_remote(&repo)?;
-    let server = ServerProcess::spawn(home.path(), &[]).await?;
-    let project = server.call(Method::POST, "/api/projects", Some(json!({"name": "k", "repo_path": repo}))).await?;
-    let task = server
-        .call(Method::POST, &format!("/api/projects/{}/tasks", project.str("id")), Some(json!({"title": "t"})))
-        .await?;
-    let body = json!({"agent": "pod-stubborn", "prompt": "survive"});
-    let id = server.call(Method::POST, &format!("/api/tasks/{}/runs", task.str("id")), Some(body)).await?.str("id");
-    wait_until("the agent's first output", Duration::from_secs(30), || async {
-        let r = server.call(Method::GET, &format!("/api/runs/{id}/screen"), None).await.ok()?;
-        r.body.to_string().contains("survive").then_some(())
-    })
-    .await?;
-    server.signal(Signal::SIGKILL);
-    drop(server);
+    let id = super::killed_mid_run(home.path(), &repo, "pod-stubborn").await?;
     assert_eq!(standin.jobs().len(), 1, "the Job outlived viban");
 
     let server = ServerProcess::spawn(home.path(), &[]).await?;

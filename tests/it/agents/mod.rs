@@ -63,7 +63,35 @@ pub struct Fixture {
     pub project: String,
 }
 
+/// Starts viban-server on `home`, starts `agent` on a new task of `repo`, waits for its prompt ("survive") on the
+/// screen, then kills viban with SIGKILL mid-run. The run's id.
+pub async fn killed_mid_run(home: &std::path::Path, repo: &std::path::Path, agent: &str) -> anyhow::Result<String> {
+    use reqwest::Method;
+    let server = viban_test_support::ServerProcess::spawn(home, &[]).await?;
+    let project = server.call(Method::POST, "/api/projects", Some(json!({"name": "k", "repo_path": repo}))).await?;
+    let task = server
+        .call(Method::POST, &format!("/api/projects/{}/tasks", project.str("id")), Some(json!({"title": "t"})))
+        .await?;
+    let body = json!({"agent": agent, "prompt": "survive"});
+    let id = server.call(Method::POST, &format!("/api/tasks/{}/runs", task.str("id")), Some(body)).await?.str("id");
+    wait_until("the agent's first output", Duration::from_secs(30), || async {
+        let r = server.call(Method::GET, &format!("/api/runs/{id}/screen"), None).await.ok()?;
+        r.body.to_string().contains("survive").then_some(())
+    })
+    .await?;
+    server.signal(nix::sys::signal::Signal::SIGKILL);
+    Ok(id)
+}
+
 impl Fixture {
+    /// Replaces the profiles with the fake ones plus `extra`.
+    pub async fn set_profiles(&self, extra: &str) -> anyhow::Result<()> {
+        let body = json!({"text": profiles(extra)});
+        let r = self.app.call(reqwest::Method::PUT, "/api/agents/config", Some(body)).await?;
+        anyhow::ensure!(r.status == StatusCode::OK, "saving profiles: {r:?}");
+        Ok(())
+    }
+
     pub async fn start(extra: &str) -> anyhow::Result<Self> {
         let app = TestApp::start_with(|c| {
             c.ladder = viban_agents_ladder();

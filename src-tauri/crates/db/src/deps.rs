@@ -11,6 +11,13 @@ use crate::{Db, DbError};
 /// Serialises dependency edits (any key of viban's own; the value is arbitrary but fixed).
 const EDIT_LOCK: i64 = 0x7669_6261_6e64_6570;
 
+/// Which tasks of a link to list: what a task waits for, or what waits for it.
+#[derive(Clone, Copy)]
+enum Side {
+    Blockers,
+    Dependents,
+}
+
 /// An auto-start that became due: the task and what to start on it.
 #[derive(Debug, Clone)]
 pub struct DueStart {
@@ -88,23 +95,8 @@ impl Db {
 
     pub async fn dependencies(&self, task: Uuid) -> Result<TaskDependencies, DbError> {
         self.get_task(task).await?;
-        let blockers = sqlx::query(
-            "SELECT t.id, t.title, t.status FROM task_dependencies d JOIN tasks t ON t.id = d.blocker_id \
-             WHERE d.task_id = $1 ORDER BY d.created_at, t.id",
-        )
-        .bind(task)
-        .fetch_all(self.pool())
-        .await
-        .map_err(DbError::from_sqlx)?;
-        let dependents = sqlx::query(
-            "SELECT t.id, t.title, t.status FROM task_dependencies d JOIN tasks t ON t.id = d.task_id \
-             WHERE d.blocker_id = $1 ORDER BY d.created_at, t.id",
-        )
-        .bind(task)
-        .fetch_all(self.pool())
-        .await
-        .map_err(DbError::from_sqlx)?;
-        let blockers = links(blockers)?;
+        let blockers = self.linked(task, Side::Blockers, false).await?;
+        let dependents = self.linked(task, Side::Dependents, false).await?;
         let auto = sqlx::query("SELECT agent, prompt, fired_at FROM task_auto_starts WHERE task_id = $1")
             .bind(task)
             .fetch_optional(self.pool())
@@ -122,17 +114,27 @@ impl Db {
         Ok(TaskDependencies {
             blocked: blockers.iter().any(|b| b.status != TaskStatus::Done),
             blockers,
-            dependents: links(dependents)?,
+            dependents,
             auto_start,
         })
     }
 
     /// The blockers of `task` that are not Done yet.
     pub async fn open_blockers(&self, task: Uuid) -> Result<Vec<TaskLink>, DbError> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.title, t.status FROM task_dependencies d JOIN tasks t ON t.id = d.blocker_id \
-             WHERE d.task_id = $1 AND t.status <> 'done' ORDER BY d.created_at, t.id",
-        )
+        self.linked(task, Side::Blockers, true).await
+    }
+
+    /// The tasks on one side of `task`'s links, oldest link first (only those not Done, with `open`).
+    async fn linked(&self, task: Uuid, side: Side, open: bool) -> Result<Vec<TaskLink>, DbError> {
+        let (other, this) = match side {
+            Side::Blockers => ("blocker_id", "task_id"),
+            Side::Dependents => ("task_id", "blocker_id"),
+        };
+        let open = if open { " AND t.status <> 'done'" } else { "" };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.id, t.title, t.status FROM task_dependencies d JOIN tasks t ON t.id = d.{other} \
+             WHERE d.{this} = $1{open} ORDER BY d.created_at, t.id"
+        )))
         .bind(task)
         .fetch_all(self.pool())
         .await
