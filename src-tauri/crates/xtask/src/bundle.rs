@@ -85,10 +85,13 @@ pub fn bundle(opts: &Options) -> Result<Vec<PathBuf>> {
 
 fn build(opts: &Options) -> Result<()> {
     let mut c = cargo();
-    c.args(["build", "-p", "viban-desktop", "-p", "viban-server", "--bin", "viban", "--bin", "viban-server"]);
     if opts.release {
+        c.args(["build", "-p", "viban-desktop", "-p", "viban-server", "--bin", "viban", "--bin", "viban-server"]);
         // Production assets (Tauri's `custom-protocol`): what `tauri build` would turn on.
         c.args(["--release", "--features", "viban-desktop/custom-protocol"]);
+    } else {
+        // The test command's own selection, so only the desktop crate (stamped by TAURI_CONFIG) rebuilds.
+        c.args(crate::cmd::WORKSPACE_BUILD);
     }
     c.env("TAURI_CONFIG", opts.overrides());
     status(&mut c)

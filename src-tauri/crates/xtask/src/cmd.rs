@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
@@ -27,9 +28,24 @@ pub fn output(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Every debug build of the test command selects the whole workspace and all its targets: cargo resolves
+/// features per selection, so `-p a -p b` builds (~145 units each) were extra copies of the same crates, and
+/// a fresh clone ran out of disk on CI.
+pub const WORKSPACE_BUILD: [&str; 3] = ["build", "--workspace", "--all-targets"];
+
+static NO_INCREMENTAL: AtomicBool = AtomicBool::new(false);
+
+/// The test command builds once per clone: incremental state (several GB) would only fill the disk.
+pub fn without_incremental() {
+    NO_INCREMENTAL.store(true, Ordering::Relaxed);
+}
+
 pub fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
+    if NO_INCREMENTAL.load(Ordering::Relaxed) && std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        c.env("CARGO_INCREMENTAL", "0");
+    }
     c
 }
 
@@ -101,7 +117,8 @@ pub fn validate_openapi() -> Result<()> {
     let doc = root().join("target/openapi.json");
     status(
         cargo()
-            .args(["test", "-q", "-p", "viban-api", "--lib", "openapi::tests::operation_ids_are_unique"])
+            // `--workspace`: the same feature set as the other builds (only viban-api has this test).
+            .args(["test", "-q", "--workspace", "--lib", "openapi::tests::operation_ids_are_unique"])
             .env("VIBAN_WRITE_OPENAPI", &doc),
     )?;
     status(Command::new("python3").args(["-m", "openapi_spec_validator"]).arg(&doc).env("PYTHONPATH", &tools))

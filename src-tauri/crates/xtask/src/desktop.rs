@@ -60,7 +60,7 @@ pub fn virtual_display() -> Result<(impl Drop, String)> {
 }
 
 pub fn tests(pg_bin: &Path) -> Result<()> {
-    status(cargo().args(["build", "-q", "-p", "viban-desktop"]))?;
+    status(cargo().args(crate::cmd::WORKSPACE_BUILD).arg("-q"))?;
     let (_xvfb, display) = virtual_display()?;
     let _tray = Background(
         Command::new("trayer")

@@ -38,7 +38,7 @@ pub fn run(pg_bin: &Path) -> Result<()> {
             println!("external PostgreSQL (TLS only) up; running {SUITE:?} against it");
             status(
                 cargo()
-                    .args(["test", "-q", "-p", "viban-tests", "--test", "it", "--"])
+                    .args(["test", "-q", "--workspace", "--test", "it", "--"])
                     .args(SUITE)
                     .env("VIBAN_TEST_DATABASE_URL", url)
                     .env("VIBAN_PG_BIN", pg_bin)

@@ -51,6 +51,7 @@ fn machine_entries() -> BTreeSet<String> {
 }
 
 pub fn all(e2e: bool) -> Result<()> {
+    crate::cmd::without_incremental();
     let mut results = Vec::new();
     let mut pg_bin = PathBuf::new();
     let mut nginx = PathBuf::new();
@@ -73,9 +74,9 @@ pub fn all(e2e: bool) -> Result<()> {
     // Called directly: run through the toolchain's cargo (not rustup's proxy), it takes "machete" for a path.
     step(&mut results, "unused dependencies (cargo machete)", || status(Command::new("cargo-machete").arg(root())));
     step(&mut results, "licences, bans, sources, advisories (cargo deny)", crate::deny::check);
-    let built = step(&mut results, "build viban-server and fake-agent", || {
-        // The binaries tests run as processes: the server, and the fake agent (a bin of viban-test-support).
-        status(cargo().args(["build", "-q", "-p", "viban-server", "-p", "viban-test-support"]))
+    let built = step(&mut results, "build (workspace, all targets)", || {
+        // Also the binaries tests run as processes: the server, and the fake agent (a bin of viban-test-support).
+        status(cargo().args(crate::cmd::WORKSPACE_BUILD).arg("-q"))
     });
     step(&mut results, "openapi document (openapi-spec-validator)", crate::cmd::validate_openapi);
     step(&mut results, "rust tests (incl. generated-types freshness)", || {
