@@ -4,6 +4,7 @@
 mod actions;
 mod agents_menu;
 mod autostart;
+mod inbox_menu;
 mod lifecycle;
 pub mod menu;
 mod notifier;

@@ -57,6 +57,8 @@ pub struct TrayMenu<R: Runtime> {
     pub start_at_login: CheckMenuItem<R>,
     /// Running agents, each with a Stop item (filled by `agents_menu`).
     pub agents: Submenu<R>,
+    /// What waits for the user, each opening its task (filled by `inbox_menu`).
+    pub inbox: Submenu<R>,
     /// Check for updates / Downloading… / Restart to update (set by the updater).
     pub update: MenuItem<R>,
 }
@@ -79,11 +81,14 @@ pub fn build<R: Runtime, M: Manager<R>>(app: &M, start_at_login: bool) -> tauri:
     let quit = item(app, MenuId::Quit, "Quit viban", true)?;
     let agents = Submenu::with_id(app, "agents", crate::agents_menu::title(0, 0), true)?;
     crate::agents_menu::fill(app.app_handle(), &agents, &[], &crate::agents_menu::title(0, 0))?;
+    let inbox = Submenu::with_id(app, "inbox", crate::inbox_menu::title(0), true)?;
+    crate::inbox_menu::fill(app.app_handle(), &inbox, &[])?;
     let menu = Menu::with_items(
         app,
         &[
             &open,
             &PredefinedMenuItem::separator(app)?,
+            &inbox,
             &agents,
             &PredefinedMenuItem::separator(app)?,
             &database,
@@ -98,7 +103,7 @@ pub fn build<R: Runtime, M: Manager<R>>(app: &M, start_at_login: bool) -> tauri:
             &quit,
         ],
     )?;
-    Ok(TrayMenu { menu, database, api, start_at_login: login, agents, update })
+    Ok(TrayMenu { menu, database, api, start_at_login: login, agents, inbox, update })
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use crate::status::{TrayState, api_line, database_line};
 use crate::{Shell, actions};
 
 pub const TRAY_ID: &str = "viban";
+/// How often the inbox submenu looks again when nothing else changed.
+const INBOX_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether libayatana-appindicator3 (or libappindicator3) can be loaded: without it the tray panics at start.
 pub fn available() -> bool {
@@ -34,6 +36,8 @@ pub fn build(app: &AppHandle, menu: &TrayMenu<tauri::Wry>) -> tauri::Result<Tray
                 actions::run(app, id);
             } else if let Some(action) = crate::agents_menu::AgentAction::from_id(event.id().as_ref()) {
                 crate::agents_menu::act(app, action);
+            } else if let Some(target) = crate::inbox_menu::OpenTask::from_id(event.id().as_ref()) {
+                crate::inbox_menu::open(app, target);
             }
         })
         .build(app)
@@ -57,6 +61,7 @@ pub fn follow<R: Runtime>(
                 if let Some(running) = refresh_agents(&app, &menu).await {
                     agents_running = running > 0;
                 }
+                refresh_inbox(&app, &menu).await;
                 rebuild = false;
             }
             let status = rx.borrow_and_update().clone();
@@ -78,6 +83,8 @@ pub fn follow<R: Runtime>(
                     }
                     rebuild = true;
                 }
+                // An agent starts waiting (or is answered) without any run starting or ending.
+                () = tokio::time::sleep(INBOX_EVERY) => refresh_inbox(&app, &menu).await,
             }
         }
     });
@@ -95,4 +102,17 @@ async fn refresh_agents<R: Runtime>(app: &AppHandle<R>, menu: &TrayMenu<R>) -> O
         tracing::warn!(error = %e, "updating the agents menu");
     }
     Some(running)
+}
+
+/// Rebuilds the inbox submenu and the window's title.
+async fn refresh_inbox<R: Runtime>(app: &AppHandle<R>, menu: &TrayMenu<R>) {
+    let shell = app.state::<Shell>();
+    let items = {
+        let guard = shell.running.lock().await;
+        let Some(running) = guard.as_ref() else { return };
+        crate::inbox_menu::items(running).await
+    };
+    if let Err(e) = crate::inbox_menu::fill(app, &menu.inbox, &items) {
+        tracing::warn!(error = %e, "updating the inbox menu");
+    }
 }

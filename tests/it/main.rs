@@ -4,6 +4,7 @@
 mod agents;
 mod api_flow;
 mod api_security;
+mod automation;
 mod change_feed;
 mod comments;
 mod dependencies;

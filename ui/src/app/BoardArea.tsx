@@ -1,4 +1,5 @@
 // The workspace's main area: loading and error states of the projects and the board, no search results, the board.
+import type { ReactNode } from 'react';
 import type { Task, TaskStatus } from '../api/generated/types';
 import { Board } from '../features/board/Board';
 import { countTasks, type Columns } from '../features/board/logic';
@@ -21,9 +22,11 @@ type Props = {
   onAddProject: () => void;
   onOpen: (task: Task) => void;
   onNew: (status: TaskStatus) => void;
+  /** Each column header's automation controls. */
+  headerExtras?: Partial<Record<TaskStatus, ReactNode>>;
 };
 
-export function BoardArea({ stale, projects, projectId, board, boardMissing, visible, query, clearQuery, projectRuns, onAddProject, onOpen, onNew }: Props) {
+export function BoardArea({ stale, projects, projectId, board, boardMissing, visible, query, clearQuery, projectRuns, onAddProject, onOpen, onNew, headerExtras }: Props) {
   const filtered = query.trim() !== '';
   const visibleCount = visible ? countTasks(visible) : 0;
   return (
@@ -69,6 +72,7 @@ export function BoardArea({ stale, projects, projectId, board, boardMissing, vis
             onMove={board.moveTask}
             onOpen={onOpen}
             onNew={onNew}
+            headerExtras={headerExtras}
           />
         </>
       )}

@@ -1,15 +1,22 @@
 // The board page: projects, the board, the task pane or tiles beside it, the dialogs and the board's keys. The
 // pieces are in this folder: the change feed's routing (useFeedRouting), the dialogs (useDialogs, AppDialogs),
 // run notices (useRunNotices), the tiles (useTilesPane), the header (TopBar) and the board area (BoardArea).
-import { useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Project, Task, TaskStatus } from '../api/generated/types';
+import { STATUSES } from '../features/board/logic';
+import { titleText } from '../features/attention/attention';
 import { useWaitingCount } from '../features/attention/useWaitingCount';
+import { AutomationBadge } from '../features/automation/AutomationBadge';
+import { useAutomations } from '../features/automation/useAutomations';
 import { filterColumns, findTask } from '../features/board/logic';
 import { useProjectRuns } from '../features/board/useProjectRuns';
 import { OfflineBanner } from '../features/connection/OfflineBanner';
 import { toggleTiles } from '../features/cockpit/store';
+import { withInboxCount } from '../features/inbox/inbox';
+import { useInbox } from '../features/inbox/useInbox';
 import { KeyboardLayer } from '../features/keyboard/KeyboardLayer';
 import type { PanelMode } from '../features/tasks/TaskPanel';
+import { useTaskLink } from '../features/tasks/useTaskLink';
 import { UpdateBanners } from '../features/update/UpdateBanners';
 import { useUpdate } from '../features/update/useUpdate';
 import { AppDialogs } from './AppDialogs';
@@ -51,8 +58,37 @@ export function Main({ live }: { live: boolean }) {
 
   const notices = useRunNotices({ live, projectId, columns: board.columns, selectProject, openTask });
   const { agentName } = notices;
+  useTaskLink(live, notices.openTaskById);
   const projectRuns = useProjectRuns(projectId, notices.onRunNotice);
   const waitingCount = useWaitingCount(projectId, projectRuns.runs);
+  // What may have changed the inbox and the column automations' counts: the open project's runs, who waits.
+  const changed = useMemo(() => [projectRuns.runs, waitingCount.count] as const, [projectRuns.runs, waitingCount.count]);
+  const inbox = useInbox(live, changed);
+  useEffect(() => {
+    document.title = withInboxCount(titleText(waitingCount.count), inbox.items.length);
+  }, [waitingCount.count, inbox.items.length]);
+  const automations = useAutomations(projectId, changed);
+  const [automating, setAutomating] = useState<TaskStatus | null>(null);
+  const { open: openDialog } = dialogs;
+  const headerExtras = useMemo(() => {
+    const edit = (column: TaskStatus) => {
+      setAutomating(column);
+      openDialog('automation');
+    };
+    return Object.fromEntries(
+      STATUSES.map((status) => [
+        status,
+        <AutomationBadge
+          key={status}
+          column={status}
+          automation={automations.list.find((a) => a.column === status) ?? null}
+          agentName={agentName}
+          onEdit={edit}
+          onChanged={automations.reload}
+        />,
+      ]),
+    ) as Partial<Record<TaskStatus, ReactNode>>;
+  }, [automations.list, automations.reload, agentName, openDialog]);
   const tiles = useTilesPane({ live, columns: board.columns, runs: projectRuns.runs, panel, closePanel, agentName });
   const { tilesOpen } = tiles;
 
@@ -110,6 +146,7 @@ export function Main({ live }: { live: boolean }) {
         dialogs={dialogs}
         onNewTask={() => openNew('todo')}
         liveRunIds={tiles.liveRunIds}
+        inboxCount={inbox.items.length}
         connection={connection}
         restarting={plannedRestart !== null}
       />
@@ -132,6 +169,7 @@ export function Main({ live }: { live: boolean }) {
           onAddProject={() => dialogs.open('add-project')}
           onOpen={openTask}
           onNew={openNew}
+          headerExtras={headerExtras}
         />
         <SidePaneArea
           projectId={projectId}
@@ -159,6 +197,21 @@ export function Main({ live }: { live: boolean }) {
         onProjectSaved={onProjectSaved}
         onProjectRemoved={onProjectRemoved}
         onProjectCreated={onProjectCreated}
+        inbox={inbox}
+        onOpenTask={notices.openTaskById}
+        automation={
+          automating && projectId
+            ? {
+                projectId,
+                column: automating,
+                current: automations.list.find((a) => a.column === automating) ?? null,
+                onSaved: () => {
+                  automations.reload();
+                  dialogs.close('automation');
+                },
+              }
+            : null
+        }
       />
       {/* j/k/arrows between cards, s starts a run, t the terminal, Ctrl/Cmd+K the command palette. */}
       <KeyboardLayer
@@ -175,6 +228,7 @@ export function Main({ live }: { live: boolean }) {
           projectSettings: () => dialogs.open('project-settings'),
           settings: () => dialogs.open('agents'),
           disk: () => dialogs.open('disk'),
+          inbox: () => dialogs.open('inbox'),
           help: () => dialogs.setHelpOpen(true),
           toggleTiles: () => toggleTiles(tiles.liveRunIds),
           selectProject,

@@ -22,11 +22,13 @@ type Props = {
   dialogs: Dialogs;
   onNewTask: () => void;
   liveRunIds: string[];
+  /** What the inbox holds (the button shows it). */
+  inboxCount: number;
   connection: ConnectionState;
   restarting: boolean;
 };
 
-export function TopBar({ live, projects, projectId, currentProject, selectProject, query, setQuery, searchRef, dialogs, onNewTask, liveRunIds, connection, restarting }: Props) {
+export function TopBar({ live, projects, projectId, currentProject, selectProject, query, setQuery, searchRef, dialogs, onNewTask, liveRunIds, inboxCount, connection, restarting }: Props) {
   return (
     <Header>
       <ProjectSwitcher projects={projects} selectedId={projectId} onSelect={selectProject} />
@@ -75,6 +77,16 @@ export function TopBar({ live, projects, projectId, currentProject, selectProjec
         New task
       </button>
       <TilesButton liveRunIds={liveRunIds} disabled={!live} />
+      <button
+        type="button"
+        className={`button inbox-button ${inboxCount > 0 ? 'inbox-button-busy' : ''}`}
+        data-testid="open-inbox"
+        title="Inbox: everything waiting for you (i)"
+        aria-label={`Inbox, ${inboxCount} waiting`}
+        onClick={() => dialogs.open('inbox')}
+      >
+        Inbox{inboxCount > 0 && <span className="inbox-count" data-testid="inbox-count">{inboxCount}</span>}
+      </button>
       <button type="button" className="button" data-testid="open-disk" title="Disk usage of the worktrees (w)" onClick={() => dialogs.open('disk')}>
         Disk
       </button>

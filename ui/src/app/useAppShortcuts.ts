@@ -31,6 +31,11 @@ export function useAppShortcuts({ live, dialogs, panelOpen, closePanel, tilesOpe
         e.preventDefault();
         dialogs.open('disk');
         return;
+      case 'open-inbox':
+        if (dialogs.any) return;
+        e.preventDefault();
+        dialogs.open('inbox');
+        return;
       case 'open-agents':
         if (dialogs.any) return;
         e.preventDefault();

@@ -1,7 +1,7 @@
 // The board's dialogs: one of them at a time, and the `?` help, which may sit over any of them.
 import { useCallback, useState } from 'react';
 
-export type DialogName = 'add-project' | 'project-settings' | 'agents' | 'disk';
+export type DialogName = 'add-project' | 'project-settings' | 'agents' | 'disk' | 'inbox' | 'automation';
 
 export type Dialogs = {
   dialog: DialogName | null;

@@ -90,9 +90,9 @@ export function shortId(id: string): string {
   return id.replace(/-/g, '').slice(-8);
 }
 
-/** An agent's name for messages: its profile's name, `Shell` for a shell, else the id. */
+/** An agent's name for messages: its profile's name, `Shell` for a shell, `Automation` for a column's script, else the id. */
 export function agentName(names: ReadonlyMap<string, string>, id: string): string {
-  return names.get(id) || (id === 'shell' ? 'Shell' : id);
+  return names.get(id) || (id === 'shell' ? 'Shell' : id === 'automation' ? 'Automation' : id);
 }
 
 /**

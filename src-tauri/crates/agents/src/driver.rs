@@ -61,6 +61,14 @@ impl Runs {
         } else {
             end
         };
+        // An automation script stopped by its timeout failed; it was not stopped by anyone.
+        let timed_out = self.live(id).map(|l| l.timed_out_after.load(Ordering::SeqCst)).unwrap_or(0);
+        let end = if timed_out > 0 && end.status == RunStatus::Stopped {
+            let why = format!("timed out after {timed_out} s: the script was stopped");
+            RunEnd { status: RunStatus::Failed, error: Some(why), ..end }
+        } else {
+            end
+        };
         self.record_end(id, end).await;
     }
 
@@ -72,7 +80,7 @@ impl Runs {
             // A succeeded agent run moves its card to In Review in the same transaction.
             let attempt = async {
                 let run = self.inner.db.get_run(id).await?;
-                let card = (end.status == RunStatus::Succeeded && run.kind != RunKind::Shell).then(|| CardMove {
+                let card = (end.status == RunStatus::Succeeded && run.kind.is_agent()).then(|| CardMove {
                     task_id: run.task_id,
                     from: vec![TaskStatus::InProgress],
                     to: TaskStatus::InReview,
@@ -99,6 +107,7 @@ impl Runs {
         self.bump_active();
         let _ = self.inner.finished.send(id);
         if let Ok(run) = self.inner.db.get_run(id).await {
+            self.automation_run_ended(&run).await;
             self.after_end(&run).await;
         }
         self.pump();
@@ -111,8 +120,9 @@ impl Runs {
     }
 
     async fn after_end(&self, run: &Run) {
-        if run.kind == RunKind::Shell {
-            // The user's own shell: the card, the change count and the notifications belong to the agents.
+        if !run.kind.is_agent() {
+            // The user's own shell or an automation's script: the card, the change count and the notifications
+            // belong to the agents (a failed script is told by `automation_run_ended`).
             return;
         }
         // The card moved with the run's end (`record_end`); the changed-file count runs git.
@@ -153,7 +163,7 @@ impl Runs {
         let run = db.get_run(id).await.map_err(|e| e.to_string())?;
         db.set_run_starting(id).await.map_err(|e| e.to_string())?;
         let project = db.get_project(run.project_id).await.map_err(|e| e.to_string())?;
-        let (follow_up, shell) = (run.follow_up_of.is_some(), run.kind == RunKind::Shell);
+        let (follow_up, shell) = (run.follow_up_of.is_some(), !run.kind.is_agent());
         let Launched { argv, mut env, runtime } = self.command_for(&run, &project.runtime_options).await?;
         env.push((MARKER_VAR.into(), id.to_string()));
         env.push(("VIBAN_TASK_ID".into(), run.task_id.to_string()));
@@ -221,13 +231,18 @@ impl Runs {
         let options = options.clone();
         let catalog = self.inner.catalog.clone();
         let (agent, prompt, follow_up) = (run.agent.clone(), run.prompt.clone(), run.follow_up_of.is_some());
-        let (shell, runtime) = (run.kind == RunKind::Shell, run.runtime);
+        let (kind, runtime) = (run.kind, run.runtime);
         let (mcp, run_id, data_dir) = (self.inner.mcp.get().cloned(), run.id, self.inner.data_dir.clone());
         tokio::task::spawn_blocking(move || {
             let path = catalog.path_var(false);
-            if shell {
+            if kind == RunKind::Shell {
                 let (argv, env) = (crate::shell::argv(), vec![("PATH".into(), path)]);
                 return Ok(Launched { argv, env, runtime: Arc::new(Local) });
+            }
+            if kind == RunKind::Script {
+                // The automation's script (the run's prompt), by the same shell a setup script runs in.
+                let argv = vec!["/bin/sh".into(), "-c".into(), prompt];
+                return Ok(Launched { argv, env: vec![("PATH".into(), path)], runtime: Arc::new(Local) });
             }
             let profiles = catalog.profiles().map_err(|e| e.to_string())?;
             let profile = profiles.get(&agent).ok_or_else(|| format!("there is no agent profile {agent:?}"))?;

@@ -32,6 +32,9 @@ pub enum RunError {
     RunActive,
     #[error("the run's worktree was removed: start a new run instead")]
     WorktreeRemoved,
+    /// A column automation's script runs in the task's worktree, and the task has none.
+    #[error("this task has no worktree yet: an automation script runs in the worktree of the task's latest run")]
+    NoWorktree,
     #[error("the agent is not reading its input; wait a moment")]
     InputBacklog,
     /// Deleting a task or project: some of its runs were still running after the stop ladder.
@@ -89,7 +92,7 @@ impl RunError {
             Self::NotRunning => ErrorCode::RunNotRunning,
             Self::NotActive => ErrorCode::RunNotActive,
             Self::RunActive => ErrorCode::RunActive,
-            Self::WorktreeRemoved => ErrorCode::WorktreeRemoved,
+            Self::WorktreeRemoved | Self::NoWorktree => ErrorCode::WorktreeRemoved,
             Self::InputBacklog => ErrorCode::InputBacklog,
             Self::StopTimedOut(_) => ErrorCode::RunsDidNotStop,
             Self::NotAWorktree(_) => ErrorCode::NotAWorktree,

@@ -1,6 +1,7 @@
 //! Agents: profiles and detection, PTY runs with a server-side terminal, the stop ladder and process ledger,
 //! transcripts (stored in PostgreSQL, exported as asciicast v2) and the run queue.
 
+pub mod automation;
 pub mod cast;
 pub mod catalog;
 pub mod container;
@@ -9,6 +10,7 @@ mod driver;
 pub mod editor;
 pub mod env;
 mod error;
+mod inbox;
 mod kube_session;
 pub mod kubernetes;
 mod land;

@@ -16,7 +16,7 @@ use crate::runs::{Runs, RunsConfig, lock};
 /// How often cards get the agents' screen tails.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
 /// Quiet this long, a run shows as probably waiting for input.
-const WAITING_AFTER: Duration = Duration::from_secs(3);
+pub(crate) const WAITING_AFTER: Duration = Duration::from_secs(3);
 
 impl Runs {
     /// Starts the service. Runs the previous process left live are reaped and marked `interrupted` before
@@ -38,6 +38,10 @@ impl Runs {
         // Before anything new starts (a new run's container must not be taken for a leftover).
         runs.reap_containers(had_containers).await;
         runs.spawn_job_reaper();
+        // Entries whose run ended while viban was down get their outcome before new ones start.
+        if let Err(e) = runs.inner.db.reconcile_firings().await {
+            tracing::warn!(error = %e, "could not reconcile the column automations' entries");
+        }
         runs.spawn_auto_starts();
         for run in queued {
             // A fresh table: nothing was stopped yet, so every run is queued (they start at the end of this).
@@ -137,13 +141,15 @@ impl Runs {
         });
     }
 
-    /// Starts the agents of tasks whose last blocker went Done: at start (it may have happened while viban was
-    /// stopped), then on every task change of a project. The claim makes each fire once.
+    /// Starts the agents of tasks whose last blocker went Done, and the column automations of cards that entered
+    /// an automated column: at start (it may have happened while viban was stopped), then on every task change of
+    /// a project. The claims make each fire once.
     fn spawn_auto_starts(&self) {
         let runs = self.clone();
         let mut changes = self.inner.feed.subscribe();
         tokio::spawn(async move {
             runs.fire_due(None).await;
+            runs.pump_automations(None).await;
             loop {
                 let event = tokio::select! {
                     e = changes.recv() => e,
@@ -154,11 +160,15 @@ impl Runs {
                         table: viban_core::ChangeTable::Task, project_id, ..
                     }) => {
                         runs.fire_due(project_id).await;
+                        runs.pump_automations(project_id).await;
                     }
-                    Ok(viban_core::ChangeEvent::Resync) => runs.fire_due(None).await,
-                    Ok(_) => {}
+                    Ok(viban_core::ChangeEvent::Resync)
                     // Missed events: look at every project.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => runs.fire_due(None).await,
+                    | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        runs.fire_due(None).await;
+                        runs.pump_automations(None).await;
+                    }
+                    Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
             }

@@ -1,7 +1,7 @@
 //! A running agent as viewers see it: its terminal, its transcript (transcript.rs) and the task that moves the
 //! PTY's output into the transcript.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -54,6 +54,8 @@ pub struct LiveRun {
     pub shell: AtomicBool,
     /// Every byte of output goes through it.
     pub transcript: Arc<Transcript>,
+    /// An automation script stopped by its timeout (seconds; 0: not timed out): it fails, not "stopped".
+    pub timed_out_after: AtomicU32,
 }
 
 impl std::fmt::Debug for LiveRun {
@@ -75,6 +77,7 @@ impl LiveRun {
             terminal,
             shell: AtomicBool::new(false),
             transcript,
+            timed_out_after: AtomicU32::new(0),
         }
     }
 

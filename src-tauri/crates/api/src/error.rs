@@ -148,9 +148,13 @@ impl From<viban_agents::RunError> for ApiError {
                 | viban_git::GitError::Dirty(_) => StatusCode::CONFLICT,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            R::Blocked(_) | R::NotRunning | R::NotActive | R::RunActive | R::WorktreeRemoved | R::StopTimedOut(_) => {
-                StatusCode::CONFLICT
-            }
+            R::Blocked(_)
+            | R::NotRunning
+            | R::NotActive
+            | R::RunActive
+            | R::WorktreeRemoved
+            | R::NoWorktree
+            | R::StopTimedOut(_) => StatusCode::CONFLICT,
             R::InputBacklog => StatusCode::TOO_MANY_REQUESTS,
             R::NotAWorktree(_) => StatusCode::NOT_FOUND,
             R::Validation(_) | R::InvalidPath(_) | R::OffsetPastEnd { .. } => StatusCode::BAD_REQUEST,

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use viban_core::*;
 
 use crate::routes::{
-    agents, app, auth, comments, diff, events, health, land, projects, pty, runs, tasks, update, worktrees,
+    agents, app, auth, automation, comments, diff, events, health, land, projects, pty, runs, tasks, update, worktrees,
 };
 
 #[derive(OpenApi)]
@@ -38,6 +38,12 @@ use crate::routes::{
         tasks::remove_dependency,
         tasks::set_auto_start,
         tasks::clear_auto_start,
+        automation::list,
+        automation::put,
+        automation::delete,
+        automation::task_firings,
+        automation::inbox,
+        automation::dismiss,
         events::upgrade,
         app::show,
         agents::list,
@@ -122,6 +128,15 @@ use crate::routes::{
         TaskDependencies,
         AddDependency,
         SetAutoStart,
+        AutomationAction,
+        Automation,
+        PutAutomation,
+        FiringState,
+        Firing,
+        InboxKind,
+        InboxItem,
+        Inbox,
+        DismissInbox,
         RuntimeOptions,
         ContainerOptions,
         KubernetesOptions,
@@ -202,6 +217,21 @@ fn for_each_operation(doc: &mut utoipa::openapi::OpenApi, mut f: impl FnMut(&mut
             f(op);
         }
     }
+}
+
+/// Column automation and the inbox.
+fn automation_decls(cfg: &ts_rs::Config) -> [String; 9] {
+    [
+        AutomationAction::decl(cfg),
+        Automation::decl(cfg),
+        PutAutomation::decl(cfg),
+        FiringState::decl(cfg),
+        Firing::decl(cfg),
+        InboxKind::decl(cfg),
+        InboxItem::decl(cfg),
+        Inbox::decl(cfg),
+        DismissInbox::decl(cfg),
+    ]
 }
 
 /// The contents of `ui/src/api/generated/types.ts`.
@@ -290,7 +320,7 @@ pub fn typescript() -> String {
     let mut out = String::from(
         "// Generated from the Rust types in src-tauri/crates/core by `cargo xtask gen-types`. Do not edit.\n\n",
     );
-    for d in decls {
+    for d in decls.into_iter().chain(automation_decls(&cfg)) {
         out.push_str("export ");
         out.push_str(d.trim());
         out.push_str("\n\n");

@@ -1,5 +1,6 @@
 //! Domain types and paths shared by every viban crate. Nothing here does I/O beyond creating directories.
 
+pub mod automation;
 pub mod comments;
 pub mod deps;
 pub mod error_code;
@@ -12,6 +13,7 @@ pub mod run;
 pub mod update;
 pub mod worktrees;
 
+pub use automation::*;
 pub use comments::*;
 pub use deps::*;
 pub use error_code::ErrorCode;

@@ -59,6 +59,8 @@ pub enum RunKind {
     #[default]
     Agent,
     Shell,
+    /// A column automation's script.
+    Script,
 }
 
 impl RunKind {
@@ -66,11 +68,17 @@ impl RunKind {
         match self {
             Self::Agent => "agent",
             Self::Shell => "shell",
+            Self::Script => "script",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Agent, Self::Shell].into_iter().find(|k| k.as_str() == s)
+        [Self::Agent, Self::Shell, Self::Script].into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Shells and scripts are not agents: they never move the card, wait for input or notify as one.
+    pub fn is_agent(self) -> bool {
+        self == Self::Agent
     }
 }
 

@@ -1,10 +1,12 @@
 //! PostgreSQL access for viban: the pool, migrations (from the top-level `migrations/`), queries and the change
 //! feed. Callers get domain types from viban-core, never rows.
 
+mod automations;
 mod comments;
 mod deps;
 mod error;
 pub mod feed;
+mod inbox;
 mod position;
 mod projects;
 mod prs;
@@ -17,6 +19,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+pub use automations::ClaimedFiring;
 pub use comments::{NewCommentRow, StoredComment};
 pub use deps::DueStart;
 pub use error::DbError;

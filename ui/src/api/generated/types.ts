@@ -100,7 +100,7 @@ export type ChangeOp = "insert" | "update" | "delete";
 
 export type RunStatus = "queued" | "starting" | "running" | "succeeded" | "failed" | "stopped" | "interrupted";
 
-export type RunKind = "agent" | "shell";
+export type RunKind = "agent" | "shell" | "script";
 
 export type RuntimeKind = "local" | "container" | "kubernetes";
 
@@ -673,3 +673,57 @@ ids: Array<string>,
 agent?: string, };
 
 export type ChangeEvent = { "type": "hello", version: string, } | { "type": "change", table: ChangeTable, op: ChangeOp, id: string, project_id: string | null, } | { "type": "resync" } | { "type": "status", database: string, } | { "type": "run_activity" } & RunActivity | { "type": "run_files" } & RunFiles;
+
+export type AutomationAction = "script" | "agent";
+
+export type Automation = { project_id: string, column: TaskStatus, action: AutomationAction, script: string, agent: string, prompt: string, 
+/**
+ * A script still running after this long is stopped (the stop ladder) and fails.
+ */
+timeout_secs: number, 
+/**
+ * At most this many of the column's automated runs at once; more entries wait their turn.
+ */
+wip_limit: number | null, 
+/**
+ * Paused: cards entering the column start nothing (entries already waiting stay until it resumes).
+ */
+paused: boolean, 
+/**
+ * Entries waiting for a slot, and those running now.
+ */
+pending: number, running: number, };
+
+export type PutAutomation = { action: AutomationAction, script?: string, agent?: string, prompt?: string, 
+/**
+ * Default 600.
+ */
+timeout_secs?: number, wip_limit?: number, paused?: boolean, };
+
+export type FiringState = "pending" | "running" | "done" | "failed";
+
+export type Firing = { id: string, project_id: string, task_id: string, column: TaskStatus, action: AutomationAction, state: FiringState, 
+/**
+ * The run it started (a script's output is this run's transcript).
+ */
+run_id: string | null, error: string | null, entered_at: string, ended_at: string | null, };
+
+export type InboxKind = "waiting" | "review" | "failed" | "automation_failed";
+
+export type InboxItem = { kind: InboxKind, project_id: string, project_name: string, task_id: string, task_title: string, run_id: string | null, firing_id: string | null, 
+/**
+ * The agent's id (`agent_name` is what to show).
+ */
+agent: string | null, agent_name: string | null, 
+/**
+ * The question, the error, or a short summary.
+ */
+text: string, 
+/**
+ * Since when it waits (the list is oldest first).
+ */
+since: string, };
+
+export type Inbox = { items: Array<InboxItem>, };
+
+export type DismissInbox = { run_id?: string, firing_id?: string, };

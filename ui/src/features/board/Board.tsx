@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react';
 import {
   DndContext,
   DragOverlay,
@@ -34,11 +34,13 @@ type Props = {
   onMove: (taskId: string, target: MoveTarget) => void;
   onOpen: (task: Task) => void;
   onNew: (status: TaskStatus) => void;
+  /** Extra controls of each column's header (its automation). */
+  headerExtras?: Partial<Record<TaskStatus, ReactNode>>;
 };
 
 const measuring = { droppable: { strategy: MeasuringStrategy.Always } };
 
-export function Board({ columns, visible, filtered, runs, activity, anyActiveRun, onMove, onOpen, onNew }: Props) {
+export function Board({ columns, visible, filtered, runs, activity, anyActiveRun, onMove, onOpen, onNew, headerExtras }: Props) {
   const [activeId, setActiveId] = useState<string | null>(null);
   const [hint, setHint] = useState<DropPlacement | null>(null);
   const hintRef = useRef<DropPlacement | null>(null);
@@ -142,6 +144,7 @@ export function Board({ columns, visible, filtered, runs, activity, anyActiveRun
               hint={hint?.status === status ? hint : null}
               onOpen={open}
               onNew={onNew}
+              headerExtra={headerExtras?.[status]}
             />
           ))}
         </div>

@@ -1,4 +1,4 @@
-import { memo, useCallback, useEffect, useId, useMemo, useRef } from 'react';
+import { memo, useCallback, useEffect, useId, useMemo, useRef, type ReactNode } from 'react';
 import { useDroppable } from '@dnd-kit/core';
 import { SortableContext, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
@@ -27,6 +27,8 @@ type Props = {
   hint: DropPlacement | null;
   onOpen: (task: Task) => void;
   onNew: (status: TaskStatus) => void;
+  /** The column's automation (or the button that sets one up). */
+  headerExtra?: ReactNode;
 };
 
 /**
@@ -34,7 +36,7 @@ type Props = {
  * column of 10,000 tasks costs about as much as one of 20. The whole column is a drop target, so dropping
  * onto its empty space or onto an empty column works.
  */
-export const BoardColumn = memo(function BoardColumn({ status, tasks, total, filtered, runs, activity, activeId, hint, onOpen, onNew }: Props) {
+export const BoardColumn = memo(function BoardColumn({ status, tasks, total, filtered, runs, activity, activeId, hint, onOpen, onNew, headerExtra }: Props) {
   const headingId = useId();
   const scrollRef = useRef<HTMLDivElement | null>(null);
   const { setNodeRef, isOver } = useDroppable({ id: columnDndId(status), data: { type: 'column', status } });
@@ -102,6 +104,7 @@ export const BoardColumn = memo(function BoardColumn({ status, tasks, total, fil
         >
           +
         </button>
+        {headerExtra && <div className="column-header-extra">{headerExtra}</div>}
       </header>
       <div className="column-body" ref={scrollRef}>
         <SortableContext id={status} items={ids} strategy={verticalListSortingStrategy}>

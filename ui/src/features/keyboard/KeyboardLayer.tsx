@@ -33,7 +33,7 @@ import { isActive } from '../../lib/format';
 /** What the app does for the palette's actions (the rest — theme, search, terminal, runs — is done here). */
 export type AppActions = Pick<
   PaletteActions,
-  'newTask' | 'addProject' | 'projectSettings' | 'settings' | 'disk' | 'help' | 'selectProject' | 'openTask' | 'toggleTiles'
+  'newTask' | 'addProject' | 'projectSettings' | 'settings' | 'disk' | 'inbox' | 'help' | 'selectProject' | 'openTask' | 'toggleTiles'
 >;
 
 type Props = {

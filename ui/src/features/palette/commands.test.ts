@@ -17,6 +17,7 @@ function actions(): PaletteActions {
     projectSettings: vi.fn(),
     settings: vi.fn(),
     disk: vi.fn(),
+    inbox: vi.fn(),
     help: vi.fn(),
     selectProject: vi.fn(),
     openTask: vi.fn(),

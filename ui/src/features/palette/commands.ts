@@ -26,6 +26,7 @@ export type PaletteActions = {
   projectSettings: () => void;
   settings: () => void;
   disk: () => void;
+  inbox: () => void;
   help: () => void;
   selectProject: (id: string) => void;
   openTask: (task: Task) => void;
@@ -81,6 +82,7 @@ export function buildCommands(ctx: PaletteContext): Command[] {
   add({ id: 'add-project', title: 'Add a project…', group: 'Project', run: a.addProject });
   add({ id: 'tiles', title: 'Show / hide the Tiles view (agents’ terminals side by side)', group: 'Run', keywords: 'tiles cockpit terminals grid pin', run: a.toggleTiles });
   add({ id: 'disk', title: 'Disk usage of the worktrees', group: 'Action', keywords: 'cleanup', run: a.disk });
+  add({ id: 'inbox', title: 'Inbox: everything waiting for you', group: 'Action', keywords: 'waiting review failed attention', run: a.inbox });
   add({ id: 'help', title: 'Show keyboard shortcuts', group: 'Action', keywords: 'help keys', run: a.help });
 
   const next = ctx.theme === 'dark' ? 'light' : 'dark';

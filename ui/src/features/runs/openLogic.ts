@@ -6,8 +6,14 @@ export function isShell(run: Pick<Run, 'kind'>): boolean {
   return run.kind === 'shell';
 }
 
-/** What a run's row and terminal are called: shells say so, agents show their name. */
+/** An agent's run: not a shell, nor a column automation's script (those never have review or follow-ups). */
+export function isAgentRun(run: Pick<Run, 'kind'>): boolean {
+  return run.kind === 'agent';
+}
+
+/** What a run's row and terminal are called: shells and automation scripts say so, agents show their name. */
 export function runLabel(run: Pick<Run, 'kind' | 'agent'>, agentName: string): string {
+  if (run.kind === 'script') return 'automation script';
   return isShell(run) ? 'shell' : agentName;
 }
 

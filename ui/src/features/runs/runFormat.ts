@@ -26,7 +26,7 @@ export function latestPerWorktree(runs: readonly Run[]): Set<string> {
   const seen = new Set<string>();
   const latest = new Set<string>();
   for (const run of sortNewestFirst(runs)) {
-    if (run.kind === 'shell' || seen.has(run.worktree_path)) continue;
+    if (run.kind !== 'agent' || seen.has(run.worktree_path)) continue;
     seen.add(run.worktree_path);
     latest.add(run.id);
   }

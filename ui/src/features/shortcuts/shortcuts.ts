@@ -1,5 +1,5 @@
 // Global keyboard shortcuts (pure part): what a key press means, and when to ignore it.
-export type ShortcutAction = 'new-task' | 'focus-search' | 'help' | 'open-agents' | 'open-disk' | 'escape';
+export type ShortcutAction = 'new-task' | 'focus-search' | 'help' | 'open-agents' | 'open-disk' | 'open-inbox' | 'escape';
 
 export type ShortcutSection = 'Board' | 'Task' | 'Terminal' | 'Tiles' | 'Changes';
 
@@ -29,6 +29,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['?'], description: 'Show this help', section: 'Board', command: 'help' },
   { keys: [','], description: 'Settings: agents, updates', section: 'Board', command: 'settings' },
   { keys: ['w'], description: 'Disk usage: every worktree, cleanup', section: 'Board', command: 'disk' },
+  { keys: ['i'], description: 'Inbox: everything waiting for you across projects (j/k, Enter opens, d dismisses)', section: 'Board', command: 'inbox' },
   { keys: ['Esc'], description: 'Close the open dialog or panel', section: 'Board' },
   { keys: ['t'], description: 'Focus the open task’s terminal', section: 'Task', command: 'focus-terminal' },
   { keys: ['Ctrl', 'Enter'], description: 'Save: the task, project settings, the agents file, a comment; start a run or send to the agent (⌘ Enter on macOS)', section: 'Task' },
@@ -86,6 +87,8 @@ export function matchShortcut(e: KeyLike, typing: boolean): ShortcutAction | nul
       return 'open-agents';
     case 'w':
       return 'open-disk';
+    case 'i':
+      return 'open-inbox';
     default:
       return null;
   }

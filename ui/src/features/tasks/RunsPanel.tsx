@@ -6,7 +6,7 @@ import { taskDependencies } from '../../api/tasks';
 import { Dependencies } from './Dependencies';
 import { blockedReason } from './dependencies';
 import { OpenButtons } from '../runs/OpenButtons';
-import { canOpen, isShell } from '../runs/openLogic';
+import { canOpen, isAgentRun, isShell } from '../runs/openLogic';
 import { Replay } from '../runs/Replay';
 import { RunList } from '../runs/RunList';
 import { StartRunForm } from '../runs/StartRunForm';
@@ -133,7 +133,7 @@ export default function RunsPanel({ task, onLiveChange, waitingRunId = null, sta
           <SelectedRun run={shown} replaying={replayId === shown.id} onCloseReplay={() => setReplayId(null)} onEnded={scheduleReload} />
         </div>
       )}
-      {shown && !isShell(shown) && shown.status !== 'queued' && !removedWorktrees.has(shown.worktree_path) && (
+      {shown && isAgentRun(shown) && shown.status !== 'queued' && !removedWorktrees.has(shown.worktree_path) && (
         <Suspense fallback={<p className="muted small">Loading the changes…</p>}>
           <ReviewPanel
             task={task}

@@ -1,6 +1,7 @@
 pub mod agents;
 pub mod app;
 pub mod auth;
+pub mod automation;
 pub mod comments;
 pub mod diff;
 pub mod editor;
@@ -67,6 +68,11 @@ pub fn api_router() -> Router<ApiState> {
         .route("/tasks/{id}/dependencies", get(tasks::dependencies).post(tasks::add_dependency))
         .route("/tasks/{id}/dependencies/{blocker}", axum::routing::delete(tasks::remove_dependency))
         .route("/tasks/{id}/auto-start", axum::routing::put(tasks::set_auto_start).delete(tasks::clear_auto_start))
+        .route("/projects/{id}/automations", get(automation::list))
+        .route("/projects/{id}/automations/{column}", axum::routing::put(automation::put).delete(automation::delete))
+        .route("/tasks/{id}/automations", get(automation::task_firings))
+        .route("/inbox", get(automation::inbox))
+        .route("/inbox/dismiss", post(automation::dismiss))
         .route("/events", get(events::upgrade))
         .route("/app/show", axum::routing::post(app::show))
         .route("/update", get(update::get))
