@@ -88,8 +88,8 @@ pub fn build<R: Runtime, M: Manager<R>>(app: &M, start_at_login: bool) -> tauri:
         &[
             &open,
             &PredefinedMenuItem::separator(app)?,
-            &inbox,
             &agents,
+            &inbox,
             &PredefinedMenuItem::separator(app)?,
             &database,
             &api,

@@ -1,11 +1,12 @@
-//! Agents from the tray: the running agent is listed and stopped there, and Quit asks before stopping agents.
+//! Agents from the tray: the running agent is listed and stopped there, a quiet one waits in the inbox (the
+//! window's title counts it; the tray's Inbox line shows the window again), and Quit asks before stopping agents.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use viban_test_support::wait_until;
 
-use crate::harness::{Api, Desktop, menu_key, open_tray_menu, sh};
+use crate::harness::{Api, Desktop, menu_key, open_tray_menu, sh, visible_windows};
 
 impl Api {
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
@@ -63,6 +64,17 @@ pub async fn tray_stops_agents_and_quit_asks_first(bin: &std::path::Path) -> any
 
     // Tray → Agents → "Stop: <task> (linger)".
     let first = api.start_agent(&repo, "tray stop").await?;
+
+    // Quiet, it waits in the inbox: the window's title counts it; hidden, the tray's Inbox line shows it again.
+    let counted = || async { (!visible_windows("viban — 1 in inbox").is_empty()).then_some(()) };
+    wait_until("the window's title to count the inbox", Duration::from_secs(30), counted).await?;
+    crate::close_and_wait_hidden().await?;
+    open_tray_menu().await?;
+    sh("xdotool", &["key", "Down", "Down", "Down", "Right"]);
+    std::thread::sleep(Duration::from_millis(300));
+    sh("xdotool", &["key", "Return"]);
+    wait_until("the window back from the tray's inbox", Duration::from_secs(20), counted).await?;
+
     open_tray_menu().await?;
     sh("xdotool", &["key", "Down", "Down", "Right"]);
     std::thread::sleep(Duration::from_millis(300));

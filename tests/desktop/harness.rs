@@ -40,16 +40,21 @@ fn is_board(window: &str) -> bool {
     sh("xprop", &["-id", window, "WM_CLASS"]).contains("\"viban\", \"Viban\"")
 }
 
+/// The title `name`, also with the inbox count the app adds to it ("viban — 2 in inbox").
+fn title_pattern(name: &str) -> String {
+    format!("^{name}( — .*)?$")
+}
+
 /// Visible board windows titled `name`.
 pub fn visible_windows(name: &str) -> Vec<String> {
-    let pattern = format!("^{name}$");
+    let pattern = title_pattern(name);
     let found = sh("xdotool", &["search", "--onlyvisible", "--name", &pattern]);
     found.lines().map(str::to_string).filter(|w| is_board(w)).collect()
 }
 
 /// Board windows titled `name`, mapped or not.
 pub fn all_windows(name: &str) -> Vec<String> {
-    let pattern = format!("^{name}$");
+    let pattern = title_pattern(name);
     sh("xdotool", &["search", "--name", &pattern]).lines().map(str::to_string).filter(|w| is_board(w)).collect()
 }
 

@@ -1,5 +1,6 @@
 // The inbox in a real browser: an agent asks a question → it appears in the inbox (and the title counts it) →
-// answered from there → it leaves the inbox; and a column automation set up from its header runs on entry.
+// answered from there → it leaves the inbox; a column automation set up from its header runs on entry; and a
+// task link in the fragment opens its task.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,5 +90,16 @@ test('a waiting agent shows in the inbox, is answered from there and leaves it',
   await inbox.locator('ol').focus();
   await page.keyboard.press('Enter');
   await inbox.waitFor({ state: 'detached' });
-  await page.locator(byTestId('task-panel')).waitFor();
+  const panel = page.locator(byTestId('task-panel'));
+  await panel.waitFor();
+
+  // A task link in the fragment (what the desktop tray opens) opens the task, and leaves the address bar.
+  await panel.getByRole('button', { name: 'Close' }).first().click();
+  await panel.waitFor({ state: 'detached' });
+  await page.evaluate(([t, p]) => {
+    window.location.hash = `task=${t}&project=${p}`;
+  }, [task.id, task.project_id]);
+  await panel.waitFor();
+  assert.match(await panel.textContent(), /Migrate the schema/);
+  await until(async () => (await page.evaluate(() => window.location.hash)) === '', { what: 'the link to leave the address bar' });
 });
