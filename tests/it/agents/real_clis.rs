@@ -1,7 +1,8 @@
 //! The real agent CLIs: every built-in profile whose binary is installed here is detected with its version, and its
 //! `--help` documents the argument form the profile passes the prompt in (after `--` as a positional, or inside one
-//! `--option=` argument; see builtin_agents.toml). A binary that is absent is skipped with a message (these machines
-//! cannot log in to the vendors anyway, and CI does not install them).
+//! `--option=` argument; see builtin_agents.toml), and the flags viban's MCP configuration uses. The test setup
+//! installs Claude Code, Codex and Gemini CLI from npm (`VIBAN_AGENT_CLIS`); a binary that is absent is skipped
+//! with a message (these machines cannot log in to the vendors anyway).
 
 use std::time::Duration;
 
@@ -33,17 +34,26 @@ fn on_path(program: &str) -> bool {
     std::env::var("PATH").unwrap_or_default().split(':').any(|d| std::path::Path::new(d).join(program).is_file())
 }
 
+/// The program from the test setup's install of the CLIs, else from PATH.
+fn find(program: &str) -> Option<std::path::PathBuf> {
+    let installed = std::env::var_os("VIBAN_AGENT_CLIS").map(|d| std::path::Path::new(&d).join(program));
+    if let Some(p) = installed.filter(|p| p.exists()) {
+        return Some(p);
+    }
+    on_path(program).then(|| std::path::PathBuf::from(program))
+}
+
 #[tokio::test]
 async fn installed_agent_clis_document_the_prompt_argument_their_profile_uses() -> anyhow::Result<()> {
     let mut checked = 0;
     for (program, args, needles) in HELP {
-        if !on_path(program) {
+        let Some(path) = find(program) else {
             eprintln!("{program}: not installed here; its `{}` not checked", args.join(" "));
             continue;
-        }
+        };
         // A home of its own: help must not depend on (or write to) the user's configuration.
         let home = tempfile::tempdir()?;
-        let mut cmd = tokio::process::Command::new(program);
+        let mut cmd = tokio::process::Command::new(path);
         cmd.args(*args).env("HOME", home.path()).stdin(std::process::Stdio::null()).kill_on_drop(true);
         let out = tokio::time::timeout(Duration::from_secs(60), cmd.output()).await??;
         let help = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -53,6 +63,10 @@ async fn installed_agent_clis_document_the_prompt_argument_their_profile_uses() 
         checked += 1;
     }
     eprintln!("real agent CLI help texts checked: {checked}");
+    if std::env::var_os("VIBAN_AGENT_CLIS").is_some() {
+        // The test setup installed Claude Code, Codex and Gemini CLI: all seven of their checks ran.
+        assert!(checked >= 7, "only {checked} help texts checked with the setup's CLIs installed");
+    }
     Ok(())
 }
 
@@ -80,5 +94,64 @@ async fn installed_agent_clis_are_detected_with_their_version() -> anyhow::Resul
     }
     eprintln!("real agent CLIs detected: {checked}");
     assert!(f.app.stop().await);
+    Ok(())
+}
+
+const BUILTINS: &str = include_str!("../../../src-tauri/crates/agents/src/builtin_agents.toml");
+const MCP_URL: &str = "http://127.0.0.1:9/api/mcp";
+
+/// A built-in profile's field as strings (an array's items, or a table's `key=value`s).
+fn builtin_field(agent: &str, field: &str) -> anyhow::Result<Vec<String>> {
+    let table: toml::Table = BUILTINS.parse()?;
+    let value = table["agents"][agent].get(field).cloned().unwrap_or(toml::Value::Array(vec![]));
+    Ok(match value {
+        toml::Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        toml::Value::Table(t) => t.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect(),
+        other => anyhow::bail!("{agent}.{field} is {other}"),
+    })
+}
+
+async fn run(program: &std::path::Path, args: &[String], env: &[(String, String)]) -> anyhow::Result<String> {
+    let home = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args).env("HOME", home.path()).stdin(std::process::Stdio::null()).kill_on_drop(true);
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output()).await??;
+    Ok(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test]
+async fn the_real_codex_and_gemini_read_the_mcp_server_their_profiles_configure() -> anyhow::Result<()> {
+    let token = [("VIBAN_MCP_TOKEN".to_string(), "vr1.test".to_string()), ("VIBAN_MCP_URL".into(), MCP_URL.into())];
+    match find("codex") {
+        None => eprintln!("codex: not installed here; its reading of viban's MCP arguments not checked"),
+        Some(codex) => {
+            // The profile's `mcp_args` go right after the program, as `mcp::configure` puts them.
+            let mut args: Vec<String> =
+                builtin_field("codex", "mcp_args")?.iter().map(|a| a.replace("{mcp_url}", MCP_URL)).collect();
+            args.extend(["mcp", "get", "viban"].map(String::from));
+            let out = run(&codex, &args, &token).await?;
+            for needle in
+                ["transport: streamable_http", &format!("url: {MCP_URL}"), "bearer_token_env_var: VIBAN_MCP_TOKEN"]
+            {
+                assert!(out.contains(needle), "codex does not show {needle:?}:\n{out}");
+            }
+        }
+    }
+    match find("gemini") {
+        None => eprintln!("gemini: not installed here; its reading of viban's MCP defaults not checked"),
+        Some(gemini) => {
+            // Not under /tmp: Gemini CLI skips a defaults file below a directory others can write to.
+            let data = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+            let dir = viban_agents::mcp::client_dir(data.path())?.display().to_string();
+            let mut env = token.to_vec();
+            for kv in builtin_field("gemini", "mcp_env")? {
+                let (k, v) = kv.split_once('=').unwrap_or_default();
+                env.push((k.to_string(), v.replace("{mcp_dir}", &dir)));
+            }
+            let out = run(&gemini, &["mcp".into(), "list".into()], &env).await?;
+            assert!(out.contains(&format!("viban: {MCP_URL} (http)")), "gemini does not list viban's server:\n{out}");
+        }
+    }
     Ok(())
 }

@@ -21,11 +21,16 @@ pub trait McpAccess: Send + Sync {
 const GEMINI_DEFAULTS: &str =
     r#"{"mcpServers":{"viban":{"httpUrl":"$VIBAN_MCP_URL","headers":{"Authorization":"Bearer $VIBAN_MCP_TOKEN"}}}}"#;
 
-/// viban's folder of MCP client files (`{mcp_dir}`), made on first use, private to the user.
-fn client_dir(data_dir: &Path) -> std::io::Result<std::path::PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
+/// viban's folder of MCP client files (`{mcp_dir}`), made on first use, private to the user (the Gemini CLI's
+/// defaults are written into it).
+pub fn client_dir(data_dir: &Path) -> std::io::Result<std::path::PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let dir = data_dir.join("mcp");
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
+    if let Some(open) = dir.ancestors().find(|a| a.metadata().is_ok_and(|m| m.permissions().mode() & 0o022 != 0)) {
+        // Gemini CLI ignores a system defaults file below such a directory (/tmp included): its runs get no MCP.
+        tracing::warn!(dir = %open.display(), "viban's data folder is below a directory others can write to: Gemini CLI will not read viban's MCP settings from it");
+    }
     let gemini = dir.join("gemini-defaults.json");
     if std::fs::read_to_string(&gemini).ok().as_deref() != Some(GEMINI_DEFAULTS) {
         std::fs::write(&gemini, GEMINI_DEFAULTS)?;

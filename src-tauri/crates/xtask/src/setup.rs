@@ -53,6 +53,8 @@ const APT: &[&str] = &[
 
 pub struct Ready {
     pub pg_bin: PathBuf,
+    /// The real agent CLIs' `node_modules/.bin` (None when npm could not install them: their checks are skipped).
+    pub agent_clis: Option<PathBuf>,
     /// Debian's nginx binary, unpacked (never installed: installing it starts a web server), for the proxy test.
     pub nginx: PathBuf,
 }
@@ -68,7 +70,39 @@ pub fn all() -> Result<Ready> {
     cargo_tool("cargo-machete", "0.9.2")?;
     cargo_tool("cargo-deny", "0.20.2")?;
     let nginx = nginx()?;
-    Ok(Ready { pg_bin, nginx })
+    Ok(Ready { pg_bin, agent_clis: agent_clis(), nginx })
+}
+
+/// The agent CLIs whose own `--help` the tests hold the built-in profiles' flags against (exact versions).
+const AGENT_CLIS: &[(&str, &str)] = &[
+    ("@anthropic-ai/claude-code@2.1.197", "claude"),
+    ("@openai/codex@0.171.0", "codex"),
+    ("@google/gemini-cli@0.61.0", "gemini"),
+];
+
+/// Installs the agent CLIs into the cache once per set of versions. Not fatal: without them the tests say what they
+/// skipped (they are ~750 MB of native binaries, never run against a model here).
+fn agent_clis() -> Option<PathBuf> {
+    let key: Vec<&str> = AGENT_CLIS.iter().map(|(pkg, _)| pkg.rsplit('/').next().unwrap_or(pkg)).collect();
+    let dir = pg_cache().with_file_name("agent-clis").join(key.join("_"));
+    let bin = dir.join("node_modules/.bin");
+    if AGENT_CLIS.iter().all(|(_, b)| bin.join(b).exists()) {
+        return Some(bin);
+    }
+    println!("setup: installing the agent CLIs ({}) from npm into {}", key.join(", "), dir.display());
+    let installed = std::fs::create_dir_all(&dir).is_ok()
+        && status(
+            Command::new("npm")
+                .args(["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+                .arg(&dir)
+                .args(AGENT_CLIS.iter().map(|(pkg, _)| *pkg)),
+        )
+        .is_ok();
+    if installed && AGENT_CLIS.iter().all(|(_, b)| bin.join(b).exists()) {
+        return Some(bin);
+    }
+    println!("setup: the agent CLIs could not be installed; the tests will skip their --help checks");
+    None
 }
 
 /// `apt-get download nginx` unpacked into the cache: the binary the nginx site is tested with. Installing the package

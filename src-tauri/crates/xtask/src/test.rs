@@ -55,9 +55,10 @@ pub fn all(e2e: bool) -> Result<()> {
     let mut results = Vec::new();
     let mut pg_bin = PathBuf::new();
     let mut nginx = PathBuf::new();
+    let mut agent_clis = None;
     let set_up = step(&mut results, "setup", || {
         let ready = crate::setup::all()?;
-        (pg_bin, nginx) = (ready.pg_bin, ready.nginx);
+        (pg_bin, nginx, agent_clis) = (ready.pg_bin, ready.nginx, ready.agent_clis);
         Ok(())
     });
     if !set_up {
@@ -80,8 +81,12 @@ pub fn all(e2e: bool) -> Result<()> {
     });
     step(&mut results, "openapi document (openapi-spec-validator)", crate::cmd::validate_openapi);
     step(&mut results, "rust tests (incl. generated-types freshness)", || {
+        let mut tests = cargo();
+        if let Some(bin) = &agent_clis {
+            tests.env("VIBAN_AGENT_CLIS", bin);
+        }
         status(
-            cargo()
+            tests
                 .args(["test", "--workspace", "--no-fail-fast"])
                 .env("VIBAN_PG_BIN", &pg_bin)
                 .env("VIBAN_NGINX_BIN", &nginx)
