@@ -42,33 +42,18 @@ async fn reviewed_task(f: &Fixture) -> anyhow::Result<String> {
 #[tokio::test]
 async fn a_script_on_entering_in_review_runs_once_per_entry_with_its_output_stored() -> anyhow::Result<()> {
     let f = Fixture::start("").await?;
-    let bad = f
-        .app
-        .call(
-            Method::PUT,
-            &format!("/api/projects/{}/automations/sideways", f.project),
-            Some(json!({"action": "script", "script": "true"})),
-        )
-        .await?;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{bad:?}");
-    let empty = f
-        .app
-        .call(
-            Method::PUT,
-            &format!("/api/projects/{}/automations/in_review", f.project),
-            Some(json!({"action": "script"})),
-        )
-        .await?;
-    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{empty:?}");
-    let unknown = f
-        .app
-        .call(
-            Method::PUT,
-            &format!("/api/projects/{}/automations/in_review", f.project),
-            Some(json!({"action": "agent", "agent": "nobody"})),
-        )
-        .await?;
-    assert_eq!(unknown.code(), "unknown_agent", "{unknown:?}");
+    // Not a column, no script, an unknown agent, out of range: refused with the reason.
+    for (column, body, code) in [
+        ("sideways", json!({"action": "script", "script": "true"}), "validation"),
+        ("in_review", json!({"action": "script"}), "validation"),
+        ("in_review", json!({"action": "agent", "agent": "nobody"}), "unknown_agent"),
+        ("in_review", json!({"action": "script", "script": "true", "wip_limit": 0}), "validation"),
+        ("in_review", json!({"action": "script", "script": "true", "timeout_secs": 90_000}), "validation"),
+    ] {
+        let path = format!("/api/projects/{}/automations/{column}", f.project);
+        let r = f.app.call(Method::PUT, &path, Some(body)).await?;
+        assert_eq!(r.code(), code, "{r:?}");
+    }
     automate(&f.app, &f.project, "in_review", json!({"action": "script", "script": "echo checked $VIBAN_TASK_ID; ls"}))
         .await?;
 
