@@ -28,6 +28,8 @@ CREATE TABLE automation_firings (
     action       text NOT NULL,
     state        text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'failed')),
     run_id       uuid REFERENCES runs (id) ON DELETE SET NULL,
+    -- The run whose end moved the card here, if one did (`viban.moved_by_run`, set by that transaction).
+    cause_run    uuid,
     error        text,
     entered_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     ended_at     timestamptz,
@@ -42,8 +44,9 @@ CREATE INDEX automation_firings_failed ON automation_firings (entered_at)
 CREATE FUNCTION viban_automation_entry() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
-        INSERT INTO automation_firings (project_id, task_id, status, action)
-        SELECT NEW.project_id, NEW.id, NEW.status, a.action
+        INSERT INTO automation_firings (project_id, task_id, status, action, cause_run)
+        SELECT NEW.project_id, NEW.id, NEW.status, a.action,
+               NULLIF(current_setting('viban.moved_by_run', true), '')::uuid
         FROM column_automations a
         WHERE a.project_id = NEW.project_id AND a.status = NEW.status AND NOT a.paused;
     END IF;

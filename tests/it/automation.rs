@@ -291,3 +291,60 @@ async fn what_happened_while_viban_was_stopped_is_done_at_the_next_start() -> an
     pg.shutdown(Duration::from_secs(10)).await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_agent_automation_starts_the_agent_with_its_prompt_filled_in() -> anyhow::Result<()> {
+    let f = Fixture::start("").await?;
+    let prompt = "Work on {title}: {description} ({branch}) {nothing}";
+    automate(&f.app, &f.project, "in_progress", json!({"action": "agent", "agent": "env", "prompt": prompt})).await?;
+    let task = f
+        .app
+        .post(&format!("/api/projects/{}/tasks", f.project), json!({"title": "Tidy", "description": "the docs"}))
+        .await?
+        .str("id");
+    move_to(&f.app, &task, "in_progress").await?;
+    let run = wait_until("the automation's agent run", Duration::from_secs(20), || async {
+        let runs = f.app.get(&format!("/api/tasks/{task}/runs")).await.ok()?.body;
+        runs.as_array()?.iter().find(|r| r["kind"] == "agent").cloned()
+    })
+    .await?;
+    // A task that never ran has no branch yet: `{branch}` is empty; unknown braces stay.
+    assert_eq!(run["prompt"], "Work on Tidy: the docs () {nothing}", "{run}");
+    assert_eq!(run["agent"], "env");
+    let fs = wait_until("the entry to be done", Duration::from_secs(30), || async {
+        let fs = firings(&f.app, &task).await.ok()?;
+        (fs.len() == 1 && fs[0]["state"] == "done").then_some(fs)
+    })
+    .await?;
+    assert_eq!(fs[0]["run_id"], run["id"]);
+
+    // The user's own start moves a card into In Progress: the automation does not start a second agent.
+    let mine = f.run("linger", "mine").await?;
+    let mine_task = mine["task_id"].as_str().unwrap_or_default().to_string();
+    let skipped = wait_until("the entry to be skipped", Duration::from_secs(20), || async {
+        let fs = firings(&f.app, &mine_task).await.ok()?;
+        (fs.len() == 1 && fs[0]["state"] == "done").then(|| fs[0].clone())
+    })
+    .await?;
+    assert!(skipped["run_id"].is_null(), "{skipped}");
+    assert!(skipped["error"].as_str().unwrap_or_default().contains("already runs"), "{skipped}");
+    let stop = f.app.post(&format!("/api/runs/{}/stop", mine["id"].as_str().unwrap_or_default()), json!({})).await?;
+    assert!(stop.status.is_success(), "{stop:?}");
+
+    // An agent automation on In Review: its own run's end brings the card back, and that is not a new start.
+    let r = f.app.call(Method::DELETE, &format!("/api/projects/{}/automations/in_progress", f.project), None).await?;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    automate(&f.app, &f.project, "in_review", json!({"action": "agent", "agent": "env", "prompt": "review {title}"}))
+        .await?;
+    let reviewed = reviewed_task(&f).await?;
+    let fs = wait_until("the review run and the bounce", Duration::from_secs(30), || async {
+        let fs = firings(&f.app, &reviewed).await.ok()?;
+        (fs.len() == 2 && fs.iter().all(|x| x["state"] == "done")).then_some(fs)
+    })
+    .await?;
+    assert!(fs[0]["error"].as_str().unwrap_or_default().contains("own run ended"), "newest first: {fs:?}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let runs = f.app.get(&format!("/api/tasks/{reviewed}/runs")).await?.body;
+    assert_eq!(runs.as_array().map_or(0, Vec::len), 2, "the first run and the review, no loop: {runs}");
+    Ok(())
+}

@@ -42,6 +42,18 @@ pub fn render_prompt(template: &str, task: &Task, branch: &str) -> String {
     out
 }
 
+/// Why an agent automation's entry starts nothing: its own agent's end brought the card back (it would loop), or an
+/// agent already works on the task (the user's start moved the card here). Scripts always run.
+fn agent_not_needed(f: &ClaimedFiring) -> Option<&'static str> {
+    if f.action != AutomationAction::Agent {
+        return None;
+    }
+    if f.own_run_ended {
+        return Some("skipped: the card came back when this automation's own run ended");
+    }
+    f.agent_active.then_some("skipped: an agent already runs on this task")
+}
+
 impl Runs {
     /// Starts the automated entries that are due (in one project, or all), each once. Boxed: a script's run ends
     /// by calling this again, and the compiler cannot size that cycle of futures otherwise.
@@ -63,6 +75,12 @@ impl Runs {
                     return;
                 }
             };
+            if let Some(why) = agent_not_needed(&claimed) {
+                if let Err(e) = self.inner.db.firing_skipped(claimed.id, why).await {
+                    tracing::warn!(error = %e, "recording a skipped automation failed");
+                }
+                continue;
+            }
             let started = match claimed.action {
                 AutomationAction::Script => self.start_script(&claimed).await,
                 AutomationAction::Agent => self.start_automated_agent(&claimed).await,

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use uuid::Uuid;
 
@@ -27,8 +28,13 @@ pub fn client_dir(data_dir: &Path) -> std::io::Result<std::path::PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let dir = data_dir.join("mcp");
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
-    if let Some(open) = dir.ancestors().find(|a| a.metadata().is_ok_and(|m| m.permissions().mode() & 0o022 != 0)) {
-        // Gemini CLI ignores a system defaults file below such a directory (/tmp included): its runs get no MCP.
+    // Once per process: Gemini CLI ignores a system defaults file below a directory others can write to (/tmp too).
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    let open = || dir.ancestors().find(|a| a.metadata().is_ok_and(|m| m.permissions().mode() & 0o022 != 0));
+    if !WARNED.load(Ordering::Relaxed)
+        && let Some(open) = open()
+    {
+        WARNED.store(true, Ordering::Relaxed);
         tracing::warn!(dir = %open.display(), "viban's data folder is below a directory others can write to: Gemini CLI will not read viban's MCP settings from it");
     }
     let gemini = dir.join("gemini-defaults.json");

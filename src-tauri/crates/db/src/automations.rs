@@ -25,6 +25,10 @@ pub struct ClaimedFiring {
     pub agent: String,
     pub prompt: String,
     pub timeout_secs: u32,
+    /// The card came back to the column when the run this column's automation started ended.
+    pub own_run_ended: bool,
+    /// An agent run of the task is queued or running (e.g. the user's start moved the card here).
+    pub agent_active: bool,
 }
 
 fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
@@ -206,7 +210,11 @@ impl Db {
                  ORDER BY p.entered_at LIMIT 1) \
                AND a.project_id = f.project_id AND a.status = f.status \
              RETURNING f.id, f.project_id, f.task_id, f.status, a.action, a.script, a.agent, a.prompt, \
-                 a.timeout_secs",
+                 a.timeout_secs, \
+                 EXISTS (SELECT 1 FROM automation_firings o WHERE o.run_id = f.cause_run AND o.status = f.status) \
+                     AS own_run_ended, \
+                 EXISTS (SELECT 1 FROM runs r WHERE r.task_id = f.task_id AND r.kind = 'agent' \
+                     AND r.status IN ('queued', 'starting', 'running')) AS agent_active",
         )
         .bind(project)
         .fetch_optional(&mut *tx)
@@ -224,6 +232,8 @@ impl Db {
             agent: get(&r, "agent")?,
             prompt: get(&r, "prompt")?,
             timeout_secs: get::<i32>(&r, "timeout_secs")?.max(1) as u32,
+            own_run_ended: get(&r, "own_run_ended")?,
+            agent_active: get(&r, "agent_active")?,
         }))
     }
 
@@ -239,9 +249,19 @@ impl Db {
 
     /// An entry that could not start (the words say why).
     pub async fn firing_failed(&self, firing: Uuid, error: &str) -> Result<(), DbError> {
-        sqlx::query("UPDATE automation_firings SET state = 'failed', error = $2, ended_at = now() WHERE id = $1")
+        self.end_firing(firing, "failed", error).await
+    }
+
+    /// An entry with nothing to do (the words say why: it stays visible in the task's automations).
+    pub async fn firing_skipped(&self, firing: Uuid, why: &str) -> Result<(), DbError> {
+        self.end_firing(firing, "done", why).await
+    }
+
+    async fn end_firing(&self, firing: Uuid, state: &str, note: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE automation_firings SET state = $2, error = $3, ended_at = now() WHERE id = $1")
             .bind(firing)
-            .bind(error)
+            .bind(state)
+            .bind(note)
             .execute(self.pool())
             .await
             .map_err(DbError::from_sqlx)?;

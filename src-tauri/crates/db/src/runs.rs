@@ -292,6 +292,13 @@ impl Db {
         .await
         .map_err(DbError::from_sqlx)?;
         if let Some(card) = card {
+            // Tells the automation trigger which run moved the card: an agent automation does not restart on the
+            // end of its own run (see migration 0014).
+            sqlx::query("SELECT set_config('viban.moved_by_run', $1, true)")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(DbError::from_sqlx)?;
             let upd = UpdateTask { status: Some(card.to), ..Default::default() };
             crate::tasks::update_in(&mut tx, card.task_id, upd, Some(&card.from)).await?;
         }
