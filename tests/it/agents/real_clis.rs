@@ -97,6 +97,12 @@ async fn installed_agent_clis_are_detected_with_their_version() -> anyhow::Resul
     Ok(())
 }
 
+/// Whether `dir` or a folder above it is writable by group or others.
+fn below_open_dir(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    dir.ancestors().any(|a| a.metadata().is_ok_and(|m| m.permissions().mode() & 0o022 != 0))
+}
+
 const BUILTINS: &str = include_str!("../../../src-tauri/crates/agents/src/builtin_agents.toml");
 const MCP_URL: &str = "http://127.0.0.1:9/api/mcp";
 
@@ -141,8 +147,20 @@ async fn the_real_codex_and_gemini_read_the_mcp_server_their_profiles_configure(
     match find("gemini") {
         None => eprintln!("gemini: not installed here; its reading of viban's MCP defaults not checked"),
         Some(gemini) => {
-            // Not under /tmp: Gemini CLI skips a defaults file below a directory others can write to.
-            let data = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+            // Gemini CLI skips a defaults file below a directory others can write to (/tmp): a data dir in the
+            // first place without one — the build's temp dir, else the home — as a real viban's would be.
+            let Some(base) = [
+                std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+                std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default(),
+            ]
+            .into_iter()
+            .find(|b| b.is_dir() && !below_open_dir(b)) else {
+                eprintln!(
+                    "gemini: no folder here without a world-writable parent; its reading of viban's defaults not checked"
+                );
+                return Ok(());
+            };
+            let data = tempfile::tempdir_in(base)?;
             let dir = viban_agents::mcp::client_dir(data.path())?.display().to_string();
             let mut env = token.to_vec();
             for kv in builtin_field("gemini", "mcp_env")? {

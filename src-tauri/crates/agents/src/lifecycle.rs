@@ -208,14 +208,25 @@ impl Runs {
         let cancel = self.inner.shutdown.clone();
         tokio::spawn(async move {
             loop {
-                let touched = tokio::select! {
+                let first = tokio::select! {
                     r = changed.recv() => match r { Some(r) => r, None => return },
                     () = cancel.cancelled() => return,
                 };
+                // What came while the last recount ran, merged per worktree: one git run per worktree per round,
+                // not one per batch (an agent writing thousands of files would leave the view far behind).
+                let mut pending = vec![first];
+                while let Ok(t) = changed.try_recv() {
+                    pending.push(t);
+                }
+                let merged = merge_touched(pending);
                 // The Changes view hears first (before the recount's git run), so it updates within the second.
-                runs.publish_files(&touched).await;
-                runs.inner.worktrees.invalidate(&touched.root.display().to_string());
-                runs.recount(&touched.root).await;
+                for touched in &merged {
+                    runs.publish_files(touched).await;
+                    runs.inner.worktrees.invalidate(&touched.root.display().to_string());
+                }
+                for touched in &merged {
+                    runs.recount(&touched.root).await;
+                }
             }
         });
     }
@@ -342,5 +353,49 @@ impl Runs {
     /// Runs with a live process right now (Quit asks before stopping them).
     pub fn live_ids(&self) -> Vec<Uuid> {
         lock(&self.inner.table).lives().iter().map(|l| l.id).collect()
+    }
+}
+
+/// Batches of changes merged per worktree (in order of first appearance): the union of their paths, or None
+/// (anything may have changed) when any batch said so.
+fn merge_touched(batches: Vec<Touched>) -> Vec<Touched> {
+    let mut merged: Vec<Touched> = Vec::new();
+    for t in batches {
+        match merged.iter_mut().find(|m| m.root == t.root) {
+            None => merged.push(t),
+            Some(m) => {
+                m.paths = match (m.paths.take(), t.paths) {
+                    (Some(mut a), Some(b)) => {
+                        a.extend(b);
+                        a.sort();
+                        a.dedup();
+                        Some(a)
+                    }
+                    _ => None,
+                };
+            }
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn t(root: &str, paths: Option<&[&str]>) -> Touched {
+        Touched { root: PathBuf::from(root), paths: paths.map(|ps| ps.iter().map(PathBuf::from).collect()) }
+    }
+
+    #[test]
+    fn batches_merge_per_worktree_and_anything_wins() {
+        let merged = merge_touched(vec![t("/a", Some(&["x", "y"])), t("/b", Some(&["z"])), t("/a", Some(&["y", "w"]))]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].paths, Some(["w", "x", "y"].map(PathBuf::from).to_vec()));
+        assert_eq!(merged[1].root, PathBuf::from("/b"));
+        let merged = merge_touched(vec![t("/a", Some(&["x"])), t("/a", None), t("/a", Some(&["y"]))]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].paths, None);
     }
 }

@@ -37,6 +37,9 @@ async fn timed_get(s: &Server, path: &str) -> Result<(f64, usize)> {
     Ok((t.elapsed().as_secs_f64() * 1000.0, len))
 }
 
+/// Files and folders of the burst an agent writes at once.
+const BURST: (usize, usize) = (2_000, 40);
+
 pub async fn measure(runs: usize) -> Result<Vec<(String, String, &'static str)>> {
     let home = tempfile::tempdir()?;
     write_profiles(home.path(), 1, Path::new("/dev/null"))?;
@@ -68,6 +71,7 @@ pub async fn measure(runs: usize) -> Result<Vec<(String, String, &'static str)>>
     let (patch_ms, patch_len) = timed_get(&s, &format!("/api/runs/{id}/diff?format=patch")).await?;
     let browser = crate::review_live::browser(&s, "bench echo", runs).await?;
     let (event, relisted) = crate::review_live::live(&s, &id, &wt, runs).await?;
+    let burst = crate::review_live::burst(&s, &id, &wt, BURST).await?;
     s.stop().await?;
     let mut rows = vec![
         (
@@ -94,6 +98,14 @@ pub async fn measure(runs: usize) -> Result<Vec<(String, String, &'static str)>>
         "live: a write in the worktree → `run_files` on /api/events (→ change listed again)".into(),
         format!("{event:.0} ms (→ {relisted:.0} ms)"),
         "≤ 1000 ms",
+    ));
+    rows.push((
+        format!(
+            "burst: {} files in {} new folders → all listed after a `run_files` (from the last write)",
+            BURST.0, BURST.1
+        ),
+        format!("{burst:.0} ms (one pass)"),
+        "—",
     ));
     // The cores are shared: how busy they were says how to read the figures above.
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();

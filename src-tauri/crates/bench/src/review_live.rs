@@ -45,6 +45,37 @@ pub async fn live(s: &Server, run: &str, wt: &Path, rounds: usize) -> Result<(f6
     Ok((median(&event), median(&listed)))
 }
 
+/// An agent writing many files at once: `files` new files in `dirs` new folders as fast as they go, then the time
+/// from the last write until a listing asked for after a `run_files` event shows them all (what the Changes view
+/// does). The watcher's batches must not queue up behind one git recount each.
+pub async fn burst(s: &Server, run: &str, wt: &Path, (files, dirs): (usize, usize)) -> Result<f64> {
+    let ws_url = format!("{}/api/events", s.url.replacen("http://", "ws://", 1));
+    let mut req = ws_url.into_client_request()?;
+    req.headers_mut().insert("Authorization", format!("Bearer {}", s.token).parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+    for d in 0..dirs {
+        let dir = wt.join(format!("burst/d{d:03}"));
+        std::fs::create_dir_all(&dir)?;
+        for i in 0..files / dirs {
+            std::fs::write(dir.join(format!("f{i:04}.ts")), format!("export const v = {};\n", d * 10_000 + i))?;
+        }
+    }
+    let t = Instant::now();
+    let deadline = Duration::from_secs(180);
+    loop {
+        let left = deadline.checked_sub(t.elapsed()).context("the burst was never listed whole")?;
+        let msg = tokio::time::timeout(left, ws.next()).await?.context("socket closed")??;
+        if !msg.to_text().is_ok_and(|t| t.contains("\"run_files\"") && t.contains(run)) {
+            continue;
+        }
+        let res = s.client.get(format!("{}/api/runs/{run}/diff", s.url)).bearer_auth(&s.token).send().await?;
+        let body = String::from_utf8_lossy(&res.bytes().await?).into_owned();
+        if body.matches("\"burst/").count() >= files {
+            return Ok(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+}
+
 pub struct BrowserFigures {
     pub paint_ms: f64,
     /// Fastest and slowest round.
