@@ -141,6 +141,20 @@ fn source_checkout_ui() -> Option<PathBuf> {
     root.join("Cargo.toml").is_file().then(|| root.join("ui/dist"))
 }
 
+/// Accepted connections send small writes at once. With Nagle's algorithm a keystroke's echo — a small frame
+/// right behind a large one — waited for the large one's ACK, which the viewer delays (40 ms on Linux): that was
+/// most of the typing-echo p99 while agents flood (bench-results/cockpit.md).
+fn without_nagle(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY on an accepted connection");
+        }
+    })
+}
+
 /// Where this machine reaches the server: an all-interfaces bind (0.0.0.0, e.g. in a container) is reached on
 /// loopback, which browsers open and `check`/`login-url` connect to.
 fn local_url(addr: SocketAddr) -> String {
@@ -326,6 +340,7 @@ impl App {
         };
         let app = viban_api::router(state);
         let stop = cancel.clone();
+        let listener = without_nagle(listener);
         let server = tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
         });
@@ -459,5 +474,23 @@ async fn connect_external(options: &PgConnectOptions, size: u32) -> Result<Db, S
             }
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener;
+
+    #[tokio::test]
+    async fn accepted_connections_have_no_nagle_delay() -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut listener = super::without_nagle(listener);
+        let client = tokio::net::TcpStream::connect(addr).await?;
+        assert!(!client.nodelay()?, "a fresh socket has Nagle on; the server must turn it off itself");
+        let (accepted, peer) = listener.accept().await;
+        assert_eq!(peer, client.local_addr()?);
+        assert!(accepted.nodelay()?);
+        Ok(())
     }
 }
