@@ -296,8 +296,12 @@ async fn mcp_a_live_runs_token_sees_only_its_own_project() -> anyhow::Result<()>
     let ids: Vec<&str> =
         projects["projects"].as_array().into_iter().flatten().filter_map(|p| p["id"].as_str()).collect();
     assert_eq!(ids, [f.project.as_str()], "only its own project");
-    let mine = ok(&client, "get_run", json!({"run_id": id})).await?;
-    assert_eq!(mine["run"]["status"], "running");
+    // The agent can print before its run's row says running (the status is written after the spawn).
+    wait_until("the run to be running", Duration::from_secs(30), || async {
+        let mine = ok(&client, "get_run", json!({"run_id": id})).await.ok()?;
+        (mine["run"]["status"] == "running").then_some(())
+    })
+    .await?;
     client.cancel().await?;
     f.app.post(&format!("/api/runs/{id}/stop"), json!({})).await?;
     Ok(())
