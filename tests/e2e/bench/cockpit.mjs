@@ -23,11 +23,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { byTestId, launchBrowser, signIn } from '../browser.mjs';
 import { REPO_ROOT, SERVER_BIN, makeGitRepo, startServer, until } from '../server.mjs';
+import { floodAgentsToml } from './flood-agents.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -54,22 +54,7 @@ const log = (...m) => console.error('# cockpit bench:', ...m);
 
 // Enough output for startup + warm-up + the window, with room to spare.
 const FLOOD_SECONDS = SECONDS + 150;
-const FLOOD = join(dirname(fileURLToPath(import.meta.url)), 'flood-agent.mjs');
-const floodArgs = (echo) => [FLOOD, '--rate', String(RATE), '--ticks', opts.ticks, '--seconds', String(FLOOD_SECONDS), ...(echo ? ['--echo'] : [])];
-const AGENTS_TOML = `[runs]
-max_concurrent = 8
-max_per_project = 8
-
-[agents.flood]
-name = "Flood"
-command = ${JSON.stringify(process.execPath)}
-args = ${JSON.stringify(floodArgs(false))}
-
-[agents.floodecho]
-name = "Flood + echo"
-command = ${JSON.stringify(process.execPath)}
-args = ${JSON.stringify(floodArgs(true))}
-`;
+const AGENTS_TOML = floodAgentsToml({ rate: RATE, ticks: opts.ticks, seconds: FLOOD_SECONDS });
 
 /** In the page, before the app: the output probe, the key timestamps and the Performance observers. */
 function installProbes() {

@@ -12,10 +12,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVER_BIN, makeGitRepo, startServer, until } from '../server.mjs';
+import { floodAgentsToml } from './flood-agents.mjs';
 
 if (typeof globalThis.WebSocket === 'undefined') {
   const again = spawnSync(process.execPath, ['--experimental-websocket', '--no-warnings', ...process.argv.slice(1)], { stdio: 'inherit' });
@@ -31,22 +31,7 @@ const { values: opts } = parseArgs({
   },
 });
 const SECONDS = Number(opts.seconds);
-const FLOOD = join(dirname(fileURLToPath(import.meta.url)), 'flood-agent.mjs');
-const floodArgs = (echo) => [FLOOD, '--rate', opts.rate, '--ticks', opts.ticks, '--seconds', String(SECONDS + 120), ...(echo ? ['--echo'] : [])];
-const AGENTS_TOML = `[runs]
-max_concurrent = 8
-max_per_project = 8
-
-[agents.flood]
-name = "Flood"
-command = ${JSON.stringify(process.execPath)}
-args = ${JSON.stringify(floodArgs(false))}
-
-[agents.floodecho]
-name = "Flood + echo"
-command = ${JSON.stringify(process.execPath)}
-args = ${JSON.stringify(floodArgs(true))}
-`;
+const AGENTS_TOML = floodAgentsToml({ rate: opts.rate, ticks: opts.ticks, seconds: SECONDS + 120 });
 const log = (...m) => console.error('# echo-socket bench:', ...m);
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 const round = (x) => Math.round(x * 10) / 10;
