@@ -72,7 +72,7 @@ pub fn tests(pg_bin: &Path) -> Result<()> {
             .context("starting trayer")?,
     );
     let cargo_bin = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    status(
+    crate::failures::status_naming_failures(
         Command::new("dbus-run-session")
             .arg("--")
             .arg(cargo_bin)

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 
-use crate::cmd::{cargo, status};
+use crate::cmd::cargo;
 use crate::root;
 
 /// The modules run again on the external server.
@@ -36,7 +36,7 @@ pub fn run(pg_bin: &Path) -> Result<()> {
     let result = match line.trim().strip_prefix("url=") {
         Some(url) => {
             println!("external PostgreSQL (TLS only) up; running {SUITE:?} against it");
-            status(
+            crate::failures::status_naming_failures(
                 cargo()
                     .args(["test", "-q", "--workspace", "--test", "it", "--"])
                     .args(SUITE)

@@ -7,6 +7,7 @@ mod deny;
 mod desktop;
 mod dist;
 mod external;
+mod failures;
 mod installers;
 mod release;
 mod setup;

@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime};
 use anyhow::{Result, bail};
 
 use crate::cmd::{cargo, npm, status};
+use crate::failures::status_naming_failures;
 use crate::root;
 
 struct Outcome {
@@ -85,7 +86,7 @@ pub fn all(e2e: bool) -> Result<()> {
         if let Some(bin) = &agent_clis {
             tests.env("VIBAN_AGENT_CLIS", bin);
         }
-        status(
+        status_naming_failures(
             tests
                 .args(["test", "--workspace", "--no-fail-fast"])
                 .env("VIBAN_PG_BIN", &pg_bin)
@@ -105,7 +106,7 @@ pub fn all(e2e: bool) -> Result<()> {
     let ui_built = step(&mut results, "ui build", crate::cmd::build_ui);
     if e2e && built && ui_built {
         step(&mut results, "browser e2e (playwright + chromium)", || {
-            status(
+            status_naming_failures(
                 Command::new("node")
                     .args(["--test", "--test-concurrency=1", "tests/e2e/"])
                     .current_dir(root())
