@@ -154,7 +154,12 @@ mod tests {
     #[test]
     fn a_marked_process_is_found_and_stopped() -> std::io::Result<()> {
         let id = uuid_like();
-        let mut child = std::process::Command::new("sleep").arg("30").env(MARKER_VAR, &id).spawn()?;
+        // SIGINT back to its default: a test binary started from a shell's background job inherits it ignored
+        // (agents get it reset by the PTY spawn).
+        let mut child = std::process::Command::new("env")
+            .args(["--default-signal=INT", "sleep", "30"])
+            .env(MARKER_VAR, &id)
+            .spawn()?;
         let pid = child.id() as i32;
         // Until exec completes, /proc/<pid>/environ is still the forking test's own environment.
         let deadline = Instant::now() + Duration::from_secs(5);
