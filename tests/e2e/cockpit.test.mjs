@@ -66,6 +66,9 @@ function geometry(terminal) {
   });
 }
 
+// A layout change settles over a frame or two (ResizeObserver, then the fit): wait for it, then check it.
+const fitsBox = (g) => g.rows * g.cellHeight <= g.boxHeight + 0.5 && g.screenBottom <= g.boxBottom + 0.5;
+
 async function assertFitsAndPtyFollows(terminal, runId, what, ready = () => true) {
   let g;
   let screen;
@@ -73,10 +76,12 @@ async function assertFitsAndPtyFollows(terminal, runId, what, ready = () => true
     async () => {
       g = await geometry(terminal);
       screen = await json(`/api/runs/${runId}/screen`);
-      return ready(g) && screen.rows === g.rows;
+      return ready(g) && fitsBox(g) && screen.rows === g.rows;
     },
     { what: `${what}: the PTY's rows to follow the terminal's` },
-  );
+  ).catch((e) => {
+    throw new Error(`${e.message}; last drawn ${JSON.stringify(g)}, PTY rows ${screen?.rows}`);
+  });
   assert.ok(g.rows >= 2, `${what}: ${JSON.stringify(g)}`);
   assert.ok(g.rows * g.cellHeight <= g.boxHeight + 0.5, `${what}: rows × cell height exceed the box: ${JSON.stringify(g)}`);
   assert.ok(g.screenBottom <= g.boxBottom + 0.5, `${what}: the last row is clipped: ${JSON.stringify(g)}`);
@@ -120,7 +125,8 @@ test('the live terminal fits, maximises, keeps Esc for the agent and searches it
   assert.ok(max.g.rows > inPanel.g.rows, `more rows when maximised: ${max.g.rows} vs ${inPanel.g.rows}`);
   await page.keyboard.press('Control+Shift+M');
   await until(async () => (await terminal.getAttribute('data-maximized')) === 'false', { what: 'the terminal to restore' });
-  await assertFitsAndPtyFollows(terminal, run.id, 'restored');
+  // (Again waits for the refit: the ResizeObserver may not have run yet when the attribute flips.)
+  await assertFitsAndPtyFollows(terminal, run.id, 'restored', (g) => g.rows < max.g.rows);
 
   // Esc goes to the agent (the tty echoes it as ^[) and the panel stays open.
   await terminal.locator('.xterm-screen').click();

@@ -70,6 +70,9 @@ function geometry(terminal) {
   });
 }
 
+// A layout change settles over a frame or two (ResizeObserver, then the fit): wait for it, then check it.
+const fitsBox = (g) => g.rows * g.cellHeight <= g.boxHeight + 0.5 && g.screenBottom <= g.boxBottom + 0.5;
+
 async function assertFits(terminal, runId, what, ready = () => true) {
   let g;
   let s;
@@ -77,10 +80,12 @@ async function assertFits(terminal, runId, what, ready = () => true) {
     async () => {
       g = await geometry(terminal);
       s = await screen(runId);
-      return ready(g) && s.rows === g.rows;
+      return ready(g) && fitsBox(g) && s.rows === g.rows;
     },
     { what: `${what}: the PTY's rows to equal the terminal's`, timeout: 15_000 },
-  );
+  ).catch((e) => {
+    throw new Error(`${e.message}; last drawn ${JSON.stringify(g)}, PTY rows ${s?.rows}`);
+  });
   assert.ok(g.rows >= 2, `${what}: ${JSON.stringify(g)}`);
   assert.ok(g.rows * g.cellHeight <= g.boxHeight + 0.5, `${what}: rows exceed the box: ${JSON.stringify(g)}`);
   assert.ok(g.screenBottom <= g.boxBottom + 0.5, `${what}: the last row is clipped: ${JSON.stringify(g)}`);
