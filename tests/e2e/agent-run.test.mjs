@@ -109,13 +109,21 @@ test('start the fake agent on a task, answer it in the terminal, see it succeed'
 
   // The API agrees, and the agent's file is in the run's worktree (not in the project's checkout).
   const taskId = await taskIdByTitle(TITLE);
-  const runs = await json(`/api/tasks/${taskId}/runs`);
-  assert.equal(runs.length, 1, JSON.stringify(runs));
+  // (The changed-file count is written after the card moves: it waits for a git count.)
+  let runs;
+  await until(
+    async () => {
+      runs = await json(`/api/tasks/${taskId}/runs`);
+      return runs.length === 1 && runs[0].changed_files >= 1;
+    },
+    { what: 'the run with its changed files' },
+  ).catch((e) => {
+    throw new Error(`${e.message}; last: ${JSON.stringify(runs)}`);
+  });
   const [run] = runs;
   assert.equal(run.status, 'succeeded');
   assert.equal(run.exit_code, 0);
   assert.equal(run.agent, 'fake');
-  assert.ok(run.changed_files >= 1, `changed_files = ${run.changed_files}`);
   assert.equal(await readFile(join(run.worktree_path, 'agent-output.txt'), 'utf8'), 'done\n');
   assert.equal(existsSync(join(repo, 'agent-output.txt')), false, 'the main checkout is untouched');
 

@@ -207,7 +207,7 @@ test('a live run leads the task panel, and a waiting task opens on its focused t
   const header = page.locator(byTestId('run-live-header'));
   await header.waitFor({ timeout: 30_000 });
   await terminal.locator('.xterm-rows', { hasText: 'Proceed?' }).waitFor({ timeout: 30_000 });
-  assert.equal(await page.locator(byTestId('task-panel-sections')).getAttribute('data-live'), 'true');
+  await page.locator(byTestId('task-panel-sections')).and(page.locator('[data-live="true"]')).waitFor();
   // The header says what the card says (the same labels: Preparing… before the agent runs, then Running). The
   // agent's first output can reach the terminal before the run's `running` row reaches the page: wait for it.
   await until(async () => (await header.locator(byTestId('run-live-status')).getAttribute('data-status')) === 'running', {

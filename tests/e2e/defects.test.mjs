@@ -138,11 +138,19 @@ test('offline: the whole board is shown as stale with the reason, and recovers',
 test('1024 px wide: no horizontal scroll', async (t) => {
   const page = await openBoard(t, 'defects-narrow');
   await page.setViewportSize({ width: 1024, height: 768 });
-  await page.waitForTimeout(200);
-  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    clientWidth: document.documentElement.clientWidth,
-  }));
+  // (The layout follows the width through a state update: wait for it to settle.)
+  let scrollWidth;
+  let clientWidth;
+  await until(
+    async () => {
+      ({ scrollWidth, clientWidth } = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+      })));
+      return scrollWidth <= clientWidth;
+    },
+    { what: 'no horizontal scroll at 1024 px' },
+  ).catch(() => {});
   assert.ok(scrollWidth <= clientWidth, `page scrolls sideways: ${scrollWidth} > ${clientWidth}`);
   const header = await page.evaluate(() => {
     const h = document.querySelector('header');

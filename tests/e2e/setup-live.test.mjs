@@ -42,7 +42,7 @@ test('the setup script streams into the terminal while the card says Preparingâ€
   assert.ok(project, 'the project was added');
   await json(`/api/projects/${project.id}`, {
     method: 'PATCH',
-    body: JSON.stringify({ setup_script: 'echo setup-first-line\nsleep 4\necho setup-second-line' }),
+    body: JSON.stringify({ setup_script: 'echo setup-first-line\nsleep 10\necho setup-second-line' }),
   });
   await createTask(page, TITLE);
 
@@ -60,9 +60,9 @@ test('the setup script streams into the terminal while the card says Preparingâ€
   await terminal.locator('.xterm-rows', { hasText: 'setup-first-line' }).waitFor({ timeout: 15_000 });
   // Still preparing: the second line is not there yet, the terminal and the card say so.
   assert.equal(await terminal.locator('.xterm-rows', { hasText: 'setup-second-line' }).count(), 0, 'the script had ended');
-  await terminal.locator(byTestId('run-terminal-preparing')).waitFor({ timeout: 2_000 });
+  await terminal.locator(byTestId('run-terminal-preparing')).waitFor({ timeout: 6_000 });
   const status = page.locator(`${byTestId('card-run-status')}[data-status="starting"]`);
-  await status.waitFor({ timeout: 2_000 });
+  await status.waitFor({ timeout: 6_000 });
   assert.equal((await status.textContent())?.trim(), 'Preparingâ€¦');
   assert.equal(await status.locator('.spinner').count(), 1, 'a spinner on the card');
 

@@ -149,7 +149,10 @@ test('banners and Restart to update (updater answered by the test, the real serv
   const confirm = page.locator(byTestId('update-confirm'));
   await confirm.waitFor();
   assert.equal((await page.locator(byTestId('update-confirm-message')).textContent()).trim(), '2 agents are running; restarting to update stops them.');
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'update-confirm-cancel');
+  // (The dialog takes the focus in an effect, which can run a task after it is drawn.)
+  await until(async () => (await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))) === 'update-confirm-cancel', {
+    what: 'the focus on Cancel',
+  });
   await page.keyboard.press('Enter');
   await confirm.waitFor({ state: 'detached' });
   assert.deepEqual(installs(), [{ stop_agents: false }]);
@@ -159,6 +162,8 @@ test('banners and Restart to update (updater answered by the test, the real serv
   await page.locator(byTestId('update-restart')).click();
   await page.locator(byTestId('update-confirm-stop')).click();
   await confirm.waitFor({ state: 'detached' });
+  // (The dialog closes before the request leaves.)
+  await until(() => installs().length === 3, { what: 'the install with stop_agents' });
   assert.deepEqual(installs(), [{ stop_agents: false }, { stop_agents: false }, { stop_agents: true }]);
   fake.state = desktopState({ phase: 'installing', offer: OFFER });
   await until(async () => (await banner.getAttribute('data-kind')) === 'installing', { what: 'the installing banner' });
@@ -194,7 +199,8 @@ test('banners and Restart to update (updater answered by the test, the real serv
   assert.equal(await page.evaluate(() => sessionStorage.getItem('viban.update.restarting')), null, 'the planned restart is over');
   await page.locator(byTestId('update-dismiss')).click();
   await banner.waitFor({ state: 'detached' });
-  assert.ok(fake.calls.some((c) => c.method === 'POST' && c.path === '/api/update/dismiss'));
+  // (The banner goes before the request leaves.)
+  await until(() => fake.calls.some((c) => c.method === 'POST' && c.path === '/api/update/dismiss'), { what: 'POST /api/update/dismiss' });
 });
 
 test('download progress, errors, a rollback, Later, and the Settings section', async (t) => {

@@ -70,24 +70,27 @@ export function SidePane({ mode, title, onClose, children, className, testId, ac
     }
   };
 
-  const drag = useRef<{ x: number; width: number } | null>(null);
+  // `last` is the width the pointer asked for last; the release saves it even when that move has not rendered yet.
+  const drag = useRef<{ x: number; width: number; last: number } | null>(null);
   const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
     if (e.button !== 0) return;
     e.preventDefault();
     e.currentTarget.setPointerCapture(e.pointerId);
-    drag.current = { x: e.clientX, width };
+    drag.current = { x: e.clientX, width, last: width };
     setDragWidth(width);
   };
   const onPointerMove = (e: PointerEvent<HTMLDivElement>) => {
     const d = drag.current;
     if (!d) return;
     // The handle is on the pane's left edge: dragging left widens it.
-    setDragWidth(clampPaneWidth(d.width + (d.x - e.clientX), viewport));
+    d.last = clampPaneWidth(d.width + (d.x - e.clientX), viewport);
+    setDragWidth(d.last);
   };
   const endDrag = () => {
-    if (!drag.current) return;
+    const d = drag.current;
+    if (!d) return;
     drag.current = null;
-    if (dragWidth !== null) setPaneWidth(mode, dragWidth);
+    setPaneWidth(mode, d.last);
     setDragWidth(null);
   };
   const onHandleKey = (e: KeyboardEvent<HTMLDivElement>) => {
