@@ -224,3 +224,25 @@ async fn a_cluster_kept_outside_its_home_goes_once_the_home_is_gone() -> anyhow:
     assert!(kept.root.is_dir());
     Ok(())
 }
+
+/// An idle app sends PostgreSQL nothing, so its pools' idle connections close and their backends go (a poll every
+/// 5 s for PRs, with none open, used to keep three backends alive at 2.5–4 MB each).
+#[tokio::test]
+async fn an_idle_app_sends_postgresql_nothing() -> anyhow::Result<()> {
+    let app = viban_test_support::TestApp::start().await?;
+    let repos = tempfile::tempdir()?;
+    app.project(repos.path(), "idle").await?;
+    assert_eq!(app.get("/api/projects").await?.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    // Backends of this app's database whose last statement is recent (this query's own excluded).
+    let recent: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT left(query, 100), extract(epoch FROM now() - state_change)::float8 FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' \
+         AND now() - state_change < interval '7 seconds'",
+    )
+    .fetch_all(app.app.db().pool())
+    .await?;
+    assert!(recent.is_empty(), "statements while idle (query, seconds ago): {recent:?}");
+    assert!(app.stop().await);
+    Ok(())
+}

@@ -18,8 +18,11 @@ use crate::runs::Runs;
 
 /// Open PRs are checked this often (`[runs] pr_poll_secs`).
 const PR_POLL: Duration = Duration::from_secs(60);
-/// How often the poller looks for PRs due a check (the interval itself may change with the settings).
+/// The poller's shortest sleep (and its first, and after a failed listing).
 const POLL_TICK: Duration = Duration::from_secs(5);
+/// With no PR open the poller sleeps until one is opened, or this long (a PR added by another server on the same
+/// database, or by hand, is still seen).
+const NO_PR_WAIT: Duration = Duration::from_secs(600);
 /// `GET /git` asks the provider again when the stored state is older than this.
 const PR_FRESH: Duration = Duration::from_secs(10);
 
@@ -166,6 +169,7 @@ impl Runs {
         .await??;
         let pr = to_api(&pr);
         self.inner.db.save_pr(run.project_id, &run.branch, run.task_id, &pr).await?;
+        self.inner.pr_opened.notify_one();
         if pr.state == "merged" {
             self.move_task(run.task_id, &LANDABLE, TaskStatus::Done).await;
             self.after_merge(run.task_id, &run.branch).await;
@@ -218,37 +222,55 @@ impl Runs {
         }
     }
 
-    /// Polls open PRs, each once its last check is `pr_poll_secs` old (one at a time; an index scan every few
-    /// seconds when there are none).
+    /// Polls open PRs, each once its last check is `pr_poll_secs` old (one at a time). Between checks it sleeps
+    /// until the next one is due, and while no PR is open until one is opened: an idle app sends PostgreSQL
+    /// nothing, so the pools' idle connections close (a query every few seconds kept three of them alive).
     pub(crate) fn spawn_pr_poll(&self) {
         let runs = self.clone();
         let cancel = self.inner.shutdown.clone();
         tokio::spawn(async move {
+            let mut wait = POLL_TICK;
             loop {
                 tokio::select! {
-                    () = tokio::time::sleep(POLL_TICK) => {}
+                    () = tokio::time::sleep(wait) => {}
+                    () = runs.inner.pr_opened.notified() => {}
                     () = cancel.cancelled() => return,
                 }
-                let open = match runs.inner.db.open_prs().await {
-                    Ok(o) => o,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "listing open pull requests failed");
-                        continue;
-                    }
+                wait = match runs.poll_due_prs(&cancel).await {
+                    Some(next) => next.clamp(POLL_TICK, PR_POLL),
+                    None => NO_PR_WAIT,
                 };
-                let every = runs.pr_poll_every();
-                for pr in open {
-                    if cancel.is_cancelled() {
-                        return;
-                    }
-                    if (Utc::now() - pr.checked_at).to_std().unwrap_or_default() + Duration::from_millis(500) < every {
-                        continue;
-                    }
-                    let Ok(project) = runs.inner.db.get_project(pr.project_id).await else { continue };
-                    runs.refresh_pr(pr, Path::new(&project.repo_path)).await;
-                }
             }
         });
+    }
+
+    /// Checks the open PRs that are due; gives how long until the next one is, or None when none is open.
+    async fn poll_due_prs(&self, cancel: &tokio_util::sync::CancellationToken) -> Option<Duration> {
+        let open = match self.inner.db.open_prs().await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::debug!(error = %e, "listing open pull requests failed");
+                return Some(POLL_TICK);
+            }
+        };
+        let every = self.pr_poll_every();
+        let mut next: Option<Duration> = None;
+        for pr in open {
+            if cancel.is_cancelled() {
+                return None;
+            }
+            let age = (Utc::now() - pr.checked_at).to_std().unwrap_or_default();
+            let due_in = if age + Duration::from_millis(500) < every {
+                every - age
+            } else {
+                if let Ok(project) = self.inner.db.get_project(pr.project_id).await {
+                    self.refresh_pr(pr, Path::new(&project.repo_path)).await;
+                }
+                every
+            };
+            next = Some(next.map_or(due_in, |n| n.min(due_in)));
+        }
+        next
     }
 }
 

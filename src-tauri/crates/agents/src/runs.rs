@@ -61,6 +61,8 @@ pub(crate) struct Inner {
     pub worktrees: Arc<crate::worktrees::WorktreeState>,
     /// viban's MCP server for the agents, once the API listens.
     pub mcp: std::sync::OnceLock<Arc<dyn crate::mcp::McpAccess>>,
+    /// Wakes the PR poller when a PR was opened (it sleeps while there is none).
+    pub pr_opened: tokio::sync::Notify,
 }
 
 /// The agent runs of this app. Cheap to clone.
@@ -102,6 +104,7 @@ impl Runs {
                 tasks: TaskTracker::new(),
                 worktrees: Default::default(),
                 mcp: std::sync::OnceLock::new(),
+                pr_opened: tokio::sync::Notify::new(),
             }),
         }
     }

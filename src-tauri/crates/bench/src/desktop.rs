@@ -12,12 +12,32 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::stats::median;
 
-pub struct DesktopFigures {
-    pub painted_ms: f64,
-    pub pss_mb: f64,
+/// The PSS of a process tree at one moment.
+pub struct Pss {
+    pub mb: f64,
     pub processes: usize,
     /// PSS by process name (MB, how many), largest first.
     pub by_name: Vec<(String, f64, usize)>,
+}
+
+impl Pss {
+    fn of_tree(root: u32) -> Self {
+        let pids = descendants(root);
+        let kib: u64 = pids.iter().map(|p| crate::process::pss_of(*p)).sum();
+        Self { mb: kib as f64 / 1024.0, processes: pids.len(), by_name: by_name(&pids) }
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{:.1} MB over {} processes: {}", self.mb, self.processes, describe(&self.by_name))
+    }
+}
+
+pub struct DesktopFigures {
+    pub painted_ms: f64,
+    /// 10 s after the board was served.
+    pub launched: Pss,
+    /// After the idle window that follows (what an app left alone holds).
+    pub idle: Pss,
     pub cpu_percent: f64,
     pub idle_secs: u64,
 }
@@ -118,18 +138,16 @@ pub async fn measure(
     launch_to_board(&mut child, Instant::now()).await?;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let pid = child.id().context("no pid")?;
-    let pids = descendants(pid);
-    let pss_kib: u64 = pids.iter().map(|p| crate::process::pss_of(*p)).sum();
-    let by_name = by_name(&pids);
-    let before: u64 = pids.iter().map(|p| crate::process::ticks_of(*p)).sum();
+    let launched = Pss::of_tree(pid);
+    let before: u64 = descendants(pid).iter().map(|p| crate::process::ticks_of(*p)).sum();
     tokio::time::sleep(idle).await;
     let after: u64 = descendants(pid).iter().map(|p| crate::process::ticks_of(*p)).sum();
+    let at_rest = Pss::of_tree(pid);
     stop(child).await?;
     Ok(DesktopFigures {
         painted_ms: median(&painted),
-        pss_mb: pss_kib as f64 / 1024.0,
-        processes: pids.len(),
-        by_name,
+        launched,
+        idle: at_rest,
         cpu_percent: after.saturating_sub(before) as f64 / 100.0 / idle.as_secs_f64() * 100.0,
         idle_secs: idle.as_secs(),
     })
@@ -158,8 +176,9 @@ pub fn describe(groups: &[(String, f64, usize)]) -> String {
     parts.join(", ")
 }
 
-/// The minimal Tauri window (`src-tauri/examples/webkit-floor.rs`) at rest, measured as viban is: (PSS MB, by name).
-pub async fn floor(bin: &Path, settle: Duration) -> Result<(f64, Vec<(String, f64, usize)>)> {
+/// The minimal Tauri window (`src-tauri/examples/webkit-floor.rs`), measured as viban is: `settle` after launch,
+/// and again after `idle` more.
+pub async fn floor(bin: &Path, settle: Duration, idle: Duration) -> Result<(Pss, Pss)> {
     let home = tempfile::tempdir()?;
     let mut child = spawn(bin, home.path())?;
     let stderr = child.stderr.take();
@@ -175,9 +194,9 @@ pub async fn floor(bin: &Path, settle: Duration) -> Result<(f64, Vec<(String, f6
     if let Ok(Some(st)) = child.try_wait() {
         bail!("the webkit floor exited: {st}");
     }
-    let pids = descendants(pid);
-    let total: u64 = pids.iter().map(|p| crate::process::pss_of(*p)).sum();
-    let groups = by_name(&pids);
+    let launched = Pss::of_tree(pid);
+    tokio::time::sleep(idle).await;
+    let at_rest = Pss::of_tree(pid);
     stop(child).await?;
-    Ok((total as f64 / 1024.0, groups))
+    Ok((launched, at_rest))
 }

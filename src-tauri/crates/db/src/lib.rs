@@ -51,6 +51,10 @@ pub struct Db {
     tops: std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<(uuid::Uuid, viban_core::TaskStatus), String>>>,
 }
 
+/// A pooled connection unused this long is closed (the pool checks every IDLE_CLOSE, so it goes within twice
+/// that): a burst of requests does not leave an idle app holding PostgreSQL backends.
+const IDLE_CLOSE: Duration = Duration::from_secs(20);
+
 impl Db {
     /// Connects lazily sized for a desktop: a few connections, closed again when idle so an idle app stays small.
     pub async fn connect(options: PgConnectOptions) -> Result<Self, DbError> {
@@ -58,13 +62,23 @@ impl Db {
     }
 
     /// A pool of at most `max` connections (the transcript store has its own, so agents printing a lot never
-    /// take the API's connections).
+    /// take the API's connections). One stays open for the next request; the others close after IDLE_CLOSE.
     pub async fn connect_sized(options: PgConnectOptions, max: u32) -> Result<Self, DbError> {
+        Self::connect_pool(options, max, 1).await
+    }
+
+    /// Like `connect_sized`, but keeps no connection open while idle (the transcript store: nothing to write
+    /// while no agent prints, and each PostgreSQL backend costs an idle desktop 2.5–4 MB).
+    pub async fn connect_on_demand(options: PgConnectOptions, max: u32) -> Result<Self, DbError> {
+        Self::connect_pool(options, max, 0).await
+    }
+
+    async fn connect_pool(options: PgConnectOptions, max: u32, min: u32) -> Result<Self, DbError> {
         let pool = PgPoolOptions::new()
             .max_connections(max)
-            .min_connections(1)
+            .min_connections(min)
             .acquire_timeout(Duration::from_secs(5))
-            .idle_timeout(Duration::from_secs(60))
+            .idle_timeout(IDLE_CLOSE)
             .connect_with(options)
             .await
             .map_err(DbError::from_sqlx)?;

@@ -264,7 +264,7 @@ impl App {
             db.close().await;
             return Err(e.into());
         }
-        let transcripts = match Db::connect_sized(options, 4).await {
+        let transcripts = match Db::connect_on_demand(options, 4).await {
             Ok(t) => t,
             Err(e) => {
                 db.close().await;
