@@ -54,6 +54,10 @@ pub struct Db {
 /// A pooled connection unused this long is closed (the pool checks every IDLE_CLOSE, so it goes within twice
 /// that): a burst of requests does not leave an idle app holding PostgreSQL backends.
 const IDLE_CLOSE: Duration = Duration::from_secs(20);
+/// A pooled connection is replaced once it is this old. The pool hands out the connection idle longest, so a
+/// poll every few seconds (the UI's inbox, the tray's) keeps every connection a burst opened in use and none idles
+/// out; retiring them by age lets the pool shrink back to what the load needs (a reconnect costs a few ms).
+const RETIRE_AFTER: Duration = Duration::from_secs(45);
 
 impl Db {
     /// Connects lazily sized for a desktop: a few connections, closed again when idle so an idle app stays small.
@@ -79,6 +83,7 @@ impl Db {
             .min_connections(min)
             .acquire_timeout(Duration::from_secs(5))
             .idle_timeout(IDLE_CLOSE)
+            .max_lifetime(RETIRE_AFTER)
             .connect_with(options)
             .await
             .map_err(DbError::from_sqlx)?;
