@@ -1,9 +1,10 @@
 // Debian chromium through playwright-core (its own browser downloads cannot work here), plus UI helpers.
+import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { REPO_ROOT } from './server.mjs';
+import { REPO_ROOT, until } from './server.mjs';
 
 export const CHROMIUM = process.env.VIBAN_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'tests', 'e2e', 'artifacts');
@@ -129,4 +130,49 @@ export async function dragWithMouse(page, source, target, { yFraction = 0.5, ste
   await page.mouse.move(tx + 1, ty + 1, { steps: 2 });
   await page.mouse.up();
   await page.locator(byTestId('task-card-overlay')).waitFor({ state: 'detached' });
+}
+
+/** A live terminal's rows and cell height, and its box, as drawn. */
+export function terminalGeometry(terminal) {
+  return terminal.evaluate((el) => {
+    const box = el.querySelector('.run-terminal-screen');
+    const body = el.querySelector('.run-terminal-body');
+    const rows = el.querySelector('.xterm-rows');
+    const xscreen = el.querySelector('.xterm-screen');
+    return {
+      rows: rows.children.length,
+      cellHeight: rows.firstElementChild.getBoundingClientRect().height,
+      screenBottom: xscreen.getBoundingClientRect().bottom,
+      boxBottom: box.getBoundingClientRect().bottom,
+      boxHeight: box.clientHeight,
+      boxScrolls: box.scrollHeight > box.clientHeight || (body ? body.scrollHeight > body.clientHeight : false),
+      frameHeight: el.getBoundingClientRect().height,
+    };
+  });
+}
+
+const fitsBox = (g) => g.rows * g.cellHeight <= g.boxHeight + 0.5 && g.screenBottom <= g.boxBottom + 0.5;
+
+/**
+ * Waits until the terminal fits its box exactly, the PTY has its rows (`ptyRows()`, from the server's `/screen`) and
+ * `ready(g)` holds — a layout change settles over a frame or two (ResizeObserver, then the fit) — then checks it.
+ * Gives the geometry.
+ */
+export async function assertTerminalFits(terminal, ptyRows, what, { ready = () => true, timeout = 10_000 } = {}) {
+  let g;
+  let rows;
+  await until(
+    async () => {
+      g = await terminalGeometry(terminal);
+      rows = await ptyRows();
+      return ready(g) && fitsBox(g) && rows === g.rows;
+    },
+    { what: `${what}: the PTY's rows to follow the terminal's`, timeout },
+  ).catch((e) => {
+    throw new Error(`${e.message}; last drawn ${JSON.stringify(g)}, PTY rows ${rows}`);
+  });
+  assert.ok(g.rows >= 2, `${what}: ${JSON.stringify(g)}`);
+  assert.ok(g.rows * g.cellHeight <= g.boxHeight + 0.5, `${what}: rows × cell height exceed the box: ${JSON.stringify(g)}`);
+  assert.ok(g.screenBottom <= g.boxBottom + 0.5, `${what}: the last row is clipped: ${JSON.stringify(g)}`);
+  return g;
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { addProject, byTestId, card, createTask, signIn } from './browser.mjs';
+import { addProject, assertTerminalFits, byTestId, card, createTask, signIn } from './browser.mjs';
 import { e2eFixture } from './fixture.mjs';
 import { REPO_ROOT, until } from './server.mjs';
 
@@ -46,47 +46,11 @@ async function theRun() {
   return runs[0];
 }
 
-/** The xterm's rows and cell height, and its container's box, as drawn. */
-function geometry(terminal) {
-  return terminal.evaluate((el) => {
-    const box = el.querySelector('.run-terminal-screen');
-    const body = el.querySelector('.run-terminal-body');
-    const rows = el.querySelector('.xterm-rows');
-    const screen = el.querySelector('.xterm-screen');
-    const first = rows.firstElementChild;
-    return {
-      rows: rows.children.length,
-      cellHeight: first.getBoundingClientRect().height,
-      screenBottom: screen.getBoundingClientRect().bottom,
-      boxBottom: box.getBoundingClientRect().bottom,
-      boxHeight: box.clientHeight,
-      boxScrolls: box.scrollHeight > box.clientHeight || body.scrollHeight > body.clientHeight,
-      frameHeight: el.getBoundingClientRect().height,
-    };
-  });
-}
-
-// A layout change settles over a frame or two (ResizeObserver, then the fit): wait for it, then check it.
-const fitsBox = (g) => g.rows * g.cellHeight <= g.boxHeight + 0.5 && g.screenBottom <= g.boxBottom + 0.5;
-
-async function assertFitsAndPtyFollows(terminal, runId, what, ready = () => true) {
-  let g;
-  let screen;
-  await until(
-    async () => {
-      g = await geometry(terminal);
-      screen = await json(`/api/runs/${runId}/screen`);
-      return ready(g) && fitsBox(g) && screen.rows === g.rows;
-    },
-    { what: `${what}: the PTY's rows to follow the terminal's` },
-  ).catch((e) => {
-    throw new Error(`${e.message}; last drawn ${JSON.stringify(g)}, PTY rows ${screen?.rows}`);
-  });
-  assert.ok(g.rows >= 2, `${what}: ${JSON.stringify(g)}`);
-  assert.ok(g.rows * g.cellHeight <= g.boxHeight + 0.5, `${what}: rows × cell height exceed the box: ${JSON.stringify(g)}`);
-  assert.ok(g.screenBottom <= g.boxBottom + 0.5, `${what}: the last row is clipped: ${JSON.stringify(g)}`);
+/** Fits its box, the PTY follows, and the box does not scroll. */
+async function assertFitsAndPtyFollows(terminal, runId, what, ready) {
+  const g = await assertTerminalFits(terminal, async () => (await json(`/api/runs/${runId}/screen`)).rows, what, { ready });
   assert.equal(g.boxScrolls, false, `${what}: the terminal's box scrolls: ${JSON.stringify(g)}`);
-  return { g, screen };
+  return g;
 }
 
 test('the live terminal fits, maximises, keeps Esc for the agent and searches its scrollback', async (t) => {
@@ -120,13 +84,13 @@ test('the live terminal fits, maximises, keeps Esc for the agent and searches it
   await page.keyboard.press('Control+Shift+M');
   await until(async () => (await terminal.getAttribute('data-maximized')) === 'true', { what: 'the terminal to maximise' });
   // (Waits for the refit: right after the toggle the old rows still equal the PTY's.)
-  const max = await assertFitsAndPtyFollows(terminal, run.id, 'maximised', (g) => g.rows > inPanel.g.rows);
-  assert.ok(max.g.frameHeight >= 850, `the maximised terminal fills the window: ${JSON.stringify(max.g)}`);
-  assert.ok(max.g.rows > inPanel.g.rows, `more rows when maximised: ${max.g.rows} vs ${inPanel.g.rows}`);
+  const max = await assertFitsAndPtyFollows(terminal, run.id, 'maximised', (g) => g.rows > inPanel.rows);
+  assert.ok(max.frameHeight >= 850, `the maximised terminal fills the window: ${JSON.stringify(max)}`);
+  assert.ok(max.rows > inPanel.rows, `more rows when maximised: ${max.rows} vs ${inPanel.rows}`);
   await page.keyboard.press('Control+Shift+M');
   await until(async () => (await terminal.getAttribute('data-maximized')) === 'false', { what: 'the terminal to restore' });
   // (Again waits for the refit: the ResizeObserver may not have run yet when the attribute flips.)
-  await assertFitsAndPtyFollows(terminal, run.id, 'restored', (g) => g.rows < max.g.rows);
+  await assertFitsAndPtyFollows(terminal, run.id, 'restored', (g) => g.rows < max.rows);
 
   // Esc goes to the agent (the tty echoes it as ^[) and the panel stays open.
   await terminal.locator('.xterm-screen').click();

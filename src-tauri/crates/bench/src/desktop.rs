@@ -168,7 +168,7 @@ fn by_name(pids: &[u32]) -> Vec<(String, f64, usize)> {
 }
 
 /// "name 12.3 MB (×2), …"
-pub fn describe(groups: &[(String, f64, usize)]) -> String {
+fn describe(groups: &[(String, f64, usize)]) -> String {
     let parts: Vec<String> = groups
         .iter()
         .map(|(n, mb, c)| if *c > 1 { format!("{n} {mb:.1} MB (×{c})") } else { format!("{n} {mb:.1} MB") })
